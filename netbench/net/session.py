@@ -1,0 +1,264 @@
+"""Asyncio sessions over TCP, TLS, UDP and unix sockets.
+
+A session is the one way netbench talks to a peer (the REPL, the recipe
+engine and ``http`` all use it). Transports implement four raw hooks
+(``send_all``, ``receive_some``, ``send_eof``, ``close``); the receive
+vocabulary (until a delimiter, a line, a count, a regex) is written once on
+top, each call under one deadline. Every event goes into the session's
+:class:`~netbench.core.transcript.Transcript`.
+
+Contracts, after trio: ``receive_some`` returns ``b""`` for end-of-file and
+only for it; a deadline passing raises :class:`TimedOut` (with the partial
+data), never returns ``b""``; using a session after :meth:`Session.close`
+raises :class:`SessionClosed`, while the peer breaking it raises
+:class:`Reset`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from netbench.core.buffer import ReceiveBuffer
+from netbench.core.transcript import (
+    Closed,
+    Eof,
+    Error,
+    HalfClosed,
+    Opened,
+    Received,
+    Sent,
+    Transcript,
+)
+from netbench.errors import NetbenchError, Reset, SessionClosed, TimedOut
+from netbench.net.failures import translate
+from netbench.net.target import Target
+from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
+from netbench.net.transports import DatagramTransport, StreamTransport, Transport
+
+DEFAULT_TIMEOUT = 10.0
+READ_SIZE = 256 * 1024
+
+
+@dataclass
+class Session:
+    """One open conversation with a peer. Create it with :func:`open_session`."""
+
+    target: Target
+    transport: Transport
+    transcript: Transcript = field(default_factory=Transcript)
+    state: str = "open"
+    tls: CertificateSummary | None = None
+    peer: str = ""
+    clock: Callable[[], float] = time.monotonic
+    last_rtt: float | None = None
+    _buffer: ReceiveBuffer = field(default_factory=ReceiveBuffer)
+    _eof: bool = False
+    _awaiting_reply_since: float | None = None
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True until we close the session or it fails."""
+        return self.state not in ("closed", "error")
+
+    @property
+    def peer_closed(self) -> bool:
+        """True once the peer's end-of-file has been read."""
+        return self._eof
+
+    def buffered(self) -> bytes:
+        """Bytes received but not yet consumed by a ``receive_*`` call."""
+        return self._buffer.peek()
+
+    def _check_usable(self) -> None:
+        if self.state == "closed":
+            raise SessionClosed(f"session to {self.target.display} is closed", self.target.display)
+
+    def _fail(self, error: BaseException, during: str) -> NetbenchError:
+        failure = translate(error, self.target.display, during=during)
+        self.state = "error"
+        self.transcript.append(Error(self.clock(), type(failure).__name__, str(failure)))
+        return failure
+
+    # -- raw operations ----------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        """Send all of *data* (for UDP: one datagram)."""
+        self._check_usable()
+        if self.state == "half-closed":
+            raise SessionClosed(f"cannot send to {self.target.display}: write side is shut down")
+        try:
+            await self.transport.send_all(data)
+        except (OSError, asyncio.IncompleteReadError) as error:
+            raise self._fail(error, "send to") from None
+        now = self.clock()
+        self.transcript.append(Sent(now, bytes(data)))
+        self._awaiting_reply_since = now
+
+    async def _receive_raw(self, deadline: float | None) -> bytes:
+        """Read once from the transport into the transcript; ``b""`` is EOF."""
+        if self._eof:
+            return b""
+        remaining = None if deadline is None else max(0.0, deadline - self.clock())
+        try:
+            data = await asyncio.wait_for(self.transport.receive_some(READ_SIZE), remaining)
+        except TimeoutError:
+            raise TimedOut(
+                f"timed out waiting for data from {self.target.display}",
+                self.target.display,
+                partial=self._buffer.peek(),
+            ) from None
+        except OSError as error:
+            raise self._fail(error, "receive from") from None
+        now = self.clock()
+        if not data:
+            self._eof = True
+            self.transcript.append(Eof(now))
+            if self.state == "open":
+                self.state = "closed by peer"
+            return b""
+        if self._awaiting_reply_since is not None:
+            self.last_rtt = now - self._awaiting_reply_since
+            self._awaiting_reply_since = None
+        self.transcript.append(Received(now, data))
+        return data
+
+    async def receive_some(self, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
+        """Return the bytes available now or next to arrive; ``b""`` means EOF.
+
+        Raises :class:`TimedOut` if nothing arrives within *timeout* seconds.
+        """
+        self._check_usable()
+        if len(self._buffer):
+            return self._buffer.take_all()
+        deadline = None if timeout is None else self.clock() + timeout
+        return await self._receive_raw(deadline)
+
+    async def _receive_until_taken(
+        self, take: Callable[[], bytes | None], timeout: float | None, what: str
+    ) -> bytes:
+        self._check_usable()
+        deadline = None if timeout is None else self.clock() + timeout
+        while True:
+            piece = take()
+            if piece is not None:
+                return piece
+            data = await self._receive_raw(deadline)
+            if not data:
+                partial = self._buffer.peek()
+                raise Reset(
+                    f"{self.target.display} closed the connection before {what} "
+                    f"({len(partial)} bytes received)",
+                    self.target.display,
+                    partial=partial,
+                )
+            self._buffer.feed(data)
+
+    async def receive_until(self, delimiter: bytes, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
+        """Return the data up to and including *delimiter*."""
+        return await self._receive_until_taken(
+            lambda: self._buffer.take_until(delimiter), timeout, f"{delimiter!r} arrived"
+        )
+
+    async def receive_line(self, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
+        """Return one line, without its CRLF or LF."""
+        return await self._receive_until_taken(self._buffer.take_line, timeout, "a full line")
+
+    async def receive_exactly(self, count: int, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
+        """Return exactly *count* bytes."""
+        return await self._receive_until_taken(
+            lambda: self._buffer.take_exactly(count), timeout, f"{count} bytes arrived"
+        )
+
+    async def receive_match(
+        self, pattern: re.Pattern[bytes], timeout: float | None = DEFAULT_TIMEOUT
+    ) -> re.Match[bytes]:
+        """Consume up to the end of the first match of *pattern* and return the match."""
+        found: list[re.Match[bytes]] = []
+
+        def take() -> bytes | None:
+            match = self._buffer.take_match(pattern)
+            if match is None:
+                return None
+            found.append(match)
+            return b""
+
+        await self._receive_until_taken(take, timeout, f"a match for {pattern.pattern!r}")
+        return found[0]
+
+    async def receive_until_eof(self, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
+        """Return everything until the peer closes (one deadline for it all)."""
+        self._check_usable()
+        deadline = None if timeout is None else self.clock() + timeout
+        while not self._eof:
+            data = await self._receive_raw(deadline)
+            self._buffer.feed(data)
+        return self._buffer.take_all()
+
+    async def send_eof(self) -> None:
+        """Half-close: shut down our write side; the peer reads end-of-file."""
+        self._check_usable()
+        if self.state == "half-closed":
+            return
+        try:
+            await self.transport.send_eof()
+        except OSError as error:
+            raise self._fail(error, "shut down") from None
+        self.transcript.append(HalfClosed(self.clock()))
+        if self.state == "open":
+            self.state = "half-closed"
+
+    async def close(self) -> None:
+        """Close the session (idempotent)."""
+        if self.state == "closed":
+            return
+        by = "peer" if self._eof and self.state == "closed by peer" else "us"
+        self.state = "closed"
+        await self.transport.close()
+        self.transcript.append(Closed(self.clock(), by))  # type: ignore[arg-type]
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_session(
+    target: Target,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    family: int = socket.AF_UNSPEC,
+    tls: TLSOptions | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Session:
+    """Connect to *target* within *timeout* seconds and return the session.
+
+    Raises :class:`~netbench.errors.Refused`, :class:`TimedOut` or
+    :class:`~netbench.errors.TLSFailure` (exit statuses 3, 4, 7).
+    """
+    tls = tls or TLSOptions()
+    try:
+        transport: Transport
+        if target.transport == "udp":
+            transport = await asyncio.wait_for(DatagramTransport.open(target, family), timeout)
+        else:
+            context = client_context(tls) if target.transport == "tls" else None
+            opening = StreamTransport.open(target, family, context, tls.sni)
+            transport = await asyncio.wait_for(opening, timeout)
+    except TimeoutError:
+        raise TimedOut(f"timed out connecting to {target.display}", target.display) from None
+    except (OSError, NetbenchError) as error:
+        raise translate(error, target.display, during="connect to") from None
+    session = Session(target, transport, clock=clock, peer=transport.peer)
+    ssl_object = transport.ssl_object()
+    if ssl_object is not None:
+        session.tls = summarize(ssl_object, verified=not tls.insecure)
+    session.transcript.append(Opened(clock(), session.peer or target.display, target.transport))
+    return session

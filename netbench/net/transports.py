@@ -1,0 +1,160 @@
+"""The raw transport hooks a :class:`~netbench.net.session.Session` is built on.
+
+Each transport implements ``send_all``, ``receive_some`` (``b""`` = EOF),
+``send_eof`` and ``close``; nothing more. Errors are left as ``OSError``
+for the session to translate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from typing import Protocol
+
+from netbench.net.target import Target, resolve
+
+
+class Transport(Protocol):
+    """The four raw hooks, plus what was connected to."""
+
+    peer: str
+
+    async def send_all(self, data: bytes) -> None: ...
+    async def receive_some(self, max_bytes: int) -> bytes: ...
+    async def send_eof(self) -> None: ...
+    async def close(self) -> None: ...
+    def ssl_object(self) -> ssl.SSLObject | None: ...
+
+
+def _peer_text(sockaddr: object) -> str:
+    if isinstance(sockaddr, tuple) and len(sockaddr) >= 2:
+        host = str(sockaddr[0])
+        return f"[{host}]:{sockaddr[1]}" if ":" in host else f"{host}:{sockaddr[1]}"
+    return str(sockaddr)
+
+
+class StreamTransport:
+    """TCP, TLS or unix stream, over asyncio streams."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.peer = _peer_text(writer.get_extra_info("peername"))
+
+    @classmethod
+    async def open(
+        cls,
+        target: Target,
+        family: int,
+        context: ssl.SSLContext | None,
+        sni: str | None,
+    ) -> StreamTransport:
+        limit = 1 << 20
+        if target.transport == "unix":
+            reader, writer = await asyncio.open_unix_connection(target.path, limit=limit)
+            return cls(reader, writer)
+        server_hostname = None
+        if context is not None:
+            server_hostname = sni or target.host
+        last_error: OSError | None = None
+        for fam, sockaddr in resolve(target, family):
+            try:
+                reader, writer = await asyncio.open_connection(
+                    sockaddr[0],
+                    sockaddr[1],
+                    family=fam,
+                    ssl=context,
+                    server_hostname=server_hostname,
+                    limit=limit,
+                )
+            except ssl.SSLError:
+                raise
+            except OSError as error:
+                last_error = error
+                continue
+            sock = writer.get_extra_info("socket")
+            if sock is not None and fam != socket.AF_UNIX:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return cls(reader, writer)
+        assert last_error is not None
+        raise last_error
+
+    async def send_all(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        return await self.reader.read(max_bytes)
+
+    async def send_eof(self) -> None:
+        if self.writer.can_write_eof():
+            self.writer.write_eof()
+        else:
+            # TLS: asyncio cannot half-close; shut down the socket's write side.
+            sock = self.writer.get_extra_info("socket")
+            if sock is not None:
+                sock.shutdown(socket.SHUT_WR)
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+        except (OSError, TimeoutError, ssl.SSLError):
+            pass
+
+    def ssl_object(self) -> ssl.SSLObject | None:
+        return self.writer.get_extra_info("ssl_object")
+
+
+class _DatagramProtocol(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        self.queue.put_nowait(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if isinstance(exc, OSError):
+            self.queue.put_nowait(exc)
+
+
+class DatagramTransport:
+    """A connected UDP socket: each send is a datagram, each receive one datagram.
+
+    An ICMP port-unreachable from the peer surfaces as ConnectionRefusedError
+    on the next receive. UDP has no end-of-file: ``receive_some`` never
+    returns ``b""`` except for an empty datagram.
+    """
+
+    def __init__(self, transport: asyncio.DatagramTransport, protocol: _DatagramProtocol) -> None:
+        self.transport = transport
+        self.protocol = protocol
+        self.peer = _peer_text(transport.get_extra_info("peername"))
+
+    @classmethod
+    async def open(cls, target: Target, family: int) -> DatagramTransport:
+        loop = asyncio.get_running_loop()
+        fam, sockaddr = resolve(target, family)[0]
+        transport, protocol = await loop.create_datagram_endpoint(
+            _DatagramProtocol, remote_addr=(sockaddr[0], sockaddr[1]), family=fam
+        )
+        return cls(transport, protocol)
+
+    async def send_all(self, data: bytes) -> None:
+        self.transport.sendto(data)
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        item = await self.protocol.queue.get()
+        if isinstance(item, OSError):
+            raise item
+        return item
+
+    async def send_eof(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.transport.close()
+
+    def ssl_object(self) -> ssl.SSLObject | None:
+        return None
