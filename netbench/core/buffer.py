@@ -62,7 +62,7 @@ class ReceiveBuffer:
 
     def take_match(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
         """Consume up to the end of the first match of *pattern*, or return None."""
-        match = pattern.search(self._data)
+        match = pattern.search(bytes(self._data))
         if match is None:
             return None
         del self._data[: match.end()]

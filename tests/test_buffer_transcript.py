@@ -1,0 +1,63 @@
+"""The receive buffer and the transcript (sans-IO)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netbench.core.buffer import ReceiveBuffer
+from netbench.core.transcript import Eof, Received, Sent, Transcript
+
+
+def test_take_until_line_and_exactly() -> None:
+    buffer = ReceiveBuffer()
+    buffer.feed(b"+PO")
+    assert buffer.take_line() is None
+    buffer.feed(b"NG\r\nrest\nxyz")
+    assert buffer.take_line() == b"+PONG"
+    assert buffer.take_until(b"\n") == b"rest\n"
+    assert buffer.take_exactly(4) is None
+    assert buffer.take_exactly(2) == b"xy"
+    assert buffer.take_all() == b"z"
+    assert len(buffer) == 0
+
+
+def test_take_match_consumes_through_the_match() -> None:
+    buffer = ReceiveBuffer()
+    buffer.feed(b"220 mail ESMTP ready\r\nnext")
+    match = buffer.take_match(re.compile(rb"^(\d{3}) .*\r\n"))
+    assert match is not None and match.group(1) == b"220"
+    assert buffer.peek() == b"next"
+
+
+@given(st.binary(), st.integers(min_value=1, max_value=50))
+def test_lines_survive_any_split(data: bytes, size: int) -> None:
+    buffer = ReceiveBuffer()
+    lines = []
+    for start in range(0, len(data), size):
+        buffer.feed(data[start : start + size])
+        while (line := buffer.take_until(b"\n")) is not None:
+            lines.append(line)
+    assert b"".join(lines) + buffer.take_all() == data
+
+
+def test_transcript_counts_and_groups_exchanges() -> None:
+    transcript = Transcript()
+    for event in [
+        Sent(1.0, b"GET / HTTP/1.0\r\n"),
+        Sent(1.1, b"\r\n"),
+        Received(1.2, b"HTTP/1.0 200 OK\r\n"),
+        Received(1.3, b"\r\nhi"),
+        Sent(2.0, b"PING\r\n"),
+        Received(2.1, b"+PONG\r\n"),
+        Eof(2.2),
+    ]:
+        transcript.append(event)
+    assert transcript.bytes_sent == 24
+    assert transcript.bytes_received == len(b"HTTP/1.0 200 OK\r\n\r\nhi+PONG\r\n")
+    assert transcript.exchanges() == [
+        (b"GET / HTTP/1.0\r\n\r\n", b"HTTP/1.0 200 OK\r\n\r\nhi"),
+        (b"PING\r\n", b"+PONG\r\n"),
+    ]

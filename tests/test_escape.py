@@ -1,0 +1,86 @@
+"""Terminal-safe escaping, hexdumps and hex parsing (sans-IO, property-tested)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netbench.core.escape import escape, hexdump, is_text, parse_hex, unescape, visible
+from netbench.errors import UsageError
+
+
+@given(st.binary())
+def test_escape_round_trips_any_bytes(data: bytes) -> None:
+    assert unescape(escape(data)) == data
+
+
+@given(st.binary())
+def test_escape_without_newlines_round_trips(data: bytes) -> None:
+    assert unescape(escape(data, keep_newlines=False, keep_tabs=False)) == data
+
+
+@given(st.binary())
+def test_escape_never_emits_controls_from_input(data: bytes) -> None:
+    text = escape(data)
+    assert "\x1b" not in text
+    assert "\x9b" not in text  # C1 CSI
+    assert all(ch in "\n\r\t" or ord(ch) >= 0x20 for ch in text)
+    assert "\x7f" not in text
+
+
+@given(st.text())
+def test_escape_round_trips_any_text(text: str) -> None:
+    data = text.encode("utf-8", errors="surrogatepass")
+    assert unescape(escape(data)) == data
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (b"\x1b[2J", "\\x1b[2J"),
+        (b"over\rwrite", "over\\rwrite"),
+        (b"line\r\nnext", "line\r\nnext"),
+        (b"\x00\xff", "\\x00\\xff"),
+        (b"back\\slash", "back\\\\slash"),
+        (b"\xc2\x9b31m", "\\u009b31m"),
+        ("caf\u00e9".encode(), "caf\u00e9"),
+    ],
+)
+def test_escape_examples(data: bytes, shown: str) -> None:
+    assert escape(data) == shown
+
+
+def test_visible_shows_line_endings_and_keeps_lines() -> None:
+    assert visible(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") == (
+        "GET / HTTP/1.1\\r\\n\nHost: x\\r\\n\n\\r\\n\n"
+    )
+
+
+def test_hexdump_layout_and_mark() -> None:
+    dump = hexdump(b"hello world, this is a test\x00\x01", mark=3)
+    lines = dump.splitlines()
+    assert lines[0].startswith("00000000 ")
+    assert ">6c" in lines[0]
+    assert lines[0].endswith("|hello world, thi|")
+    assert lines[1].startswith("00000010 ")
+    assert lines[1].endswith("|s is a test..|")
+
+
+@given(st.binary(min_size=1, max_size=200))
+def test_hexdump_then_parse_gives_bytes_back(data: bytes) -> None:
+    hex_columns = [line[9:58] for line in hexdump(data).splitlines()]
+    assert parse_hex(" ".join(hex_columns)) == data
+
+
+def test_parse_hex_accepts_common_spellings() -> None:
+    assert parse_hex("50 49 4e 47") == b"PING"
+    assert parse_hex("0x50:0x49\n4E47") == b"PING"
+    with pytest.raises(UsageError):
+        parse_hex("zz")
+
+
+def test_is_text() -> None:
+    assert is_text(b"hello\r\n")
+    assert not is_text(b"\xff\xfe\x00")
+    assert not is_text(b"\x00\x01\x02\x03\x04")
