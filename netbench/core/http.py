@@ -1,0 +1,94 @@
+"""HTTP/1.1 around h11, sans-IO: request bytes out, parsed responses in.
+
+- :func:`build_request` turns a method, target, headers and body into the
+  exact bytes to send (Host added when missing, Content-Length or chunked).
+- :class:`ResponseParser` takes the bytes of a response as they arrive, in
+  pieces of any size, and produces an :class:`HttpResponse` (status, reason,
+  headers in their original case with duplicates kept, body de-chunked and
+  its Content-Encoding undone, trailers, 1xx responses, the raw bytes).
+- :class:`HttpConnection` is one keep-alive client connection: the next
+  request/response cycle on the same bytes stream.
+- :func:`sniff_exchange` recognises HTTP in bytes a user typed by hand.
+
+Errors: a malformed response raises :class:`~netbench.errors.ProtocolError`
+(h11's reason, made terminal-safe); the peer closing in the middle of a
+response raises :class:`~netbench.errors.Reset` saying how much arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import h11
+
+from netbench.core.http_message import (
+    DEFAULT_MAX_HEADER_SIZE,
+    HeaderInput,
+    Headers,
+    HttpResponse,
+    Informational,
+    _request_events,
+    _send_all,
+    build_request,
+)
+from netbench.core.http_parser import ResponseParser, parse_response
+from netbench.core.http_sniff import HttpExchange, NotHttp, sniff_exchange
+from netbench.errors import UsageError
+
+__all__ = [
+    "Headers",
+    "HttpConnection",
+    "HttpExchange",
+    "HttpResponse",
+    "Informational",
+    "NotHttp",
+    "ResponseParser",
+    "build_request",
+    "parse_response",
+    "sniff_exchange",
+]
+
+
+class HttpConnection:
+    """One keep-alive client connection (sans-IO): request bytes out, parsers in.
+
+    ``request(...)`` returns the bytes to send and starts the next cycle when
+    the previous one is done; ``parser(...)`` returns the
+    :class:`ResponseParser` for the response to that request. ``reusable``
+    says whether another request may follow on the same connection.
+    """
+
+    def __init__(self, max_header_size: int = DEFAULT_MAX_HEADER_SIZE) -> None:
+        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
+        self._method = "GET"
+
+    @property
+    def reusable(self) -> bool:
+        """True when both sides finished their last message and may go on."""
+        conn = self._conn
+        idle = conn.our_state is h11.IDLE and conn.their_state is h11.IDLE
+        return idle or (conn.our_state is h11.DONE and conn.their_state is h11.DONE)
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        headers: HeaderInput = (),
+        body: bytes | None = None,
+        host: str | None = None,
+        chunked: bool = False,
+    ) -> bytes:
+        """The bytes of the next request on this connection (see :func:`build_request`)."""
+        conn = self._conn
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        elif conn.our_state is not h11.IDLE:
+            raise UsageError("the previous exchange on this connection is not finished")
+        self._method = method
+        return _send_all(conn, _request_events(method, target, headers, body, host, chunked))
+
+    def parser(
+        self, *, sink: Callable[[bytes], object] | None = None, keep_raw: bool = True
+    ) -> ResponseParser:
+        """The parser for the response to the last request."""
+        return ResponseParser(self._method, connection=self._conn, sink=sink, keep_raw=keep_raw)

@@ -1,0 +1,157 @@
+"""HTTP message model and request bytes (sans-IO, h11): the pieces :mod:`netbench.core.http` exports.
+
+:class:`HttpResponse` and :class:`Informational` are the parsed response;
+:func:`build_request` turns a method, target, headers and body into the
+exact bytes of a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import h11
+
+from netbench.core.escape import escape
+from netbench.errors import UsageError
+
+Headers = tuple[tuple[str, str], ...]
+HeaderInput = Iterable[tuple[str | bytes, str | bytes]]
+DEFAULT_MAX_HEADER_SIZE = 64 * 1024
+MAX_HEADER_COUNT = 256
+
+
+def _text(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def _pairs(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    return tuple((_text(name), _text(value)) for name, value in raw)
+
+
+def _find(headers: Headers, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _safe(message: str) -> str:
+    return escape(message.encode("utf-8", "surrogateescape"), keep_newlines=False)
+
+
+@dataclass(frozen=True)
+class Informational:
+    """A 1xx response that came before the final one (100 Continue, 103 Early Hints)."""
+
+    status: int
+    reason: str
+    headers: Headers = ()
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A complete HTTP response.
+
+    ``body`` is de-chunked with its Content-Encoding undone when that is gzip
+    or deflate (``decoded`` says whether it was); ``encoded_size`` is the
+    body's size on the wire before decoding. When the body was streamed to a
+    sink instead of kept, ``streamed`` is True and ``body`` is empty, but
+    ``body_size`` still counts it. ``raw`` is the exact bytes received for
+    this response (empty when not kept).
+    """
+
+    http_version: str
+    status: int
+    reason: str
+    headers: Headers
+    body: bytes = b""
+    encoded_size: int = 0
+    content_encoding: str | None = None
+    trailers: Headers = ()
+    informational: tuple[Informational, ...] = ()
+    raw: bytes = b""
+    body_size: int = 0
+    decoded: bool = False
+    streamed: bool = False
+
+    def header(self, name: str) -> str | None:
+        """The first value of header *name* (case-insensitive), or None."""
+        return _find(self.headers, name)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header *name*, in order (Set-Cookie may repeat)."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    @property
+    def status_line(self) -> str:
+        """``HTTP/1.1 200 OK``."""
+        return f"HTTP/{self.http_version} {self.status} {self.reason}".rstrip()
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header."""
+        return self.header("Content-Type")
+
+
+def _header_pairs(headers: HeaderInput) -> list[tuple[bytes, bytes]]:
+    out = []
+    for name, value in headers:
+        name_b = name.encode("latin-1") if isinstance(name, str) else name
+        value_b = value.encode("utf-8") if isinstance(value, str) else value
+        out.append((name_b, value_b))
+    return out
+
+
+def _request_events(
+    method: str,
+    target: str,
+    headers: HeaderInput,
+    body: bytes | None,
+    host: str | None,
+    chunked: bool,
+) -> list[h11.Request | h11.Data | h11.EndOfMessage]:
+    pairs = _header_pairs(headers)
+    names = {name.lower() for name, _ in pairs}
+    if b"host" not in names:
+        pairs.insert(0, (b"Host", (host or "localhost").encode("idna" if host else "ascii")))
+    if chunked:
+        if b"transfer-encoding" not in names:
+            pairs.append((b"Transfer-Encoding", b"chunked"))
+    elif body is not None and b"content-length" not in names and b"transfer-encoding" not in names:
+        pairs.append((b"Content-Length", str(len(body)).encode()))
+    events: list[h11.Request | h11.Data | h11.EndOfMessage] = [
+        h11.Request(method=method, target=target, headers=pairs)
+    ]
+    if body:
+        events.append(h11.Data(data=body))
+    events.append(h11.EndOfMessage())
+    return events
+
+
+def _send_all(connection: h11.Connection, events: list) -> bytes:
+    try:
+        return b"".join(connection.send(event) or b"" for event in events)
+    except h11.LocalProtocolError as error:
+        raise UsageError(f"invalid request: {_safe(str(error))}") from None
+
+
+def build_request(
+    method: str,
+    target: str,
+    headers: HeaderInput = (),
+    body: bytes | None = None,
+    host: str | None = None,
+    chunked: bool = False,
+) -> bytes:
+    """Return the exact bytes of one HTTP/1.1 request.
+
+    A Host header is added first when *headers* has none (``host``, else
+    ``localhost``); Content-Length is added when there is a body, unless
+    ``chunked`` asks for Transfer-Encoding: chunked. An invalid method, target
+    or header raises :class:`~netbench.errors.UsageError` (exit 2).
+    """
+    connection = h11.Connection(h11.CLIENT)
+    return _send_all(connection, _request_events(method, target, headers, body, host, chunked))

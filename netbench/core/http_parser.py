@@ -1,0 +1,252 @@
+"""Incremental HTTP response parsing over h11 (sans-IO).
+
+:class:`ResponseParser` takes the bytes of one response as they arrive, in
+pieces of any size, and produces an :class:`HttpResponse`. A malformed
+response raises :class:`~netbench.errors.ProtocolError` (h11's reason, made
+terminal-safe); the peer closing in the middle raises
+:class:`~netbench.errors.Reset` saying how much arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import h11
+
+from netbench.core.decoding import BodyDecoder, DecodeError, can_decode, parse_encodings
+from netbench.core.escape import escape
+from netbench.core.http_message import (
+    DEFAULT_MAX_HEADER_SIZE,
+    MAX_HEADER_COUNT,
+    Headers,
+    HttpResponse,
+    Informational,
+    _find,
+    _pairs,
+    _request_events,
+    _safe,
+    _send_all,
+    _text,
+)
+from netbench.errors import ProtocolError, Reset
+
+
+class ResponseParser:
+    """Parse one response from bytes fed in pieces of any size.
+
+    ``feed(data)`` and ``feed_eof()`` return the :class:`HttpResponse` once it
+    is complete (also left in ``.response``), else None. ``method`` is the
+    request's method (a HEAD response has no body). ``sink``, when given,
+    receives the decoded body piece by piece instead of it being kept (flat
+    memory for big bodies); ``keep_raw=False`` does not keep the wire bytes.
+    Bytes after the end of the response stay in ``.leftover`` (the start of
+    the next response on a keep-alive connection).
+    """
+
+    def __init__(
+        self,
+        method: str = "GET",
+        *,
+        connection: h11.Connection | None = None,
+        sink: Callable[[bytes], object] | None = None,
+        keep_raw: bool = True,
+        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+    ) -> None:
+        if connection is None:
+            connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
+            events = _request_events(method, "/", (), None, "netbench", False)
+            _send_all(connection, events)
+        self._conn = connection
+        self._sink = sink
+        self._keep_raw = keep_raw
+        pending = connection.trailing_data[0]
+        self._raw: list[bytes] = [pending] if keep_raw and pending else []
+        self._raw_size = len(pending)
+        self._start = bytes(pending[:5])
+        self._start_ok = False
+        self._max_header_size = max_header_size
+        self._body: list[bytes] = []
+        self._informational: list[Informational] = []
+        self._decoder: BodyDecoder | None = None
+        self._encodings: tuple[str, ...] = ()
+        self.head: h11.Response | None = None
+        self.headers: Headers = ()
+        self.response: HttpResponse | None = None
+        self.encoded_size = 0
+        self.body_size = 0
+        self.leftover = b""
+
+    @property
+    def expected_size(self) -> int | None:
+        """The body size announced by Content-Length, when there is one."""
+        value = _find(self.headers, "Content-Length") if self.head else None
+        return int(value) if value and value.strip().isdigit() else None
+
+    @property
+    def raw(self) -> bytes:
+        """The bytes received for this response so far (when kept)."""
+        return b"".join(self._raw)
+
+    def feed(self, data: bytes) -> HttpResponse | None:
+        """Take more bytes of the response."""
+        if self.response is not None:
+            self.leftover += data
+            return self.response
+        if data:
+            self._raw_size += len(data)
+            if self._keep_raw:
+                self._raw.append(bytes(data))
+            elif len(self._start) < 5:
+                self._start += data[: 5 - len(self._start)]
+            if not self._start_ok:
+                self._check_start()
+            self._conn.receive_data(data)
+        return self._pump()
+
+    def feed_eof(self) -> HttpResponse | None:
+        """The peer closed the connection: finish or fail."""
+        if self.response is not None:
+            return self.response
+        if self._conn.their_state is not h11.CLOSED:
+            self._conn.receive_data(b"")
+        return self._pump(eof=True)
+
+    def _pump(self, eof: bool = False) -> HttpResponse | None:
+        conn = self._conn
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as error:
+                raise self._failure(error, eof) from None
+            if event is h11.NEED_DATA:
+                if eof:
+                    raise self._closed_early()
+                return None
+            if event is h11.PAUSED:
+                return None
+            if isinstance(event, h11.Data):
+                self._on_data(bytes(event.data))
+            elif isinstance(event, h11.Response):
+                self._on_head(event)
+            elif isinstance(event, h11.InformationalResponse):
+                self._informational.append(
+                    Informational(event.status_code, _text(event.reason), _pairs(event.headers.raw_items()))
+                )
+            elif isinstance(event, h11.EndOfMessage):
+                return self._finish(_pairs(event.headers.raw_items()))
+            elif isinstance(event, h11.ConnectionClosed):
+                raise self._closed_early()
+
+    def _on_head(self, event: h11.Response) -> None:
+        self.head = event
+        self.headers = _pairs(event.headers.raw_items())
+        self._check_head_size()
+        encodings = parse_encodings(_find(self.headers, "Content-Encoding"))
+        if encodings and can_decode(encodings):
+            self._decoder = BodyDecoder(encodings)
+        self._encodings = encodings
+
+    def _on_data(self, data: bytes) -> None:
+        self.encoded_size += len(data)
+        if self._decoder is not None:
+            try:
+                data = self._decoder.feed(data)
+            except DecodeError as error:
+                raise ProtocolError(str(error), partial=self.raw) from None
+        self._deliver(data)
+
+    def _deliver(self, data: bytes) -> None:
+        if not data:
+            return
+        self.body_size += len(data)
+        if self._sink is not None:
+            self._sink(data)
+        else:
+            self._body.append(data)
+
+    def _finish(self, trailers: Headers) -> HttpResponse:
+        if self._decoder is not None:
+            try:
+                self._deliver(self._decoder.finish())
+            except DecodeError as error:
+                raise ProtocolError(str(error), partial=self.raw) from None
+        head = self.head
+        assert head is not None
+        pending = self._conn.trailing_data[0]
+        self.leftover = bytes(pending)
+        raw = self.raw
+        if pending and self._keep_raw:
+            raw = raw[: len(raw) - len(pending)]
+        self.response = HttpResponse(
+            http_version=_text(head.http_version),
+            status=head.status_code,
+            reason=_text(head.reason),
+            headers=self.headers,
+            body=b"".join(self._body),
+            encoded_size=self.encoded_size,
+            content_encoding=", ".join(self._encodings) or None,
+            trailers=trailers,
+            informational=tuple(self._informational),
+            raw=raw,
+            body_size=self.body_size,
+            decoded=self._decoder is not None,
+            streamed=self._sink is not None,
+        )
+        return self.response
+
+    def _failure(self, error: h11.RemoteProtocolError, eof: bool) -> Exception:
+        reason = str(error)
+        if eof and self.head is None:
+            return self._closed_early()
+        if eof and "without sending complete message body" in reason:
+            return self._closed_early()
+        return ProtocolError(f"malformed response: {_safe(reason)}", partial=self.raw)
+
+    def _check_start(self) -> None:
+        """Fail fast when the reply does not start like an HTTP response (HTTP/0.9, garbage)."""
+        start = b"".join(self._raw)[:5] if self._keep_raw else self._start
+        if len(start) < 5 and not start.endswith(b"\n"):
+            if b"HTTP/".startswith(start):
+                return
+        elif start.startswith(b"HTTP/"):
+            self._start_ok = True
+            return
+        first = b"".join(self._raw).split(b"\n", 1)[0][:60] if self._keep_raw else start
+        raise ProtocolError(
+            f"not an HTTP response (no status line): {escape(first, keep_newlines=False)!s}",
+            partial=self.raw,
+        )
+
+    def _check_head_size(self) -> None:
+        size = sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if len(self.headers) > MAX_HEADER_COUNT or size > self._max_header_size:
+            raise ProtocolError(
+                f"response head too big: {len(self.headers)} headers, {size} bytes "
+                f"(limits {MAX_HEADER_COUNT} headers, {self._max_header_size} bytes)",
+                partial=self.raw,
+            )
+
+    def _closed_early(self) -> Reset:
+        if self.head is None:
+            where = (
+                "before any response"
+                if not self._raw_size
+                else (f"in the middle of the response head ({self._raw_size} bytes received)")
+            )
+            return Reset(f"connection closed {where}", partial=self.raw)
+        expected = self.expected_size
+        if expected is not None:
+            text = f"connection closed after {self.encoded_size} of {expected} body bytes"
+        else:
+            text = f"connection closed in the middle of the body ({self.encoded_size} bytes received)"
+        return Reset(text, partial=self.raw)
+
+
+def parse_response(data: bytes, method: str = "GET") -> HttpResponse:
+    """Parse *data*, a whole response followed by the end of the connection."""
+    parser = ResponseParser(method)
+    response = parser.feed(data)
+    if response is None:
+        response = parser.feed_eof()
+    assert response is not None
+    return response
