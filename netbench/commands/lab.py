@@ -1,0 +1,122 @@
+"""``netbench lab [SERVICE[:PORT]]...``: run the embedded demo servers on loopback.
+
+No services named = all of them, each on a free port. Prints a table of
+what listens where (or, with ``--json``, one JSON document on one line),
+flushed at once so a parent process can read it from a pipe, then runs
+until Ctrl-C or SIGTERM and exits 0. A port that cannot be bound is a
+usage error (exit 2). Only loopback addresses may be bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netbench.environment import Environment
+    from netbench.lab import Lab
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Start embedded demo servers on loopback: echo, discard, daytime, chargen "
+        "(TCP and UDP, RFC 862/863/867/864) and http (h11). With no SERVICE, start all "
+        "of them on free ports. Runs until Ctrl-C."
+    )
+    parser.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE[:PORT]",
+        help="echo, discard, daytime, chargen, http; PORT 0 or none = a free port",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to bind: 127.0.0.0/8 or ::1 only (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document (one line) instead of the table"
+    )
+
+
+def _what(description: str) -> str:
+    """A description without its RFC prefix and transport note, for the table."""
+    return description.split(": ", 1)[-1].replace(" (TCP and UDP)", "")
+
+
+def render_table(lab: Lab) -> str:
+    """The human table, with a few commands to try."""
+    from netbench.lab import SERVICES
+
+    rows = [("SERVICE", "TRANSPORTS", "ADDRESS", "WHAT")]
+    rows += [
+        (s.name, "+".join(s.transports), s.address, _what(SERVICES[s.name])) for s in lab
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
+        for row in rows
+    ]
+    lines.append("")
+    prefix = "try:"
+    for server in lab:
+        if server.name == "http":
+            lines.append(f"{prefix} netbench http {server.url}index.html")
+        else:
+            udp = "; -u for UDP" if "udp" in server.transports else ""
+            lines.append(f"{prefix} netbench connect {server.host} {server.port}   ({server.name}{udp})")
+        prefix = "    "
+    lines.append("Ctrl-C stops the lab.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(lab: Lab) -> str:
+    """One JSON document on one line: ``{"services": [{service, transports, host, port, address}]}``."""
+    import json
+
+    services = [
+        {
+            "service": s.name,
+            "transports": list(s.transports),
+            "host": s.host,
+            "port": s.port,
+            "address": s.address,
+        }
+        for s in lab
+    ]
+    return json.dumps({"services": services}) + "\n"
+
+
+def run(args: argparse.Namespace, env: Environment) -> int:
+    import asyncio
+
+    from netbench.lab import check_loopback, parse_spec
+
+    host = check_loopback(args.host)
+    specs = [parse_spec(spec) for spec in args.services]
+    return asyncio.run(_serve(specs, host, args.json, env))
+
+
+async def _serve(specs: list[tuple[str, int]], host: str, as_json: bool, env: Environment) -> int:
+    import asyncio
+    import signal
+
+    from netbench.lab import start_all
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    try:
+        lab = await start_all(specs, host)
+        try:
+            env.stdout.write(render_json(lab) if as_json else render_table(lab))
+            env.stdout.flush()
+            await stop.wait()
+        finally:
+            await lab.close()
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
+    return 0

@@ -1,0 +1,171 @@
+"""The lab's HTTP/1.1 server: h11's server-side Connection on an asyncio protocol.
+
+Bytes in, h11 events out, :func:`netbench.lab.pages.route` picks the reply,
+h11 frames it (Content-Length, chunked, HEAD, 304, keep-alive, pipelining).
+Every reply carries ``Date`` and ``Server: netbench-lab``. A request h11
+rejects gets its error status (400, or 431 for oversized headers) and the
+connection closes. A connection idle for :data:`IDLE_TIMEOUT` seconds closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+
+import h11
+
+from netbench.lab.base import Connections, TrackedProtocol
+from netbench.lab.pages import MAX_BODY, Reply, route, simple
+
+SERVER = b"netbench-lab"
+IDLE_TIMEOUT = 300.0
+
+_date_second = -1
+_date_value = b""
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP date, computed at most once per second."""
+    global _date_second, _date_value
+    now = int(time.time())
+    if now != _date_second:
+        _date_second, _date_value = now, email.utils.formatdate(now, usegmt=True).encode()
+    return _date_value
+
+
+class HttpStream(TrackedProtocol):
+    """One HTTP connection: any number of requests, answered in order."""
+
+    def __init__(self, connections: Connections) -> None:
+        super().__init__(connections)
+        self.conn = h11.Connection(h11.SERVER)
+        self._request: h11.Request | None = None
+        self._body = bytearray()
+        self._busy = False  # a reply is pending (e.g. /slow): don't read further events
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+
+    # -- asyncio callbacks ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        loop = asyncio.get_running_loop()
+        self._last_activity = loop.time()
+        self._timer = loop.call_later(IDLE_TIMEOUT, self._check_idle)
+
+    def data_received(self, data: bytes) -> None:
+        self._last_activity = asyncio.get_running_loop().time()
+        self.conn.receive_data(data)
+        self._process()
+
+    def eof_received(self) -> bool:
+        # A half-close after a request (nc -N) still gets its answer.
+        self.conn.receive_data(b"")
+        self._process()
+        return True
+
+    def pause_writing(self) -> None:
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        super().connection_lost(exc)
+
+    def _check_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        left = self._last_activity + IDLE_TIMEOUT - loop.time()
+        if left <= 0 and not self._busy:
+            self.transport.close()
+        else:
+            self._timer = loop.call_later(max(left, 1.0), self._check_idle)
+
+    # -- the request/response cycle ------------------------------------------
+
+    def _process(self) -> None:
+        conn = self.conn
+        while not self._busy and not self.transport.is_closing():
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as error:
+                self._reject(error)
+                return
+            kind = type(event)
+            if kind is h11.Data:
+                self._body += event.data  # type: ignore[union-attr]
+                if len(self._body) > MAX_BODY:
+                    self._send(simple(413, f"request body over {MAX_BODY} bytes\n"), close=True)
+                    return
+            elif kind is h11.Request:
+                self._request = event  # type: ignore[assignment]
+                self._body.clear()
+                if conn.they_are_waiting_for_100_continue:
+                    self.transport.write(
+                        conn.send(h11.InformationalResponse(status_code=100, headers=self._common()))
+                    )
+            elif kind is h11.EndOfMessage:
+                self._respond()
+            elif event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            elif kind is h11.ConnectionClosed:
+                self.transport.close()
+                return
+
+    def _respond(self) -> None:
+        request = self._request
+        assert request is not None
+        headers = request.headers.raw_items()
+        reply = route(request.method, request.target, headers, bytes(self._body), request.http_version)
+        if reply.delay > 0:
+            self._busy = True
+            asyncio.get_running_loop().call_later(reply.delay, self._send_later, reply)
+        else:
+            self._send(reply)
+
+    def _send_later(self, reply: Reply) -> None:
+        self._busy = False
+        if not self.transport.is_closing():
+            self._send(reply)
+            self._process()
+
+    @staticmethod
+    def _common() -> list[tuple[bytes, bytes]]:
+        return [(b"Date", http_date()), (b"Server", SERVER)]
+
+    def _send(self, reply: Reply, *, close: bool = False) -> None:
+        """Write *reply* in one go; then start the next cycle or close."""
+        conn = self.conn
+        headers = self._common()
+        headers += reply.headers
+        if close or reply.close:
+            headers.append((b"Connection", b"close"))
+        try:
+            out = conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reply.reason))
+            request = self._request
+            if reply.status != 304 and (request is None or request.method != b"HEAD"):
+                for chunk in reply.chunks:
+                    out += conn.send(h11.Data(data=chunk))
+            out += conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            self.transport.abort()  # a bug in a reply: don't leave the client hanging
+            return
+        self.transport.write(out)
+        self._request = None
+        if conn.our_state is h11.MUST_CLOSE or conn.their_state in (h11.CLOSED, h11.MUST_CLOSE):
+            self.transport.close()
+        elif conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        # else: the client is still sending its body (e.g. 413): nothing more to read
+
+    def _reject(self, error: h11.RemoteProtocolError) -> None:
+        """Answer a malformed request with h11's status hint, then close."""
+        status = error.error_status_hint
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            self._request = None
+            self._send(simple(status, f"bad request: {error}\n"), close=True)
+        self.transport.close()

@@ -1,0 +1,35 @@
+"""Which protocol classes make up each lab service, and :func:`start`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from netbench.lab import simple
+from netbench.lab.base import Connections, LabServer, serve
+from netbench.lab.catalog import check_loopback, check_service
+from netbench.lab.http import HttpStream
+
+StreamFactory = Callable[[Connections], asyncio.Protocol]
+DatagramFactory = Callable[[], asyncio.DatagramProtocol]
+
+PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
+    "echo": (simple.EchoStream, simple.EchoDatagrams),
+    "discard": (simple.DiscardStream, simple.DiscardDatagrams),
+    "daytime": (simple.DaytimeStream, simple.DaytimeDatagrams),
+    "chargen": (simple.ChargenStream, simple.ChargenDatagrams),
+    "http": (HttpStream, None),
+}
+
+
+async def start(name: str, host: str = "127.0.0.1", port: int = 0) -> LabServer:
+    """Start the lab service *name* on *host*:*port* inside the running event loop.
+
+    ``port=0`` picks a port (free for TCP and UDP alike for services that
+    use both). *host* must be a loopback address. Raises
+    :class:`~netbench.errors.UsageError` for an unknown service, a
+    non-loopback host or a port that cannot be bound (in use, privileged).
+    Stop the server with ``await server.close()``.
+    """
+    stream, datagram = PROTOCOLS[check_service(name)]
+    return await serve(name, check_loopback(host), port, stream, datagram)
