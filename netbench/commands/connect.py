@@ -1,0 +1,201 @@
+"""``netbench connect TARGET``: the netcat pipe, stdin -> socket -> stdout.
+
+Only argparse is imported at module level; the pipe is imported in run().
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netbench.environment import Environment
+    from netbench.net.pipe import Ends, PipeOptions
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+EPILOG = """\
+examples:
+  printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | netbench connect 127.0.0.1 8080
+  netbench connect 127.0.0.1:9000 < file.bin > reply.bin
+  netbench connect --tls --cafile ca.pem tls://localhost:8443
+  echo ping | netbench connect -u -w 1 127.0.0.1 9007
+
+When stdin ends the socket is half-closed (like nc -N) and netbench exits once
+the peer closes. Exit status: 0 ok, 2 usage, 3 refused, 4 timeout, 5 reset,
+7 TLS failure, 130 interrupted.
+"""
+
+
+def add_pipe_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by connect and listen."""
+    parser.add_argument("-u", "--udp", action="store_true", help="UDP instead of TCP")
+    parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
+    parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
+    parser.add_argument(
+        "-w", "--wait", type=_seconds, metavar="SECS", help="connect timeout and idle timeout"
+    )
+    parser.add_argument("-C", "--crlf", action="store_true", help="send LF as CRLF")
+    parser.add_argument(
+        "-x", "--hex", action="store_true", help="hexdump the traffic on stderr (> sent, < received)"
+    )
+    parser.add_argument(
+        "-N",
+        "--shutdown",
+        action="store_true",
+        default=True,
+        help="half-close the socket when stdin ends (the default)",
+    )
+    parser.add_argument(
+        "--no-shutdown",
+        dest="shutdown",
+        action="store_false",
+        help="do not half-close when stdin ends; wait for the peer to close",
+    )
+    parser.add_argument(
+        "-q", dest="quit_after", type=_seconds, metavar="SECS", help="quit SECS after stdin ends (0: at once)"
+    )
+    parser.add_argument(
+        "-d", "--no-stdin", dest="no_stdin", action="store_true", help="do not read stdin (receive only)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="say what happens on stderr")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``netbench connect``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "target",
+        nargs="+",
+        metavar="TARGET",
+        help="HOST PORT, HOST:PORT, [V6]:PORT, tcp|udp|tls://H:P, unix:/path",
+    )
+    add_pipe_arguments(parser)
+    parser.add_argument("--tls", action="store_true", help="TLS over TCP (verified unless --insecure)")
+    parser.add_argument("--insecure", action="store_true", help="TLS without verifying the certificate")
+    parser.add_argument("--sni", metavar="NAME", help="TLS server name (default: the host)")
+    parser.add_argument("--cafile", metavar="FILE", help="trust the CA certificates in FILE")
+    parser.add_argument(
+        "-z",
+        "--zero",
+        action="store_true",
+        help="only check that it connects (and the TLS handshake), no I/O",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"seconds must be >= 0: {text!r}")
+    return value
+
+
+def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOptions]:
+    """The ends (fds) and options of the pipe from the shared arguments."""
+    from netbench.errors import UsageError
+    from netbench.net.pipe import Ends, PipeOptions
+
+    try:
+        env.stdout.flush()
+        stdin_fd = None if args.no_stdin else env.stdin_bytes.fileno()
+        stdout_fd = env.stdout_bytes.fileno()
+    except (AttributeError, OSError, ValueError):
+        raise UsageError("the pipe needs real stdin/stdout file descriptors") from None
+    ends = Ends(stdin_fd=stdin_fd, stdout_fd=stdout_fd, stderr=env.stderr)
+    options = PipeOptions(
+        crlf=args.crlf,
+        hex=args.hex,
+        terminal=bool(env.stdout_isatty),
+        idle_timeout=args.wait or None,
+        shutdown=args.shutdown and not args.no_stdin,
+        quit_after=args.quit_after,
+        interactive=bool(env.stdin_isatty),
+    )
+    return ends, options
+
+
+def run(args: argparse.Namespace, env: Environment) -> int:
+    """Connect, then pipe until done; return the exit status."""
+    from netbench.errors import UsageError
+    from netbench.net.target import family_from_flags, parse_target
+
+    if args.udp and args.tls:
+        raise UsageError("-u and --tls exclude each other")
+    transport = "udp" if args.udp else "tls" if args.tls else None
+    target = parse_target(args.target, transport)  # type: ignore[arg-type]
+    family = family_from_flags(args.ipv4, args.ipv6)
+    if target.transport == "unix" and family != 0:
+        raise UsageError("-4/-6 do not apply to a unix socket")
+    if args.zero and target.transport == "udp":
+        raise UsageError("-z needs a stream (TCP, TLS or unix): UDP has no connection to check")
+    if target.transport != "tls" and (args.sni or args.cafile or args.insecure):
+        raise UsageError("--insecure, --sni and --cafile need --tls (or a tls:// target)")
+    if args.cafile:
+        import os
+
+        if not os.path.isfile(args.cafile):
+            raise UsageError(f"--cafile {args.cafile}: no such file")
+    timeout = args.wait or DEFAULT_CONNECT_TIMEOUT
+    if target.transport in ("tcp", "unix"):
+        return _run_stream(args, env, target, family, timeout)
+    return _run_session(args, env, target, family, timeout)
+
+
+def _run_stream(
+    args: argparse.Namespace, env: Environment, target: object, family: int, timeout: float
+) -> int:
+    from netbench.net.dial import dial
+    from netbench.net.pipe import pipe_stream
+    from netbench.net.target import Target
+
+    assert isinstance(target, Target)
+    sock = dial(target, family, timeout)
+    try:
+        _say_connected(args, env, target.display)
+        if args.zero:
+            return 0
+        ends, options = pipe_setup(args, env)
+        pipe_stream(sock, ends, options, target.display)
+    finally:
+        sock.close()
+    return 0
+
+
+def _say_connected(args: argparse.Namespace, env: Environment, where: str) -> None:
+    if args.verbose:
+        env.note(f"connected to {where}")
+
+
+def _run_session(
+    args: argparse.Namespace, env: Environment, target: object, family: int, timeout: float
+) -> int:
+    import asyncio
+
+    from netbench.net.session import open_session
+    from netbench.net.session_pipe import pipe_session
+    from netbench.net.target import Target
+    from netbench.net.tls import TLSOptions
+
+    assert isinstance(target, Target)
+    tls = TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile)
+
+    async def main() -> None:
+        session = await open_session(target, timeout=timeout, family=family, tls=tls)
+        try:
+            _say_connected(args, env, target.display)
+            if session.tls is not None and (args.verbose or (env.stdout_isatty and env.stderr_isatty)):
+                for line in session.tls.lines():
+                    env.note(f"* {line}")
+            if args.zero:
+                return
+            ends, options = pipe_setup(args, env)
+            await pipe_session(session, ends, options)
+        finally:
+            await session.close()
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,131 @@
+"""``netbench listen [HOST:]PORT``: netcat -l, accept a connection then pipe.
+
+Binds 127.0.0.1 unless a host is given; ``unix:/path`` listens on a unix
+socket. ``listening on HOST:PORT`` goes to stderr (flushed) before the first
+accept, so port 0 can be used by scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from netbench.commands.connect import add_pipe_arguments
+
+if TYPE_CHECKING:
+    import socket
+
+    from netbench.environment import Environment
+
+EPILOG = """\
+examples:
+  netbench listen 9000 > upload.bin              # receive one upload
+  netbench listen 127.0.0.1:0 < file.bin         # serve a file once, on a free port
+  netbench listen -k 9000                        # one client after another
+  netbench listen -u 9007                        # UDP: the first sender is the peer
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``netbench listen``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("address", metavar="[HOST:]PORT", help="where to listen (host 127.0.0.1 by default)")
+    add_pipe_arguments(parser)
+    parser.add_argument(
+        "-k", "--keep-open", action="store_true", help="accept another connection after each one ends"
+    )
+
+
+def run(args: argparse.Namespace, env: Environment) -> int:
+    """Listen, accept, pipe; return the exit status."""
+    from netbench.errors import UsageError
+    from netbench.net.dial import address_text, open_listener
+    from netbench.net.target import family_from_flags, parse_bind
+
+    family = family_from_flags(args.ipv4, args.ipv6)
+    path = ""
+    if args.address.startswith("unix:"):
+        path = args.address[len("unix:") :].removeprefix("//")
+        if not path or args.udp:
+            raise UsageError("unix:PATH needs a path (and no -u)")
+        host, port = "", 0
+    else:
+        host, port = parse_bind(args.address)
+    if args.keep_open and args.udp:
+        raise UsageError("-k does not apply to UDP (the first sender is the peer)")
+    listener = open_listener(host, port, family, udp=args.udp, path=path)
+    try:
+        where = path or address_text(listener.getsockname())
+        env.note(f"listening on {'unix:' if path else ''}{where}{' (udp)' if args.udp else ''}")
+        if args.udp:
+            return _serve_udp(listener, args, env)
+        while True:
+            status = _serve_one(listener, args, env)
+            if not args.keep_open:
+                return status
+    finally:
+        listener.close()
+        if path:
+            import os
+
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _serve_one(listener: socket.socket, args: argparse.Namespace, env: Environment) -> int:
+    from netbench.commands.connect import pipe_setup
+    from netbench.errors import NetworkError
+    from netbench.net.dial import address_text
+    from netbench.net.pipe import pipe_stream
+
+    conn, address = listener.accept()
+    peer = address_text(address) if address else "unix peer"
+    try:
+        if args.verbose:
+            env.note(f"connection from {peer}")
+        ends, options = pipe_setup(args, env)
+        try:
+            pipe_stream(conn, ends, options, peer)
+        except NetworkError as error:
+            if not args.keep_open:
+                raise
+            env.error(str(error))  # -k: report it and take the next connection
+            return int(error.status)
+    finally:
+        conn.close()
+    return 0
+
+
+def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) -> int:
+    import asyncio
+
+    from netbench.commands.connect import pipe_setup
+    from netbench.net.dial import address_text
+    from netbench.net.session import Session
+    from netbench.net.session_pipe import MAX_DATAGRAM, pipe_session
+    from netbench.net.target import Target
+    from netbench.net.transports import DatagramTransport, _DatagramProtocol
+
+    first, address = sock.recvfrom(MAX_DATAGRAM)
+    sock.connect(address)
+    peer = address_text(address)
+    if args.verbose:
+        env.note(f"datagram from {peer}")
+    ends, options = pipe_setup(args, env)
+    target = Target("udp", host=str(address[0]), port=int(address[1]))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+        transport, protocol = await loop.create_datagram_endpoint(_DatagramProtocol, sock=sock)
+        session = Session(target, DatagramTransport(transport, protocol), peer=peer)
+        try:
+            await pipe_session(session, ends, options, first=first)
+        finally:
+            await session.close()
+
+    asyncio.run(main())
+    return 0
