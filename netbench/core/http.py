@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import h11
+try:
+    import h11_mypyc as h11  # the compiled build of h11, when installed
+except ImportError:
+    import h11
 
 from netbench.core.http_message import (
     DEFAULT_MAX_HEADER_SIZE,

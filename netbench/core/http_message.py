@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import h11
+try:
+    import h11_mypyc as h11  # the compiled build of h11, when installed
+except ImportError:
+    import h11
 
 from netbench.core.escape import escape
 from netbench.errors import UsageError

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import h11
+try:
+    import h11_mypyc as h11  # the compiled build of h11, when installed
+except ImportError:
+    import h11
 
 from netbench.core.decoding import BodyDecoder, DecodeError, can_decode, parse_encodings
 from netbench.core.escape import escape
@@ -51,6 +54,7 @@ class ResponseParser:
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+        on_head: Callable[[HttpResponse], object] | None = None,
     ) -> None:
         if connection is None:
             connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
@@ -58,6 +62,7 @@ class ResponseParser:
             _send_all(connection, events)
         self._conn = connection
         self._sink = sink
+        self.on_head = on_head
         self._keep_raw = keep_raw
         pending = connection.trailing_data[0]
         self._raw: list[bytes] = [pending] if keep_raw and pending else []
@@ -145,6 +150,8 @@ class ResponseParser:
         if encodings and can_decode(encodings):
             self._decoder = BodyDecoder(encodings)
         self._encodings = encodings
+        if self.on_head is not None:
+            self.on_head(self._response(b"", ()))
 
     def _on_data(self, data: bytes) -> None:
         self.encoded_size += len(data)
@@ -177,7 +184,13 @@ class ResponseParser:
         raw = self.raw
         if pending and self._keep_raw:
             raw = raw[: len(raw) - len(pending)]
-        self.response = HttpResponse(
+        self.response = self._response(raw, trailers)
+        return self.response
+
+    def _response(self, raw: bytes, trailers: Headers) -> HttpResponse:
+        head = self.head
+        assert head is not None
+        return HttpResponse(
             http_version=_text(head.http_version),
             status=head.status_code,
             reason=_text(head.reason),
@@ -192,7 +205,6 @@ class ResponseParser:
             decoded=self._decoder is not None,
             streamed=self._sink is not None,
         )
-        return self.response
 
     def _failure(self, error: h11.RemoteProtocolError, eof: bool) -> Exception:
         reason = str(error)

@@ -1,0 +1,258 @@
+"""``netbench http URL...``: HTTP/1.1 exchanges via h11, the response parsed out.
+
+On a terminal the full parsed view goes to stdout (status, header table,
+body as text / pretty JSON / hexdump, sizes and timings). When stdout is a
+file or a pipe, the body alone goes there byte for byte (Content-Encoding
+undone, streamed with flat memory) and the status line and headers go to
+stderr, as HTTPie does. Several URLs on one host:port share one keep-alive
+connection, as curl does.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from netbench.core.http import HttpResponse
+    from netbench.environment import Environment
+    from netbench.net.http_client import Exchange, HttpClient
+    from netbench.net.target import Target
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``netbench http`` (see docs/http.md)."""
+    parser.add_argument("urls", nargs="+", metavar="URL", help="http://HOST[:PORT]/PATH or https://...")
+    parser.add_argument(
+        "-X", "--request", dest="method", metavar="METHOD", help="method (default GET, POST with -d)"
+    )
+    parser.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="add or replace a header ('Name:' removes a default one); repeatable",
+    )
+    parser.add_argument(
+        "-d", "--data", metavar="DATA|@FILE", help="request body; @FILE reads a file, @- stdin"
+    )
+    parser.add_argument(
+        "-w",
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECS",
+        help="connect and idle timeout (default 10)",
+    )
+    parser.add_argument("--raw", action="store_true", help="also show the exact bytes sent and received")
+    parser.add_argument("--follow", action="store_true", help="follow redirects (up to --max-redirects)")
+    parser.add_argument("--max-redirects", type=int, default=10, metavar="N", help="limit for --follow (10)")
+    parser.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
+    parser.add_argument(
+        "--check-status",
+        action="store_true",
+        help="exit 1 when a final response is 4xx or 5xx (like HTTPie / curl -f)",
+    )
+    parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
+    parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
+
+
+def _parse_url(text: str) -> tuple[Target, str]:
+    """``http://h:p/path?q`` -> (Target, request target); no scheme means http."""
+    from urllib.parse import urlsplit
+
+    from netbench.errors import UsageError
+    from netbench.net.target import Target
+
+    url = text if "://" in text else f"http://{text}"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UsageError(f"{text!r}: only http:// and https:// URLs")
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"{text!r}: bad port") from None
+    if not parts.hostname:
+        raise UsageError(f"{text!r}: missing host")
+    transport: Literal["tls", "tcp"] = "tls" if scheme == "https" else "tcp"
+    target = Target(transport, host=parts.hostname, port=port or (443 if scheme == "https" else 80))
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return target, path
+
+
+def _headers(args: argparse.Namespace, has_body: bool) -> list[tuple[str, str]]:
+    from netbench import __version__
+    from netbench.errors import UsageError
+
+    headers = [
+        ("User-Agent", f"netbench/{__version__}"),
+        ("Accept", "*/*"),
+        ("Accept-Encoding", "gzip, deflate"),
+    ]
+    for item in args.headers:
+        name, sep, value = item.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            raise UsageError(f"-H {item!r}: expected 'Name: value'")
+        headers = [(k, v) for k, v in headers if k.lower() != name.lower()]
+        if value or (has_body and name.lower() == "content-type"):
+            headers.append((name, value))
+    return headers
+
+
+def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
+    from netbench.errors import UsageError
+
+    data = args.data
+    if data is None:
+        return None
+    if data == "@-":
+        return env.stdin_bytes.read()
+    if data.startswith("@"):
+        try:
+            with open(data[1:], "rb") as handle:
+                return handle.read()
+        except OSError as error:
+            raise UsageError(f"-d {data}: {error.strerror}") from None
+    return data.encode("utf-8")
+
+
+class _Printer:
+    """Where each part of an exchange goes, for a terminal or a pipe."""
+
+    def __init__(self, env: Environment, raw: bool) -> None:
+        self.env = env
+        self.raw = raw
+        self.tty = bool(env.stdout_isatty)
+        self.err_color = bool(env.stderr_isatty) and "NO_COLOR" not in env.environ
+        self.out = None if self.tty else env.stdout_bytes
+        self.follow = False
+        self.discard = False
+
+    def write_body(self, data: bytes) -> None:
+        """The sink for a body when stdout is not a terminal (a followed redirect's is dropped)."""
+        if not self.discard and self.out is not None:
+            self.out.write(data)
+
+    def on_head(self, head: HttpResponse) -> None:
+        from netbench.core.render import render_head
+
+        redirect = head.status in REDIRECTS and head.header("Location") is not None
+        self.discard = self.follow and redirect
+        if not self.tty:
+            self.env.stdout.flush()
+            self.env.stderr.write(render_head(head, color=self.err_color) + "\n\n")
+
+    def show(self, exchange: Exchange, notes: list[str], final: bool) -> None:
+        from netbench.core.render import render_raw, render_response
+
+        env = self.env
+        if self.tty:
+            env.stdout.write(
+                render_response(
+                    exchange.response,
+                    color=env.color,
+                    show_raw=self.raw,
+                    timings=exchange.timings,
+                    sent=exchange.request,
+                    notes=notes,
+                )
+            )
+            env.stdout.flush()
+            return
+        for note in notes:
+            env.stderr.write(note + "\n")
+        if self.raw:
+            env.stderr.write(render_raw(exchange.request, exchange.response.raw, color=self.err_color) + "\n")
+
+    def show_partial(self, sent: bytes, partial: bytes) -> None:
+        from netbench.core.render import render_raw
+
+        stream = self.env.stdout if self.tty else self.env.stderr
+        stream.write(render_raw(sent, partial) + "\n")
+        stream.flush()
+
+
+def run(args: argparse.Namespace, env: Environment) -> int:
+    """Do the exchanges; exit 0 when every URL got a response (see docs/http.md)."""
+    from urllib.parse import urljoin
+
+    from netbench.errors import NetbenchError, ProtocolError, UsageError
+    from netbench.net.http_client import HttpClient
+    from netbench.net.target import family_from_flags
+    from netbench.net.tls import TLSOptions
+    from netbench.status import ExitStatus
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("-w: the timeout must be positive")
+    family = family_from_flags(args.ipv4, args.ipv6)
+    body = _body(args, env)
+    method = (args.method or ("POST" if body is not None else "GET")).upper()
+    headers = _headers(args, body is not None)
+    printer = _Printer(env, args.raw)
+    tls = TLSOptions(insecure=args.insecure)
+    clients: dict[Target, HttpClient] = {}
+    failed_status = False
+
+    def client_for(target: Target) -> HttpClient:
+        if target not in clients:
+            clients[target] = HttpClient(target, timeout=args.timeout, family=family, tls=tls)
+        return clients[target]
+
+    printer.follow = args.follow
+    sink = None if printer.tty else printer.write_body
+    try:
+        for url in args.urls:
+            target, path = _parse_url(url)
+            current_url, current_method, current_body = url, method, body
+            for hop in range(args.max_redirects + 1):
+                client = client_for(target)
+                request = client.request(current_method, path, headers, current_body)
+                try:
+                    exchange = client.exchange(
+                        request,
+                        sink=sink,
+                        keep_raw=printer.tty or args.raw,
+                        on_head=printer.on_head,
+                    )
+                except NetbenchError as error:
+                    partial = getattr(error, "partial", b"")
+                    if args.raw:
+                        printer.show_partial(request[1], partial)
+                    raise
+                response = exchange.response
+                location = response.header("Location")
+                redirect = response.status in REDIRECTS and location is not None
+                notes = []
+                if client.certificate is not None and hop == 0 and exchange.timings.connect:
+                    notes += client.certificate.lines()
+                if redirect and not args.follow:
+                    notes.append("redirect not followed (--follow follows it)")
+                printer.show(exchange, notes, final=not (redirect and args.follow))
+                if not (redirect and args.follow):
+                    failed_status |= response.status >= 400
+                    break
+                if hop == args.max_redirects:
+                    raise ProtocolError(f"{url}: stopped after {args.max_redirects} redirects")
+                assert location is not None
+                current_url = urljoin(
+                    current_url if "://" in current_url else f"http://{current_url}", location
+                )
+                target, path = _parse_url(current_url)
+                if response.status == 303 or (response.status in (301, 302) and current_method == "POST"):
+                    current_method, current_body = "GET", None
+        if printer.out is not None:
+            printer.out.flush()
+    finally:
+        for client in clients.values():
+            client.close()
+    if args.check_status and failed_status:
+        return int(ExitStatus.EXPECTATION_FAILED)
+    return int(ExitStatus.OK)

@@ -1,0 +1,206 @@
+"""Render HTTP responses as terminal-safe text (sans-IO: returns strings, never prints).
+
+Every byte that came from a peer goes through :func:`~netbench.core.escape.escape`
+(or :func:`visible` for the wire view) before it is part of the output, so
+an ESC or other control a terminal would act on is shown as ``\\x1b`` and
+never reaches the screen raw. Colour (ANSI sequences made here, never taken
+from the peer) is added only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netbench.core.decoding import text_of
+from netbench.core.escape import escape, hexdump, is_text, unescape, visible
+from netbench.core.http_message import Headers, HttpResponse
+
+__all__ = [
+    "Timings",
+    "escape",
+    "hexdump",
+    "render_body",
+    "render_head",
+    "render_response",
+    "safe_text",
+    "sizes_line",
+    "unescape",
+    "visible",
+]
+
+MAX_HEXDUMP = 4096
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_STATUS_COLORS = {1: "\x1b[36m", 2: "\x1b[32m", 3: "\x1b[36m", 4: "\x1b[33m", 5: "\x1b[31m"}
+_NAME_COLOR = "\x1b[34m"
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds: connecting (0 on a reused connection), to the first byte, in all."""
+
+    connect: float
+    first_byte: float
+    total: float
+    reused: bool = False
+
+
+def safe_text(data: bytes) -> str:
+    """*data* as terminal-safe text (line breaks and tabs kept, the rest escaped)."""
+    return escape(data)
+
+
+def _field(value: str) -> str:
+    """A header name or value (latin-1 text of the wire bytes) made safe, on one line."""
+    return escape(value.encode("latin-1", "replace"), keep_newlines=False, keep_tabs=False)
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _status_line(version: str, status: int, reason: str, color: bool) -> str:
+    line = f"HTTP/{_field(version)} {status} {_field(reason)}".rstrip()
+    return _paint(line, _BOLD + _STATUS_COLORS.get(status // 100, ""), color)
+
+
+def _header_lines(headers: Headers, color: bool) -> list[str]:
+    return [f"{_paint(_field(name), _NAME_COLOR, color)}: {_field(value)}" for name, value in headers]
+
+
+def render_head(response: HttpResponse, *, color: bool = False) -> str:
+    """The 1xx responses, the status line and the headers, one per line (no trailing newline)."""
+    lines: list[str] = []
+    for info in response.informational:
+        lines.append(_status_line(response.http_version, info.status, info.reason, color))
+        lines += _header_lines(info.headers, color)
+        lines.append("")
+    lines.append(_status_line(response.http_version, response.status, response.reason, color))
+    lines += _header_lines(response.headers, color)
+    return "\n".join(lines)
+
+
+def _scrub(text: str) -> str:
+    """Escape the characters a terminal acts on in already-decoded text, keeping backslashes."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char not in "\n\t") or code == 0x7F or 0x80 <= code < 0xA0:
+            out.append(f"\\u{code:04x}")
+        elif char in "\u2028\u2029":
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _is_json(content_type: str | None, body: bytes) -> bool:
+    if content_type and "json" in content_type.lower():
+        return True
+    return body.lstrip()[:1] in (b"{", b"[") and not content_type
+
+
+def _json_view(body: bytes, content_type: str | None, color: bool) -> str | None:
+    text = text_of(body, content_type)
+    if text is None:
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    pretty = _scrub(json.dumps(document, indent=2, ensure_ascii=False))
+    if color:
+        from pygments import highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers import JsonLexer
+
+        pretty = highlight(pretty, JsonLexer(), TerminalFormatter()).rstrip("\n")
+    return pretty
+
+
+def render_body(body: bytes, content_type: str | None = None, *, color: bool = False) -> str:
+    """The body as pretty JSON, as text (charset from Content-Type, else UTF-8), or a hexdump."""
+    if not body:
+        return ""
+    if _is_json(content_type, body):
+        view = _json_view(body, content_type, color)
+        if view is not None:
+            return view
+    text = text_of(body, content_type)
+    if text is not None and is_text(text.encode("utf-8")):
+        return escape(text.encode("utf-8", "surrogateescape")).rstrip("\n")
+    shown = hexdump(body[:MAX_HEXDUMP])
+    if len(body) > MAX_HEXDUMP:
+        shown += f"\n... {len(body) - MAX_HEXDUMP} more bytes (binary; redirect stdout to get them all)"
+    return shown
+
+
+def _size(count: int) -> str:
+    return f"{count} byte" if count == 1 else f"{count} bytes"
+
+
+def sizes_line(response: HttpResponse) -> str:
+    """``body: gzip, 312 -> 1024 bytes`` or ``body: 38 bytes``."""
+    if response.content_encoding and response.decoded:
+        return f"body: {response.content_encoding}, {response.encoded_size} -> {_size(response.body_size)}"
+    if response.content_encoding:
+        return f"body: {_size(response.encoded_size)}, {response.content_encoding} (not decoded)"
+    return f"body: {_size(response.body_size)}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def timings_line(timings: Timings) -> str:
+    """``connect 0.2 ms, first byte 1.0 ms, total 1.3 ms``."""
+    connect = "reused connection" if timings.reused else f"connect {_ms(timings.connect)}"
+    return f"{connect}, first byte {_ms(timings.first_byte)}, total {_ms(timings.total)}"
+
+
+def render_response(
+    response: HttpResponse,
+    *,
+    color: bool,
+    show_raw: bool = False,
+    timings: Timings | None = None,
+    sent: bytes | None = None,
+    show_body: bool = True,
+    notes: Sequence[str] = (),
+) -> str:
+    """The full parsed view of *response*, ending with a newline.
+
+    Status line and header table, the body (JSON pretty, text or hexdump),
+    trailers, a line with sizes and timings; with ``show_raw`` the exact
+    bytes sent and received with CR and LF made visible.
+    """
+    parts = [render_head(response, color=color)]
+    if show_body and response.body:
+        parts.append("")
+        parts.append(render_body(response.body, response.content_type, color=color))
+    if response.trailers:
+        parts.append("")
+        parts.append(_paint("trailers:", _BOLD, color))
+        parts += _header_lines(response.trailers, color)
+    facts = [sizes_line(response)]
+    if timings is not None:
+        facts.append(timings_line(timings))
+    facts += notes
+    parts.append("")
+    parts.append(_paint("; ".join(facts), "\x1b[2m", color))
+    if show_raw:
+        parts.append(render_raw(sent, response.raw, color=color))
+    return "\n".join(parts) + "\n"
+
+
+def render_raw(sent: bytes | None, received: bytes, *, color: bool = False) -> str:
+    """The wire view: what was sent (``>``) and received (``<``), CR and LF visible."""
+    out = []
+    if sent is not None:
+        out.append(_paint(f"--- sent ({_size(len(sent))}) ---", _BOLD, color))
+        out.append(visible(sent).rstrip("\n"))
+    out.append(_paint(f"--- received ({_size(len(received))}) ---", _BOLD, color))
+    out.append(visible(received).rstrip("\n"))
+    return "\n".join(out)

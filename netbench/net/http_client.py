@@ -1,0 +1,203 @@
+"""The I/O edge of ``netbench http``: HTTP exchanges over one keep-alive connection.
+
+All HTTP logic (request bytes, response parsing, decoding) is in
+:mod:`netbench.core.http`; this module only moves bytes. It uses a blocking
+socket with a timeout on every wait, because a one-shot command that sends
+requests one after the other has nothing to overlap, and the event loop's
+overhead per request measured larger than the parsing itself (see
+bench/http.py). TLS uses the session engine's options and context
+(:mod:`netbench.net.tls`); errors are translated as for sessions
+(:mod:`netbench.net.failures`).
+
+Contracts: every wait is bounded by ``timeout`` (:class:`TimedOut`, exit 4);
+the peer closing in the middle of a response raises :class:`Reset` (exit 5)
+saying how many of how many bytes arrived; a malformed response raises
+:class:`ProtocolError` (exit 6) with the bytes received so far in
+``partial``.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netbench.core.http import HttpConnection, HttpResponse
+from netbench.core.render import Timings
+from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
+from netbench.net.failures import translate
+from netbench.net.target import Target, resolve
+from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
+
+READ_SIZE = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request sent and the response to it."""
+
+    request: bytes
+    response: HttpResponse
+    timings: Timings
+
+
+class HttpClient:
+    """A client for one host:port; reconnects only when the server ends keep-alive.
+
+    ``exchange(request_bytes)`` sends one request and returns the response.
+    Build the bytes with :meth:`request` so the keep-alive state stays right.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        timeout: float | None = 10.0,
+        family: int = socket.AF_UNSPEC,
+        tls: TLSOptions | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.family = family
+        self.tls = tls or TLSOptions()
+        self.clock = clock
+        self.certificate: CertificateSummary | None = None
+        self.connections = 0
+        self._sock: socket.socket | None = None
+        self._http = HttpConnection()
+        self._connect_time = 0.0
+        self._fresh = False
+
+    # -- connection ------------------------------------------------------------
+
+    def _connect(self) -> None:
+        start = self.clock()
+        address = self.target.display
+        last: BaseException | None = None
+        for family, sockaddr in resolve(self.target, self.family):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(sockaddr)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self.target.transport == "tls":
+                    context = client_context(self.tls)
+                    sock = context.wrap_socket(sock, server_hostname=self.tls.sni or self.target.host)
+                    self.certificate = summarize(sock, verified=not self.tls.insecure)
+            except TimeoutError:
+                sock.close()
+                raise TimedOut(f"timed out connecting to {address}", address) from None
+            except ssl.SSLError as error:
+                sock.close()
+                raise translate(error, address) from None
+            except OSError as error:
+                sock.close()
+                last = error
+                continue
+            self._sock = sock
+            self._http = HttpConnection()
+            self._connect_time = self.clock() - start
+            self._fresh = True
+            self.connections += 1
+            return
+        raise translate(last or OSError("no address"), address, during="connect to")
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- exchanges ---------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None = None,
+    ) -> tuple[str, bytes]:
+        """Connect when needed and return ``(method, request bytes)`` for :meth:`exchange`."""
+        if self._sock is None or not self._http.reusable:
+            self.close()
+            self._connect()
+        return method, self._http.request(method, target, headers, body, host=self._host_header())
+
+    def _host_header(self) -> str:
+        host = self.target.host
+        host = f"[{host}]" if ":" in host else host
+        default = 443 if self.target.transport == "tls" else 80
+        return host if self.target.port == default else f"{host}:{self.target.port}"
+
+    def exchange(
+        self,
+        request: tuple[str, bytes],
+        *,
+        sink: Callable[[bytes], object] | None = None,
+        keep_raw: bool = True,
+        on_head: Callable[[HttpResponse], object] | None = None,
+    ) -> Exchange:
+        """Send *request* and read its response.
+
+        ``sink`` receives the decoded body piece by piece (flat memory);
+        ``on_head`` is called with the head (an HttpResponse without body)
+        as soon as it arrived, before any of the body goes to ``sink``.
+        """
+        _method, data = request
+        sock = self._sock
+        assert sock is not None
+        reused, self._fresh = not self._fresh, False
+        connect_time, self._connect_time = self._connect_time, 0.0
+        address = self.target.display
+        parser = self._http.parser(sink=sink, keep_raw=keep_raw)
+        if on_head is not None:
+            parser.on_head = on_head
+        start = self.clock()
+        first_byte: float | None = None
+        try:
+            sock.sendall(data)
+            while True:
+                chunk = sock.recv(READ_SIZE)
+                if first_byte is None:
+                    first_byte = self.clock()
+                response = parser.feed(chunk) if chunk else parser.feed_eof()
+                if response is not None:
+                    break
+        except TimeoutError:
+            self.close()
+            what = "a response" if parser.head is None else "the rest of the body"
+            got = f" ({len(parser.raw)} bytes received)" if parser.raw else ""
+            raise TimedOut(
+                f"timed out waiting for {what} from {address}{got}", address, partial=parser.raw
+            ) from None
+        except Reset as error:
+            self.close()
+            raise Reset(f"{address}: {error}", address, partial=error.partial) from None
+        except ProtocolError as error:
+            self.close()
+            raise ProtocolError(f"{address}: {error}", partial=error.partial) from None
+        except NetbenchError:
+            self.close()
+            raise
+        except OSError as error:
+            self.close()
+            failure = translate(error, address, during="talk to")
+            if isinstance(failure, Reset):
+                failure.partial = parser.raw
+            raise failure from None
+        end = self.clock()
+        if not self._http.reusable:
+            self.close()
+        timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
+        return Exchange(data, response, timings)
