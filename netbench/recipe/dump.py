@@ -1,0 +1,243 @@
+"""Write a recipe as YAML, and save it atomically.
+
+Byte values are written as YAML text where they are text (double-quoted
+with escapes for CR, controls and NUL; a literal block for plain multi-line
+text) and as hex (``send_hex``, ``hex``, ``reply_hex``, ``body_hex``) where
+they are not, so any bytes come back exactly: ``loads(dumps(r)) == r``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netbench.core.escape import is_text
+from netbench.recipe.model import DEFAULT_TIMEOUT, Capture, Expect, HttpRequest, Recipe, Step, TextMatch
+
+_PRINTABLE_BLOCK = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]*$")
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper with a readable choice of string style."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if "\n" in text[:-1] and _PRINTABLE_BLOCK.match(text) and not _awkward_block(text):
+        style = "|"
+    elif not _PRINTABLE_BLOCK.match(text) or "\n" in text or "\t" in text:
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+def _awkward_block(text: str) -> bool:
+    """True for text a literal block would not keep exactly (leading spaces, trailing blanks)."""
+    return text[:1] in (" ", "\n") or any(line.endswith(" ") for line in text.split("\n"))
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+class _Hex(str):
+    """Hex digits, written as a literal block when long."""
+
+
+def _represent_hex(dumper: yaml.SafeDumper, text: _Hex) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(text), style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(_Hex, _represent_hex)
+
+
+class _Flow(dict):
+    """A small mapping written on one line: ``{status: 200}``."""
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+
+
+def _flow(data: dict[str, Any]) -> dict[str, Any]:
+    """*data* as a one-line mapping when it is short and flat enough."""
+
+    def small(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(small(v) for v in value.values())
+        return not isinstance(value, (list, _Hex)) and "\n" not in str(value) and len(str(value)) < 50
+
+    if all(small(v) for v in data.values()) and len(repr(data)) < 80:
+        return _Flow(data)
+    return data
+
+
+def _hex(data: bytes) -> _Hex:
+    rows = [data[start : start + 16].hex(" ") for start in range(0, len(data), 16)]
+    return _Hex("\n".join(rows) + ("\n" if len(rows) > 1 else ""))
+
+
+def _as_text(data: bytes) -> str | None:
+    """*data* as text when it is text worth reading, else None (write hex)."""
+    if not is_text(data):
+        return None
+    return data.decode("utf-8")
+
+
+def _put_bytes(out: dict[str, Any], key: str, hex_key: str, data: bytes) -> None:
+    text = _as_text(data)
+    if text is None:
+        out[hex_key] = _hex(data)
+    else:
+        out[key] = text
+
+
+def _text_only(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} must be UTF-8 text to be written in a recipe") from None
+
+
+def _match(match: TextMatch) -> Any:
+    if match.kind == "exact":
+        return match.value
+    return {match.kind: match.value}
+
+
+def expect_data(expect: Expect) -> dict[str, Any]:
+    """The YAML mapping of an expectation."""
+    out: dict[str, Any] = {}
+    if expect.exact is not None:
+        _put_bytes(out, "exact", "hex", expect.exact)
+    if expect.contains is not None:
+        out["contains"] = _text_only(expect.contains, "expect.contains")
+    if expect.regex is not None:
+        out["regex"] = expect.regex
+    if expect.line is not None:
+        out["line"] = _text_only(expect.line, "expect.line")
+    if expect.count is not None:
+        out["bytes"] = expect.count
+    if expect.status is not None:
+        out["status"] = expect.status
+    if expect.headers:
+        out["headers"] = _flow({name: _match(match) for name, match in expect.headers})
+    if expect.body is not None:
+        out["body"] = _match(expect.body)
+    if expect.closed:
+        out["closed"] = True
+    return _flow(out)
+
+
+def _capture(capture: Capture) -> dict[str, Any]:
+    if capture.kind in ("status", "body"):
+        return {capture.kind: True}
+    out: dict[str, Any] = {capture.kind: capture.arg}
+    if capture.kind == "regex":
+        default = 1 if re.compile(capture.arg.encode("utf-8", "surrogateescape")).groups else 0
+        if capture.group != default:
+            out["group"] = capture.group
+    return out
+
+
+def _http(request: HttpRequest) -> dict[str, Any]:
+    out: dict[str, Any] = {"method": request.method, "url": request.url}
+    if request.headers:
+        out["headers"] = _flow(dict(request.headers))
+    if request.body is not None:
+        _put_bytes(out, "body", "body_hex", request.body)
+    return _flow(out)
+
+
+def step_data(step: Step) -> dict[str, Any]:
+    """The YAML mapping of one step."""
+    out: dict[str, Any] = {}
+    if step.name is not None:
+        out["name"] = step.name
+    if step.send is not None:
+        _put_bytes(out, "send", "send_hex", step.send)
+    if step.http is not None:
+        out["http"] = _http(step.http)
+    if step.close is not None:
+        out["close"] = step.close
+    if step.sleep is not None:
+        out["sleep"] = step.sleep
+    if step.expect is not None:
+        out["expect"] = expect_data(step.expect)
+    if step.capture:
+        out["capture"] = _flow({capture.name: _capture(capture) for capture in step.capture})
+    if step.timeout is not None:
+        out["timeout"] = step.timeout
+    if step.reply is not None:
+        _put_bytes(out, "reply", "reply_hex", step.reply)
+    return out
+
+
+def recipe_data(recipe: Recipe) -> dict[str, Any]:
+    """The YAML mapping of a whole recipe."""
+    out: dict[str, Any] = {"netbench": recipe.version, "name": recipe.name}
+    if recipe.description is not None:
+        out["description"] = recipe.description
+    if recipe.target is not None:
+        out["target"] = recipe.target
+    if recipe.lab is not None:
+        out["lab"] = recipe.lab
+    if recipe.timeout != DEFAULT_TIMEOUT:
+        out["timeout"] = recipe.timeout
+    if recipe.tls is not None:
+        tls: dict[str, Any] = {"insecure": recipe.tls.insecure}
+        if recipe.tls.sni is not None:
+            tls["sni"] = recipe.tls.sni
+        if recipe.tls.cafile is not None:
+            tls["cafile"] = recipe.tls.cafile
+        out["tls"] = tls
+    if recipe.vars:
+        out["vars"] = dict(recipe.vars)
+    out["steps"] = [step_data(step) for step in recipe.steps]
+    return out
+
+
+def dumps(recipe: Recipe) -> str:
+    """The recipe as YAML text (format version 1)."""
+    text: str = yaml.dump(
+        recipe_data(recipe),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    return text
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write *text* to *path* through a temporary file and a rename: never half a file."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def save(recipe: Recipe, path: str | Path) -> None:
+    """Write *recipe* to *path* atomically (a temporary file, then rename)."""
+    write_atomic(path, dumps(recipe))

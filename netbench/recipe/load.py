@@ -1,0 +1,438 @@
+"""Load a recipe file: safe YAML, then a schema check with line numbers.
+
+Only PyYAML's safe loader is used (the C one, ``CSafeLoader``, when PyYAML
+was built with libyaml); nothing in a recipe is executed. The YAML node tree
+is walked next to the constructed data so every complaint names the line:
+``hello.recipe.yaml:12: step 3: unknown key 'expct' (did you mean 'expect'?)``.
+Every problem raises :class:`~netbench.errors.RecipeError` (exit status 2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netbench.errors import NetbenchError, RecipeError
+from netbench.recipe.model import (
+    FORMAT_VERSION,
+    Capture,
+    Expect,
+    HttpRequest,
+    Recipe,
+    Step,
+    TextMatch,
+    TlsSpec,
+)
+
+Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+SUFFIX = ".recipe.yaml"
+
+TOP_KEYS = ("netbench", "name", "description", "target", "lab", "vars", "timeout", "tls", "steps")
+STEP_KEYS = (
+    "send", "send_hex", "http", "close", "sleep", "expect", "capture", "timeout", "reply",
+    "reply_hex", "name",
+)
+EXPECT_KEYS = ("exact", "hex", "contains", "regex", "line", "bytes", "closed", "status", "headers", "body")
+RAW_KEYS = ("exact", "hex", "contains", "regex", "line", "bytes")
+HTTP_KEYS = ("method", "url", "headers", "body", "body_hex")
+MATCH_KEYS = ("exact", "contains", "regex")
+CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body")
+
+
+class Node:
+    """A constructed value and the YAML node it came from (for line numbers)."""
+
+    __slots__ = ("node", "path", "value")
+
+    def __init__(self, value: Any, node: yaml.Node, path: str) -> None:
+        self.value = value
+        self.node = node
+        self.path = path
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_mark.line) + 1
+
+    def fail(self, message: str) -> RecipeError:
+        return RecipeError(message, self.path, self.line)
+
+    def items(self, what: str, allowed: tuple[str, ...]) -> Iterator[tuple[str, Node, Node]]:
+        """Yield ``(key, key_node, value_node)`` of a mapping, rejecting unknown or repeated keys."""
+        if not isinstance(self.node, yaml.MappingNode) or not isinstance(self.value, dict):
+            raise self.fail(f"{what} must be a mapping (key: value), not {_kind(self.value)}")
+        seen: set[str] = set()
+        for key_node, value_node in self.node.value:
+            key_wrap = Node(key_node.value, key_node, self.path)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                raise key_wrap.fail(f"{what}: keys must be text, not {key_node.value!r}")
+            key = key_node.value
+            if allowed and key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
+                raise key_wrap.fail(f"{what}: unknown key {key!r}{hint}")
+            if key in seen:
+                raise key_wrap.fail(f"{what}: key {key!r} is given twice")
+            seen.add(key)
+            yield key, key_wrap, Node(self.value[key], value_node, self.path)
+
+    def mapping(self, what: str, allowed: tuple[str, ...]) -> dict[str, Node]:
+        return {key: value for key, _k, value in self.items(what, allowed)}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return {dict: "a mapping", list: "a list", bool: "true/false", str: "text"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _text(node: Node, what: str) -> str:
+    value = node.value
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise node.fail(f"{what} must be text, not {_kind(value)} (quote it if you mean text)")
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        raise node.fail(f"{what} must be text, not {type(value).__name__}")
+    return value
+
+
+def _bytes(node: Node, what: str) -> bytes:
+    text = _text(node, what)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise node.fail(f"{what} is not valid text (write binary data as hex)") from None
+
+
+def _hex(node: Node, what: str) -> bytes:
+    from netbench.core.escape import parse_hex
+
+    text = _text(node, what)
+    try:
+        return parse_hex(text)
+    except NetbenchError as error:
+        raise node.fail(f"{what}: {error}") from None
+
+
+def _number(node: Node, what: str, *, positive: bool = True) -> float:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise node.fail(f"{what} must be a number of seconds, not {_kind(value)}")
+    if value < 0 or (positive and value == 0):
+        raise node.fail(f"{what} must be {'more than' if positive else 'at least'} 0, not {value}")
+    return float(value)
+
+
+def _bool(node: Node, what: str) -> bool:
+    if not isinstance(node.value, bool):
+        raise node.fail(f"{what} must be true or false, not {_kind(node.value)}")
+    return node.value
+
+
+def _regex(node: Node, what: str) -> str:
+    pattern = _text(node, what)
+    if "${" not in pattern:
+        try:
+            re.compile(pattern.encode("utf-8", "surrogateescape"))
+        except re.error as error:
+            raise node.fail(f"{what}: invalid regular expression: {error}") from None
+    return pattern
+
+
+def _name(node: Node, what: str) -> str:
+    name = _text(node, what)
+    if not NAME.match(name):
+        raise node.fail(f"{what} {name!r} is not a valid name (letters, digits, _ . -)")
+    return name
+
+
+def _text_match(node: Node, what: str) -> TextMatch:
+    if isinstance(node.value, dict):
+        fields = node.mapping(what, MATCH_KEYS)
+        if len(fields) != 1:
+            raise node.fail(f"{what} takes exactly one of: exact, contains, regex")
+        ((kind, value),) = fields.items()
+        text = _regex(value, f"{what}.regex") if kind == "regex" else _text(value, f"{what}.{kind}")
+        return TextMatch(kind, text)  # type: ignore[arg-type]
+    return TextMatch("exact", _text(node, what))
+
+
+def _expect(node: Node, where: str) -> Expect:
+    fields = node.mapping(f"{where}: expect", EXPECT_KEYS)
+    if not fields:
+        raise node.fail(f"{where}: expect is empty (known checks: {', '.join(EXPECT_KEYS)})")
+    raw = [key for key in RAW_KEYS if key in fields]
+    if len(raw) > 1:
+        raise fields[raw[1]].fail(f"{where}: expect has both {raw[0]!r} and {raw[1]!r}; use one per step")
+    http = [key for key in ("status", "headers", "body") if key in fields]
+    if raw and http:
+        raise fields[http[0]].fail(
+            f"{where}: expect {http[0]!r} parses an HTTP response and cannot go with {raw[0]!r}"
+        )
+    args: dict[str, Any] = {}
+    for key in ("exact", "contains", "line"):
+        if key in fields:
+            args[key] = _bytes(fields[key], f"{where}: expect.{key}")
+    if "hex" in fields:
+        args["exact"] = _hex(fields["hex"], f"{where}: expect.hex")
+    if "regex" in fields:
+        args["regex"] = _regex(fields["regex"], f"{where}: expect.regex")
+    if "bytes" in fields:
+        count = fields["bytes"].value
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise fields["bytes"].fail(f"{where}: expect.bytes must be a byte count (1 or more)")
+        args["count"] = count
+    if "closed" in fields:
+        args["closed"] = _bool(fields["closed"], f"{where}: expect.closed")
+        if not args["closed"]:
+            raise fields["closed"].fail(f"{where}: expect.closed can only be true")
+    if "status" in fields:
+        status = fields["status"].value
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
+            raise fields["status"].fail(f"{where}: expect.status must be an HTTP status (100-999)")
+        args["status"] = status
+    if "headers" in fields:
+        pairs = []
+        for key, _k, value in fields["headers"].items(f"{where}: expect.headers", ()):
+            pairs.append((key, _text_match(value, f"{where}: expect.headers.{key}")))
+        args["headers"] = tuple(pairs)
+    if "body" in fields:
+        args["body"] = _text_match(fields["body"], f"{where}: expect.body")
+    return Expect(**args)
+
+
+def _http(node: Node, where: str) -> HttpRequest:
+    if isinstance(node.value, str):
+        words = node.value.split()
+        if len(words) != 2:
+            raise node.fail(f"{where}: http as text is 'METHOD URL' (e.g. 'GET /index.html')")
+        return HttpRequest(method=words[0], url=words[1])
+    fields = node.mapping(f"{where}: http", HTTP_KEYS)
+    if "url" not in fields:
+        raise node.fail(f"{where}: http needs a url (the request target, e.g. /index.html)")
+    headers: list[tuple[str, str]] = []
+    if "headers" in fields:
+        for key, _k, value in fields["headers"].items(f"{where}: http.headers", ()):
+            headers.append((key, _text(value, f"{where}: http.headers.{key}")))
+    if "body" in fields and "body_hex" in fields:
+        raise fields["body_hex"].fail(f"{where}: http has both body and body_hex")
+    body = None
+    if "body" in fields:
+        body = _bytes(fields["body"], f"{where}: http.body")
+    elif "body_hex" in fields:
+        body = _hex(fields["body_hex"], f"{where}: http.body_hex")
+    method = _text(fields["method"], f"{where}: http.method") if "method" in fields else "GET"
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*|\$\{[^}]+\}", method):
+        raise fields["method"].fail(f"{where}: http.method {method!r} is not an HTTP method")
+    return HttpRequest(method, _text(fields["url"], f"{where}: http.url"), tuple(headers), body)
+
+
+def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]:
+    out = []
+    for name, key_node, spec in node.items(f"{where}: capture", ()):
+        _name(key_node, f"{where}: capture name")
+        what = f"{where}: capture {name}"
+        fields = spec.mapping(what, CAPTURE_KEYS)
+        kinds = [key for key in ("header", "regex", "json", "status", "body") if key in fields]
+        if len(kinds) != 1:
+            raise spec.fail(f"{what}: give exactly one of header, regex, json, status, body")
+        kind = kinds[0]
+        if "group" in fields and kind != "regex":
+            raise fields["group"].fail(f"{what}: group goes with regex only")
+        if kind != "regex" and not step_is_http:
+            raise spec.fail(f"{what}: {kind} captures need an HTTP answer (an http step or status/body)")
+        if kind in ("status", "body"):
+            if not _bool(fields[kind], f"{what}.{kind}"):
+                raise fields[kind].fail(f"{what}.{kind} can only be true")
+            out.append(Capture(name, kind))
+            continue
+        if kind == "regex":
+            pattern = _regex(fields["regex"], f"{what}.regex")
+            group: int | str = 1 if re.compile(pattern.encode("utf-8", "surrogateescape")).groups else 0
+            if "group" in fields:
+                value = fields["group"].value
+                if isinstance(value, bool) or not isinstance(value, (int, str)):
+                    raise fields["group"].fail(f"{what}.group must be a group number or name")
+                group = value
+            out.append(Capture(name, "regex", pattern, group))
+            continue
+        out.append(Capture(name, kind, _text(fields[kind], f"{what}.{kind}")))
+    return tuple(out)
+
+
+ACTIONS = ("send", "send_hex", "http", "close", "sleep")
+
+
+def _step(node: Node, index: int) -> Step:
+    where = f"step {index}"
+    fields = node.mapping(where, STEP_KEYS)
+    actions = [key for key in ACTIONS if key in fields]
+    if len(actions) > 1:
+        raise fields[actions[1]].fail(f"{where} has both {actions[0]!r} and {actions[1]!r}; split it in two")
+    if not actions and "expect" not in fields:
+        raise node.fail(f"{where} does nothing: give send, send_hex, http, close, sleep or expect")
+    if "reply" in fields and "reply_hex" in fields:
+        raise fields["reply_hex"].fail(f"{where} has both reply and reply_hex")
+    args: dict[str, Any] = {"line": node.line}
+    if "send" in fields:
+        args["send"] = _bytes(fields["send"], f"{where}: send")
+    if "send_hex" in fields:
+        args["send"] = _hex(fields["send_hex"], f"{where}: send_hex")
+    if "http" in fields:
+        args["http"] = _http(fields["http"], where)
+    if "close" in fields:
+        mode = fields["close"].value
+        if mode not in ("write", "both"):
+            raise fields["close"].fail(f"{where}: close must be 'write' (half-close) or 'both', not {mode!r}")
+        args["close"] = mode
+    if "sleep" in fields:
+        args["sleep"] = _number(fields["sleep"], f"{where}: sleep", positive=False)
+    if "expect" in fields:
+        args["expect"] = _expect(fields["expect"], where)
+    if "capture" in fields:
+        if "expect" not in fields and "http" not in fields:
+            raise fields["capture"].fail(f"{where}: capture needs an expect or an http request")
+        is_http = "http" in fields or bool(args.get("expect") and args["expect"].is_http)
+        args["capture"] = _captures(fields["capture"], where, is_http)
+    if "timeout" in fields:
+        args["timeout"] = _number(fields["timeout"], f"{where}: timeout")
+    if "reply" in fields:
+        args["reply"] = _bytes(fields["reply"], f"{where}: reply")
+    if "reply_hex" in fields:
+        args["reply"] = _hex(fields["reply_hex"], f"{where}: reply_hex")
+    if "name" in fields:
+        args["name"] = _text(fields["name"], f"{where}: name")
+    return Step(**args)
+
+
+def _version(node: Node | None, top: Node) -> int:
+    if node is None:
+        raise top.fail("not a netbench recipe: 'netbench: 1' (the format version) is missing")
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise node.fail(f"netbench: the format version must be a whole number (1), not {value!r}")
+    if value > FORMAT_VERSION:
+        raise node.fail(
+            f"recipe format version {value} is newer than this netbench understands "
+            f"({FORMAT_VERSION}); upgrade netbench"
+        )
+    return value
+
+
+def _default_name(path: str) -> str:
+    base = Path(path).name
+    return base[: -len(SUFFIX)] if base.endswith(SUFFIX) else Path(path).stem or "recipe"
+
+
+def loads(text: str, path: str = "<recipe>") -> Recipe:
+    """Parse recipe *text*; *path* is used in messages and for the default name."""
+    try:
+        loader = Loader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = int(mark.line) + 1 if mark is not None else None
+        raise RecipeError(f"invalid YAML: {error.problem or error.context}", path, line) from None
+    except yaml.YAMLError as error:
+        raise RecipeError(f"invalid YAML: {error}", path) from None
+    if root is None:
+        raise RecipeError("empty file: not a recipe", path, 1)
+    top = Node(data, root, path)
+    fields = top.mapping("recipe", TOP_KEYS)
+    version = _version(fields.get("netbench"), top)
+    args: dict[str, Any] = {"version": version, "path": path}
+    args["name"] = _text(fields["name"], "name") if "name" in fields else _default_name(path)
+    if "description" in fields:
+        args["description"] = _text(fields["description"], "description")
+    if "target" in fields:
+        args["target"] = _target(fields["target"])
+    if "lab" in fields:
+        args["lab"] = _lab(fields["lab"])
+    if "vars" in fields:
+        args["vars"] = tuple(
+            (_name(key, "variable"), _text(value, f"vars.{name}"))
+            for name, key, value in fields["vars"].items("vars", ())
+        )
+    if "timeout" in fields:
+        args["timeout"] = _number(fields["timeout"], "timeout")
+    if "tls" in fields:
+        tls = fields["tls"].mapping("tls", ("insecure", "sni", "cafile"))
+        args["tls"] = TlsSpec(
+            insecure=_bool(tls["insecure"], "tls.insecure") if "insecure" in tls else False,
+            sni=_text(tls["sni"], "tls.sni") if "sni" in tls else None,
+            cafile=_text(tls["cafile"], "tls.cafile") if "cafile" in tls else None,
+        )
+    if "steps" not in fields:
+        raise top.fail("the recipe has no steps (a 'steps:' list)")
+    steps = fields["steps"]
+    if not isinstance(steps.value, list) or not isinstance(steps.node, yaml.SequenceNode):
+        raise steps.fail(f"steps must be a list (- send: ...), not {_kind(steps.value)}")
+    if not steps.value:
+        raise steps.fail("steps is empty")
+    args["steps"] = tuple(
+        _step(Node(value, node, path), index)
+        for index, (value, node) in enumerate(zip(steps.value, steps.node.value, strict=True), 1)
+    )
+    return Recipe(**args)
+
+
+def _target(node: Node) -> str:
+    from netbench.net.target import parse_target
+
+    text = _text(node, "target")
+    if "${" not in text:
+        try:
+            parse_target(text)
+        except NetbenchError as error:
+            raise node.fail(f"target: {error}") from None
+    return text
+
+
+def _lab(node: Node) -> str:
+    name = _text(node, "lab")
+    try:
+        from netbench.lab import SERVICES
+    except ImportError:
+        return name
+    if name not in SERVICES:
+        raise node.fail(f"lab: unknown service {name!r} (known: {', '.join(sorted(SERVICES))})")
+    return name
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and check the recipe file at *path*."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise RecipeError(f"cannot read recipe: {error.strerror or error}", name) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RecipeError("not UTF-8 text (write binary data as hex)", name, line) from None
+    return loads(text, name)
+
+
+def find_recipes(paths: list[str]) -> list[str]:
+    """Expand directories into their ``*.recipe.yaml`` files (sorted, recursive)."""
+    found: list[str] = []
+    for entry in paths:
+        path = Path(entry)
+        if path.is_dir():
+            found.extend(str(p) for p in sorted(path.rglob(f"*{SUFFIX}")))
+        else:
+            found.append(entry)
+    return found

@@ -1,0 +1,160 @@
+"""Checks and captures: compare what arrived with what a step expects (pure).
+
+Every check returns ``None`` when it holds or a :class:`Mismatch` saying
+what was expected and what arrived (the bytes too, so a report can show a
+diff or a hexdump).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from netbench.recipe.model import Capture, Expect, TextMatch
+
+if TYPE_CHECKING:
+    from netbench.core.http import HttpResponse
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One failed check: a one-line ``message`` and the bytes to compare."""
+
+    message: str
+    expected: bytes | None = None
+    received: bytes | None = None
+
+
+class CaptureFailed(Exception):
+    """A capture found nothing to take."""
+
+
+def _short(data: bytes | str, limit: int = 60) -> str:
+    from netbench.core.escape import escape
+
+    text = escape(data, keep_newlines=False) if isinstance(data, bytes) else data
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def compile_regex(pattern: str) -> re.Pattern[bytes]:
+    """Compile a recipe regex (text) into a bytes pattern."""
+    return re.compile(pattern.encode("utf-8", "surrogateescape"))
+
+
+def text_matches(match: TextMatch, value: bytes) -> bool:
+    """Whether *value* satisfies *match*."""
+    wanted = match.value.encode("utf-8", "surrogateescape")
+    if match.kind == "exact":
+        return value == wanted
+    if match.kind == "contains":
+        return wanted in value
+    return compile_regex(match.value).search(value) is not None
+
+
+def check_datagram(expect: Expect, datagram: bytes, pattern: re.Pattern[bytes] | None) -> Mismatch | None:
+    """Check one UDP datagram against a raw expectation (the whole datagram is compared)."""
+    kind = expect.raw_kind
+    if kind == "exact" and datagram != expect.exact:
+        return Mismatch("the datagram differs", expect.exact, datagram)
+    if kind == "contains" and expect.contains is not None and expect.contains not in datagram:
+        return Mismatch(f"the datagram does not contain {_short(expect.contains)}", expect.contains, datagram)
+    if kind == "regex" and pattern is not None and pattern.search(datagram) is None:
+        return Mismatch(f"the datagram does not match /{expect.regex}/", None, datagram)
+    if kind == "line":
+        first = datagram.split(b"\n", 1)[0].removesuffix(b"\r")
+        if first != expect.line:
+            return Mismatch("the first line differs", expect.line, first)
+    if kind == "bytes" and len(datagram) != expect.count:
+        return Mismatch(f"expected a datagram of {expect.count} bytes, got {len(datagram)}", None, datagram)
+    return None
+
+
+def check_piece(expect: Expect, piece: bytes) -> Mismatch | None:
+    """Check the bytes a stream read returned for an ``exact`` or ``line`` expectation."""
+    if expect.exact is not None and piece != expect.exact:
+        return Mismatch("received bytes differ", expect.exact, piece)
+    if expect.line is not None and piece != expect.line:
+        return Mismatch("the line differs", expect.line, piece)
+    return None
+
+
+def check_http(expect: Expect, response: HttpResponse) -> list[Mismatch]:
+    """Check status, headers and body of *response*; every failed check is listed."""
+    problems: list[Mismatch] = []
+    if expect.status is not None and response.status != expect.status:
+        problems.append(
+            Mismatch(f"expected status {expect.status}, received {response.status_line!r}")
+        )
+    for name, match in expect.headers:
+        values = [value for key, value in response.headers if key.lower() == name.lower()]
+        if not values:
+            problems.append(Mismatch(f"header {name} is missing (expected {match.describe()})"))
+        elif not any(text_matches(match, v.encode("utf-8", "surrogateescape")) for v in values):
+            problems.append(
+                Mismatch(
+                    f"header {name}: expected {match.describe()}, received {values[0]!r}",
+                    match.value.encode() if match.kind == "exact" else None,
+                    values[0].encode("utf-8", "surrogateescape"),
+                )
+            )
+    if expect.body is not None and not text_matches(expect.body, response.body):
+        want = expect.body.value.encode("utf-8", "surrogateescape")
+        problems.append(
+            Mismatch(
+                f"body: expected {expect.body.describe() if len(want) < 60 else expect.body.kind}",
+                want if expect.body.kind == "exact" else None,
+                response.body,
+            )
+        )
+    return problems
+
+
+def json_path(document: Any, path: str) -> Any:
+    """Follow ``a.b.0`` or ``$.a.b[0]`` into a parsed JSON document."""
+    path = path.removeprefix("$").removeprefix(".")
+    tokens = [t for t in re.split(r"\.|\[(\d+)\]", path) if t]
+    node = document
+    for token in tokens:
+        if isinstance(node, list) and token.lstrip("-").isdigit():
+            index = int(token)
+            if not -len(node) <= index < len(node):
+                raise CaptureFailed(f"json path {path!r}: index {index} out of range")
+            node = node[index]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            raise CaptureFailed(f"json path {path!r}: no {token!r} in the body")
+    return node
+
+
+def capture(spec: Capture, received: bytes, response: HttpResponse | None) -> str:
+    """The value *spec* takes from a step's answer (raises :class:`CaptureFailed`)."""
+    if spec.kind == "regex":
+        match = compile_regex(spec.arg).search(received)
+        if match is None:
+            raise CaptureFailed(f"regex /{spec.arg}/ found nothing in what arrived")
+        try:
+            value = match.group(spec.group)
+        except IndexError:
+            raise CaptureFailed(f"regex /{spec.arg}/ has no group {spec.group!r}") from None
+        return (value or b"").decode("utf-8", "surrogateescape")
+    if response is None:
+        raise CaptureFailed(f"{spec.kind} capture: the answer was not an HTTP response")
+    if spec.kind == "status":
+        return str(response.status)
+    if spec.kind == "body":
+        return response.body.decode("utf-8", "surrogateescape")
+    if spec.kind == "header":
+        value = response.header(spec.arg)
+        if value is None:
+            raise CaptureFailed(f"header {spec.arg} is not in the response")
+        return value
+    try:
+        document = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        raise CaptureFailed("json capture: the body is not JSON") from None
+    value = json_path(document, spec.arg)
+    return value if isinstance(value, str) else json.dumps(value)
+

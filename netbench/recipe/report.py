@@ -1,0 +1,111 @@
+"""Failure reports a tired person understands at a glance (pure text).
+
+A report names the recipe file and line, the step number and a one-line
+summary of it, says what was expected and what arrived, then shows a
+unified diff for text or a hexdump with the first differing byte marked
+(``>``) for binary. On a timeout it shows the partial data received.
+Results are already masked by the engine: secrets show as ``***``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from netbench.core.escape import escape, hexdump, is_text
+
+if TYPE_CHECKING:
+    from netbench.recipe.engine import Result, StepResult
+
+LIMIT = 4096
+
+
+def _visible_lines(data: bytes) -> list[str]:
+    """Lines of *data* with CR and controls made visible, one list item per line."""
+    lines = data.split(b"\n")
+    out = [escape(line, keep_newlines=False, keep_tabs=False) + "\\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(escape(lines[-1], keep_newlines=False, keep_tabs=False))
+    return out
+
+
+def first_difference(expected: bytes, received: bytes) -> int:
+    """The offset of the first byte that differs (the shorter length when one is a prefix)."""
+    for index, (a, b) in enumerate(zip(expected, received, strict=False)):
+        if a != b:
+            return index
+    return min(len(expected), len(received))
+
+
+def compare(expected: bytes | None, received: bytes | None, indent: str = "  ") -> list[str]:
+    """Lines showing *expected* against *received*: a diff for text, hexdumps for binary."""
+    out: list[str] = []
+    if received is not None and len(received) > LIMIT:
+        out.append(f"{indent}(showing the first {LIMIT} of {len(received)} bytes received)")
+        received = received[:LIMIT]
+    if expected is not None and received is not None:
+        if is_text(expected) and is_text(received):
+            diff = difflib.unified_diff(
+                _visible_lines(expected), _visible_lines(received), "expected", "received", lineterm="", n=2
+            )
+            out.extend(indent + line for line in diff)
+            return out
+        mark = first_difference(expected, received)
+        out.append(f"{indent}first difference at offset {mark} (0x{mark:x})")
+        out.append(f"{indent}expected ({len(expected)} bytes):")
+        out.extend(indent + "  " + row for row in hexdump(expected, mark=mark).splitlines())
+        out.append(f"{indent}received ({len(received)} bytes):")
+        out.extend(indent + "  " + row for row in hexdump(received, mark=mark).splitlines())
+        return out
+    if expected is not None:
+        out.append(f"{indent}expected ({len(expected)} bytes):")
+        out.extend(_block(expected, indent + "  "))
+    if received is not None:
+        if not received:
+            out.append(f"{indent}received nothing")
+        else:
+            out.append(f"{indent}received ({len(received)} bytes):")
+            out.extend(_block(received, indent + "  "))
+    return out
+
+
+def _block(data: bytes, indent: str) -> list[str]:
+    if is_text(data):
+        return [indent + line for line in _visible_lines(data)]
+    return [indent + row for row in hexdump(data).splitlines()]
+
+
+def step_line(step: StepResult, total: int) -> str:
+    """The progress line of a step: ``  ok   3/5  send "..." (1.2 ms)``."""
+    mark = "ok  " if step.ok else "FAIL"
+    where = "connect" if step.index == 0 else f"{step.index}/{total}"
+    return f"  {mark} {where:>7}  {step.summary} ({step.duration * 1000:.1f} ms)"
+
+
+def render_step_failure(result: Result, step: StepResult) -> str:
+    """The detailed block for one failed step."""
+    if step.index == 0:
+        head = f"{result.path}: {step.summary}: {step.message}"
+        return head
+    if step.message.startswith(f"{result.path}:"):
+        lines = [step.message]
+    else:
+        where = f"{result.path}:{step.line}"
+        lines = [f"{where}: step {step.index} of {result.total_steps} failed: {step.summary}"]
+        lines.append(f"  {step.message}")
+    lines.extend(compare(step.expected, step.received))
+    return "\n".join(lines)
+
+
+def render_result(result: Result, color: bool = False) -> str:
+    """The report of one recipe run: one line when it passed, the failure block when not."""
+    if result.ok:
+        return f"PASS {result.name} ({len(result.steps)} steps, {result.duration * 1000:.0f} ms)"
+    lines = [f"FAIL {result.name} ({result.path}) against {result.target}"]
+    failed = result.failure
+    if failed is not None:
+        lines.append(render_step_failure(result, failed))
+    text = "\n".join(lines)
+    if color:
+        text = text.replace("FAIL", "\x1b[31mFAIL\x1b[0m", 1)
+    return text

@@ -1,0 +1,116 @@
+"""Recipes survive dump and load exactly: any bytes, any model (hypothesis)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netbench.recipe.dump import dumps, save
+from netbench.recipe.load import load_recipe, loads
+from netbench.recipe.model import Capture, Expect, HttpRequest, Recipe, Step, TextMatch, TlsSpec
+
+names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+text = st.text(max_size=40)
+safe_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+match_ = st.builds(TextMatch, st.sampled_from(["exact", "contains"]), safe_text) | st.builds(
+    TextMatch, st.just("regex"), st.sampled_from(["a+", "^HTTP/1.1", r"\d+", "(x|y)z"])
+)
+
+
+@st.composite
+def expects(draw: st.DrawFn) -> Expect:
+    kind = draw(st.sampled_from(["exact", "contains", "regex", "line", "count", "http", "closed"]))
+    closed = draw(st.booleans())
+    if kind == "exact":
+        return Expect(exact=draw(st.binary(max_size=60)), closed=closed)
+    if kind in ("contains", "line"):
+        return Expect(**{kind: draw(safe_text).encode()}, closed=closed)
+    if kind == "regex":
+        return Expect(regex=draw(st.sampled_from(["a+", r"^\d{3} ", "(?P<x>y)"])), closed=closed)
+    if kind == "count":
+        return Expect(count=draw(st.integers(1, 10_000)))
+    if kind == "closed":
+        return Expect(closed=True)
+    headers = draw(st.lists(st.tuples(names, match_), max_size=3, unique_by=lambda p: p[0]))
+    return Expect(
+        status=draw(st.none() | st.integers(100, 599)),
+        headers=tuple(headers),
+        body=draw(st.none() | match_),
+    ) if headers or draw(st.booleans()) else Expect(status=200)
+
+
+@st.composite
+def steps(draw: st.DrawFn) -> Step:
+    action = draw(st.sampled_from(["send", "http", "close", "sleep", "expect"]))
+    args: dict = {}
+    if action == "send":
+        args["send"] = draw(st.binary(max_size=80))
+    elif action == "http":
+        args["http"] = HttpRequest(
+            draw(st.sampled_from(["GET", "POST", "HEAD"])),
+            "/" + draw(st.from_regex(r"[a-z0-9/._?=&-]{0,20}", fullmatch=True)),
+            tuple(draw(st.lists(st.tuples(names, safe_text), max_size=3, unique_by=lambda p: p[0]))),
+            draw(st.none() | st.binary(max_size=40)),
+        )
+    elif action == "close":
+        args["close"] = draw(st.sampled_from(["write", "both"]))
+    elif action == "sleep":
+        args["sleep"] = draw(st.floats(0, 10, allow_nan=False))
+    if action == "expect" or draw(st.booleans()):
+        args["expect"] = draw(expects())
+        if args["expect"].regex:
+            args["capture"] = (Capture(draw(names), "regex", args["expect"].regex, 0),)
+        elif args["expect"].is_http or action == "http":
+            args["capture"] = (Capture(draw(names), "header", "ETag"), Capture("s", "status"))
+    args["timeout"] = draw(st.none() | st.floats(0.1, 60, allow_nan=False))
+    args["reply"] = draw(st.none() | st.binary(max_size=80))
+    args["name"] = draw(st.none() | safe_text)
+    return Step(**args)
+
+
+recipes = st.builds(
+    Recipe,
+    name=safe_text,
+    steps=st.lists(steps(), min_size=1, max_size=5).map(tuple),
+    target=st.none() | st.sampled_from(["tcp://127.0.0.1:8080", "udp://[::1]:7", "unix:/tmp/x.sock"]),
+    lab=st.none() | st.sampled_from(["echo", "http"]),
+    vars=st.lists(st.tuples(names, safe_text), max_size=3, unique_by=lambda p: p[0]).map(tuple),
+    timeout=st.floats(0.1, 100, allow_nan=False),
+    tls=st.none() | st.builds(TlsSpec, st.booleans(), st.none() | st.just("example.org")),
+    description=st.none() | safe_text,
+)
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=300)
+def test_any_bytes_survive_dump_and_load(data: bytes) -> None:
+    recipe = Recipe("bytes", (Step(send=data, expect=Expect(exact=data), reply=data),))
+    back = loads(dumps(recipe))
+    assert back.steps[0].send == data
+    assert back.steps[0].expect == Expect(exact=data)
+    assert back.steps[0].reply == data
+
+
+@given(recipes)
+@settings(max_examples=150, deadline=None)
+def test_any_recipe_model_round_trips(recipe: Recipe) -> None:
+    assert loads(dumps(recipe)) == recipe
+
+
+def test_awkward_bytes_are_written_readably() -> None:
+    recipe = Recipe("x", (Step(send=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Step(send=b"\x00\xff\xfe binary")))
+    text = dumps(recipe)
+    assert 'send: "GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"' in text
+    assert "send_hex: 00 ff fe" in text
+
+
+def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.recipe.yaml"
+    path.write_text("old content that must not be half-replaced\n")
+    recipe = Recipe("saved", (Step(send=b"PING\r\n", expect=Expect(line=b"PONG")),))
+    save(recipe, path)
+    assert load_recipe(path) == recipe
+    assert os.listdir(tmp_path) == ["a.recipe.yaml"]
