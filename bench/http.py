@@ -1,0 +1,129 @@
+"""Benchmark `netbench http` against curl, on a private nginx on 127.0.0.1.
+
+1. Requests per second: 1000 sequential GETs of the 38-byte page over one
+   keep-alive connection: one `netbench http` call with 1000 URLs against
+   `curl -s -o /dev/null "http://127.0.0.1:PORT/index.html?[1-1000]"`,
+   alternated, the median of each and the ratio netbench/curl.
+   Both send the same kind of request (netbench's default Accept-Encoding is
+   removed with -H 'Accept-Encoding:', since curl sends none).
+2. Memory: a 1 GiB body streamed to a file, peak RSS of each process.
+
+    python bench/http.py [--rounds 5] [--requests 1000] [--big-mib 1024]
+
+Which h11 build was used is printed (h11_mypyc when importable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.peers import Nginx
+
+
+def _run(argv: list[str], stdout: object = subprocess.DEVNULL, rss: bool = False) -> tuple[float, int, int]:
+    """Run *argv*; return (seconds, exit status, peak RSS in KiB or 0).
+
+    The peak RSS is measured by GNU time (a forked child's own ru_maxrss
+    would count the memory of this Python process it was forked from).
+    """
+    prefix: list[str] = []
+    report = None
+    if rss and shutil.which("time") is None and not os.path.exists("/usr/bin/time"):
+        raise SystemExit("GNU time (/usr/bin/time) is needed for the memory run")
+    if rss:
+        handle, name = tempfile.mkstemp(prefix="netbench-rss-")
+        os.close(handle)
+        report = Path(name)
+        prefix = ["/usr/bin/time", "-f", "%M", "-o", name]
+    start = time.perf_counter()
+    status = subprocess.run([*prefix, *argv], stdout=stdout, stderr=subprocess.DEVNULL).returncode
+    elapsed = time.perf_counter() - start
+    peak = 0
+    if report is not None:
+        text = report.read_text().split()
+        peak = int(text[-1]) if text else 0
+        report.unlink()
+    return elapsed, status, peak
+
+
+def _h11_build(env: dict[str, str]) -> str:
+    code = "import importlib.util as u; print('h11_mypyc' if u.find_spec('h11_mypyc') else 'h11')"
+    found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return found.stdout.strip()
+
+
+def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
+    base = f"http://127.0.0.1:{nginx.port}/index.html"
+    urls = [f"{base}?{i}" for i in range(1, count + 1)]
+    netbench = [sys.executable, "-m", "netbench", "http", "-H", "Accept-Encoding:", *urls]
+    curl_argv = [curl, "-s", "-o", "/dev/null", f"{base}?[1-{count}]"]
+    print(f"h11 build: {_h11_build(dict(os.environ))}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{count} sequential GETs of a 38-byte page, one keep-alive connection, {rounds} rounds")
+    _run(netbench), _run(curl_argv)  # warm up caches
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(rounds):
+        for argv, results in ((netbench, ours), (curl_argv, theirs)):
+            seconds, status, _rss = _run(argv)
+            if status != 0:
+                raise SystemExit(f"{argv[0]} exited {status}")
+            results.append(count / seconds)
+    ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
+    print(f"  netbench http : {ours_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in ours)})")
+    print(f"  curl          : {theirs_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in theirs)})")
+    print(f"  ratio netbench/curl: {ours_median / theirs_median:.2f}x")
+
+
+def bench_memory(nginx: Nginx, mebibytes: int, curl: str, scratch: Path) -> None:
+    big = nginx.root / "big.bin"
+    with open(big, "wb") as handle:
+        handle.truncate(mebibytes << 20)  # sparse: zeros, served as application/octet-stream
+    url = f"http://127.0.0.1:{nginx.port}/big.bin"
+    out = scratch / "body.out"
+    print(f"{mebibytes} MiB body streamed to a file")
+    for name, argv in (
+        ("netbench http", [sys.executable, "-m", "netbench", "http", url]),
+        ("curl", [curl, "-s", "-o", "-", url]),
+    ):
+        with open(out, "wb") as handle:
+            seconds, status, rss = _run(argv, stdout=handle, rss=True)
+        size = out.stat().st_size
+        out.unlink()
+        print(
+            f"  {name:<14}: exit {status}, {size >> 20} MiB in {seconds:.2f} s "
+            f"({(size >> 20) / seconds:.0f} MiB/s), peak RSS {rss / 1024:.1f} MiB"
+        )
+    big.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--big-mib", type=int, default=1024, help="0 skips the memory run")
+    args = parser.parse_args()
+    curl = shutil.which("curl")
+    if curl is None:
+        raise SystemExit("curl is not installed")
+    with tempfile.TemporaryDirectory(prefix="netbench-bench-") as tmp:
+        nginx = Nginx(Path(tmp) / "nginx").start()
+        try:
+            bench_requests(nginx, args.rounds, args.requests, curl)
+            if args.big_mib:
+                bench_memory(nginx, args.big_mib, curl, Path(tmp))
+        finally:
+            nginx.stop()
+
+
+if __name__ == "__main__":
+    main()
