@@ -1,0 +1,194 @@
+"""The REPL loop: one long-lived PromptSession, or plain lines from a script.
+
+Interactive (stdin is a terminal): ``prompt_async`` under ``patch_stdout``;
+what arrives on any session prints above the prompt while the user types.
+Ctrl-C clears the line (and interrupts a running command), Ctrl-D leaves.
+
+Scripted (stdin is not a terminal): each line of stdin is run with the same
+command table and output is printed plainly; at end of input the REPL waits
+briefly for pending replies, then exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from netbench.repl.commands import run_line
+from netbench.repl.commands_tools import close_labs
+from netbench.repl.context import PlainPrinter, Printer, Repl, Settings
+from netbench.repl.sessions import Sessions
+from netbench.repl.view import Fragments
+
+if TYPE_CHECKING:
+    from netbench.environment import Environment
+
+STYLE_RULES = {
+    "prompt": "bold ansicyan",
+    "prompt.state": "ansired",
+    "sent.marker": "ansiblue bold",
+    "sent": "ansiblue",
+    "received.marker": "ansigreen bold",
+    "wire": "ansibrightblack",
+    "wire.marker": "ansibrightblack",
+    "stamp": "ansibrightblack",
+    "note": "ansibrightblack",
+    "closed": "ansiyellow bold",
+    "error": "ansired",
+    "status.ok": "ansigreen bold",
+    "status.redirect": "ansicyan bold",
+    "status.client": "ansiyellow bold",
+    "status.error": "ansired bold",
+    "header.name": "bold",
+    "body.hex": "",
+    "toolbar": "",
+    "toolbar.ok": "bg:ansigreen fg:ansiblack",
+    "toolbar.warn": "bg:ansiyellow fg:ansiblack",
+    "toolbar.bad": "bg:ansired fg:ansiwhite",
+    "toolbar.dim": "",
+}
+
+
+@dataclass
+class Options:
+    """What ``netbench repl`` was asked for."""
+
+    target: list[str] = field(default_factory=list)
+    open_options: list[str] = field(default_factory=list)
+    vi: bool = False
+    lab: str | None = None
+    debug: bool = False
+
+
+class TerminalPrinter:
+    """Prints styled fragments above the running prompt (or directly between prompts)."""
+
+    def __init__(self) -> None:
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
+        from prompt_toolkit.styles import Style
+
+        self._print = print_formatted_text
+        self._formatted = FormattedText
+        self.style = Style.from_dict(STYLE_RULES)
+
+    def show(self, fragments: Fragments) -> None:
+        self._print(self._formatted(fragments), style=self.style, end="")
+
+
+def run(options: Options, env: Environment) -> int:
+    """Run the REPL until /quit, Ctrl-D or end of input; return the exit status."""
+    return asyncio.run(_main(options, env))
+
+
+async def _main(options: Options, env: Environment) -> int:
+    scripted = not env.stdin_isatty
+    printer: Printer = PlainPrinter(env.stdout, env.stderr) if scripted else TerminalPrinter()
+    settings = Settings()
+    repl = Repl(
+        printer=printer,
+        settings=settings,
+        sessions=Sessions(printer, settings),
+        environ=dict(env.environ),
+        debug=options.debug,
+        scripted=scripted,
+    )
+    try:
+        if scripted:
+            await _start(repl, options)
+            await _scripted(repl, env)
+        else:
+            await _interactive(repl, options, env)
+    finally:
+        await repl.sessions.close_all()
+        await close_labs(repl)
+    return 0
+
+
+async def _start(repl: Repl, options: Options) -> None:
+    if options.lab:
+        await run_line(repl, f"/lab {options.lab}" + (" --no-open" if options.target else ""))
+    if options.target:
+        await run_line(repl, "/open " + shlex.join([*options.target, *options.open_options]))
+
+
+async def _scripted(repl: Repl, env: Environment) -> None:
+    loop = asyncio.get_running_loop()
+    while not repl.quit:
+        line = await loop.run_in_executor(None, env.stdin.readline)
+        if not line:
+            break
+        await run_line(repl, line.rstrip("\r\n") if line.endswith("\n") else line)
+    if not repl.quit:
+        await repl.sessions.settle()
+
+
+async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    from netbench import __version__
+    from netbench.repl.completion import ReplCompleter
+    from netbench.repl.keys import build_key_bindings
+    from netbench.repl.toolbar import prompt, toolbar
+
+    history: History
+    try:
+        env.state_dir.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(env.state_dir / "history"))
+    except OSError as error:
+        history = InMemoryHistory()
+        repl.error(f"history not kept: cannot create {env.state_dir}: {error.strerror}")
+    assert isinstance(repl.printer, TerminalPrinter)
+    session: PromptSession[str] = PromptSession(
+        message=lambda: prompt(repl),
+        history=history,
+        completer=ReplCompleter(repl),
+        complete_while_typing=False,
+        auto_suggest=AutoSuggestFromHistory(),
+        key_bindings=build_key_bindings(),
+        bottom_toolbar=lambda: toolbar(repl),
+        vi_mode=options.vi,
+        style=repl.printer.style,
+        refresh_interval=0.5,
+        enable_open_in_editor=False,
+    )
+    loop = asyncio.get_running_loop()
+    running: list[asyncio.Task[None]] = []
+
+    def on_sigint() -> None:  # Ctrl-C while a command runs: interrupt that command only
+        for task in running:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    with patch_stdout(raw=False):
+        repl.info(f"netbench {__version__}: /help for commands, Tab completes, Ctrl-D quits")
+        await _start(repl, options)
+        while not repl.quit:
+            try:
+                line = await session.prompt_async(handle_sigint=False)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            task = loop.create_task(run_line(repl, line))
+            running.append(task)
+            try:
+                await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                repl.info("interrupted")
+            finally:
+                running.remove(task)
+    sys.stdout.flush()

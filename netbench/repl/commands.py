@@ -1,0 +1,172 @@
+"""Running one REPL line, and the general commands (/help, /set, /eol, /hex, ...).
+
+:func:`run_line` is the single entry point used by both the prompt loop and
+the scripted loop. A plain line is sent on the current session with the line
+ending in force; ``//x`` sends ``/x``; ``/name args`` runs a command. Any
+error in a command is reported as one line and the REPL goes on; with
+``--debug`` the traceback is shown too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from netbench.core.escape import escape
+from netbench.errors import NetbenchError, UsageError
+from netbench.repl.args import expand, on_off
+from netbench.repl.context import EOLS, Repl
+from netbench.repl.registry import ALIASES, TABLE, command, find
+
+
+async def run_line(repl: Repl, line: str) -> None:
+    """Run one line typed at the prompt (or read from a script); never raises NetbenchError."""
+    try:
+        if line.startswith("/") and not line.startswith("//"):
+            name, _, rest = line[1:].partition(" ")
+            found = find(name)
+            if found is None:
+                raise UsageError(f"unknown command /{escape(name.encode(), keep_newlines=False)} (see /help)")
+            await found.handler(repl, rest.strip())
+        else:
+            text = line[1:] if line.startswith("//") else line
+            conv = repl.sessions.require_current()
+            data = expand(repl, text).encode("utf-8", errors="surrogateescape") + repl.settings.line_ending
+            await repl.sessions.send(conv, data, echo=repl.scripted)
+    except NetbenchError as error:
+        repl.error(f"error: {escape(str(error).encode(), keep_newlines=False)}")
+    except Exception as error:  # a bug in a command: report it and go on
+        repl.error(
+            f"internal error in this command: {type(error).__name__}: "
+            f"{escape(str(error).encode(), keep_newlines=False)}"
+            + ("" if repl.debug else " (run with --debug for the traceback)")
+        )
+        if repl.debug:
+            import traceback
+
+            repl.printer.show([("class:error", escape(traceback.format_exc().encode())), ("", "\n")])
+
+
+@command(
+    "help",
+    "[COMMAND]",
+    "list the commands, or explain one",
+    """
+A plain line is sent on the current session with the line ending in force
+(CRLF unless changed with /eol); an empty line sends just the line ending.
+A line starting with / is a command; start it with // to send a line that
+begins with a slash. ${NAME} expands variables set with /set.
+Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line,
+Ctrl-D (on an empty line) or /quit leaves.
+""",
+)
+async def _help(repl: Repl, rest: str) -> None:
+    if rest:
+        found = find(rest.lstrip("/"))
+        if found is None:
+            raise UsageError(f"no command /{rest.lstrip('/')} (see /help)")
+        lines = [found.usage, f"  {found.summary}"]
+        if found.details:
+            lines += ["", *found.details.splitlines()]
+        repl.info("\n".join(lines))
+        return
+    width = max(len(name) for name in TABLE) + 1
+    lines = ["commands (/help COMMAND for its usage and examples):"]
+    for cmd in sorted(TABLE.values(), key=lambda c: c.name):
+        lines.append(f"  /{cmd.name:<{width}} {cmd.summary}")
+    lines += ["", *TABLE["help"].details.splitlines()]
+    repl.info("\n".join(lines))
+
+
+@command("quit", "", "leave the REPL (also /exit, Ctrl-D)", "Closes every session and lab server first.")
+async def _quit(repl: Repl, rest: str) -> None:
+    repl.quit = True
+
+
+@command(
+    "eol",
+    "[crlf|lf|none]",
+    "show or set the line ending added to typed lines",
+    "crlf (the default) suits HTTP, SMTP, Redis and most text protocols; lf suits shells; "
+    "none sends lines with nothing added.",
+    options=tuple(EOLS),
+)
+async def _eol(repl: Repl, rest: str) -> None:
+    if rest:
+        choice = rest.lower()
+        if choice not in EOLS:
+            raise UsageError("/eol takes crlf, lf or none")
+        repl.settings.eol = choice
+    repl.info(f"line ending: {repl.settings.eol}")
+
+
+@command(
+    "hex",
+    "[on|off]",
+    "show received data as a hexdump",
+    "With /hex off, text is shown as text (controls escaped, e.g. \\x1b)\n"
+    "and binary data as a hexdump anyway.",
+    options=("on", "off"),
+)
+async def _hex(repl: Repl, rest: str) -> None:
+    if rest:
+        repl.settings.hex_mode = on_off(rest, "hex")
+    repl.info(f"hex: {'on' if repl.settings.hex_mode else 'off'}")
+
+
+@command(
+    "raw",
+    "[on|off]",
+    "show an HTTP response's wire bytes beside the parsed view",
+    "The wire bytes are shown with CR and LF visible (\\r\\n), marked <~.",
+    options=("on", "off"),
+)
+async def _raw(repl: Repl, rest: str) -> None:
+    if rest:
+        repl.settings.raw = on_off(rest, "raw")
+    repl.info(f"raw: {'on' if repl.settings.raw else 'off'}")
+
+
+@command("time", "[on|off]", "timestamp what is shown (wall clock, milliseconds)", options=("on", "off"))
+async def _time(repl: Repl, rest: str) -> None:
+    if rest:
+        repl.settings.timestamps = on_off(rest, "time")
+    repl.info(f"timestamps: {'on' if repl.settings.timestamps else 'off'}")
+
+
+@command(
+    "set",
+    "NAME VALUE",
+    "set a variable; ${NAME} expands in what is sent",
+    "The value is the rest of the line, as typed. ${env:NAME} reads the environment instead.",
+)
+async def _set(repl: Repl, rest: str) -> None:
+    name, _, value = rest.partition(" ")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name):
+        raise UsageError("usage: /set NAME VALUE (NAME: letters, digits, _ . -)")
+    repl.variables[name] = value.strip()
+    repl.info(f"${{{name}}} = {escape(value.strip().encode(), keep_newlines=False)}")
+
+
+@command("unset", "NAME", "forget a variable")
+async def _unset(repl: Repl, rest: str) -> None:
+    if repl.variables.pop(rest, None) is None:
+        raise UsageError(f"no variable {rest!r}")
+
+
+@command("vars", "", "list the variables set with /set")
+async def _vars(repl: Repl, rest: str) -> None:
+    if not repl.variables:
+        repl.info("no variables (/set NAME VALUE)")
+        return
+    repl.info(
+        "\n".join(
+            f"  {name} = {escape(value.encode(), keep_newlines=False)}"
+            for name, value in repl.variables.items()
+        )
+    )
+
+
+# The other command modules register themselves on import.
+from netbench.repl import commands_session, commands_tools  # noqa: E402
+
+__all__ = ["ALIASES", "TABLE", "commands_session", "commands_tools", "run_line"]

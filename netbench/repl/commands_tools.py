@@ -1,0 +1,181 @@
+"""Tool commands: /lab, /ports, /scan, /services, /explain."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import io
+
+from netbench.core.escape import escape
+from netbench.errors import UsageError
+from netbench.repl.args import split
+from netbench.repl.context import Repl
+from netbench.repl.registry import command
+
+
+def _safe(text: str) -> str:
+    return escape(text.encode("utf-8", "surrogateescape"))
+
+
+def lab_services() -> dict[str, str]:
+    """The lab's services (name -> description), or {} before the lab exists."""
+    try:
+        from netbench.lab import SERVICES
+    except ImportError:
+        return {}
+    return dict(SERVICES)
+
+
+@command(
+    "lab",
+    "[SERVICE[:PORT]] [--udp] [--no-open]",
+    "start an embedded lab server on 127.0.0.1 and open a session to it",
+    """
+With no SERVICE, lists the services and the lab servers running in this REPL.
+The server lives as long as the REPL. Examples:
+  /lab http            start the hello-world HTTP server, open a session
+  /lab echo --udp      start echo, open a UDP session to it
+  /lab daytime:9013 --no-open
+""",
+    options=("--udp", "--no-open"),
+)
+async def _lab(repl: Repl, rest: str) -> None:
+    words = split(rest)
+    flags = {w for w in words if w.startswith("--")}
+    names = [w for w in words if not w.startswith("--")]
+    if flags - {"--udp", "--no-open"}:
+        raise UsageError(f"/lab: unknown option {sorted(flags - {'--udp', '--no-open'})[0]}")
+    try:
+        import netbench.lab as lab
+    except ImportError:
+        raise UsageError("the lab arrives with the lab feature (not installed yet)") from None
+    if not hasattr(lab, "start"):
+        raise UsageError("the lab arrives with the lab feature (not installed yet)")
+    if not names:
+        lines = ["lab services:"]
+        lines += [f"  {name:<10} {_safe(text)}" for name, text in lab_services().items()]
+        for server in repl.labs:
+            lines.append(f"running: {server.name} on {server.address} ({'+'.join(server.transports)})")
+        repl.info("\n".join(lines))
+        return
+    if len(names) > 1:
+        raise UsageError("/lab starts one service at a time")
+    name, _, port_text = names[0].partition(":")
+    port = 0
+    if port_text:
+        from netbench.net.target import parse_port
+
+        port = parse_port(port_text, allow_zero=True)
+    if lab_services() and name not in lab_services():
+        raise UsageError(f"no lab service {name!r} (services: {', '.join(lab_services())})")
+    server = await lab.start(name, host="127.0.0.1", port=port)
+    repl.labs.append(server)
+    repl.info(f"lab {server.name} listening on {server.address} ({'+'.join(server.transports)})")
+    if "--no-open" in flags:
+        return
+    from netbench.net.tls import TLSOptions
+
+    target = server.target
+    if "--udp" in flags:
+        if "udp" not in server.transports:
+            raise UsageError(f"lab {name} has no UDP side")
+        target = target.with_transport("udp")
+    conv = await repl.sessions.open(target, timeout=repl.settings.connect_timeout, tls=TLSOptions(), family=0)
+    repl.info(f"[{conv.number}] connected to {_safe(str(target))}")
+
+
+async def close_labs(repl: Repl) -> None:
+    """Stop the lab servers this REPL started."""
+    for server in repl.labs:
+        try:
+            await asyncio.wait_for(server.close(), 2.0)
+        except Exception:
+            pass
+    repl.labs.clear()
+
+
+async def _cli_tool(repl: Repl, name: str, rest: str) -> None:
+    """Run ``netbench NAME ARGS`` in a worker thread and show its output."""
+    if importlib.util.find_spec(f"netbench.commands.{name}") is None:
+        raise UsageError(f"/{name} arrives with the ports feature (not installed yet)")
+    from netbench.cli import main
+    from netbench.environment import Environment
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(
+        stdin=io.StringIO(),
+        stdout=out,
+        stderr=err,
+        stdin_isatty=False,
+        stdout_isatty=False,
+        stderr_isatty=False,
+        environ=dict(repl.environ),
+    )
+    status = await asyncio.to_thread(main, [name, *split(rest)], env)
+    text = out.getvalue().rstrip("\n")
+    if text:
+        repl.info(_safe(text))
+    problems = err.getvalue().rstrip("\n")
+    if problems:
+        (repl.error if status else repl.info)(_safe(problems))
+
+
+@command(
+    "ports",
+    "[OPTIONS]",
+    "local sockets: state, pid, program, user (as netbench ports)",
+    "Takes the options of 'netbench ports' (see netbench ports --help).",
+)
+async def _ports(repl: Repl, rest: str) -> None:
+    await _cli_tool(repl, "ports", rest)
+
+
+@command(
+    "scan",
+    "HOST [-p PORTS]",
+    "TCP connect scan (as netbench scan)",
+    "Takes the options of 'netbench scan'. Example: /scan 127.0.0.1 -p 1-1024",
+    options=("-p",),
+)
+async def _scan(repl: Repl, rest: str) -> None:
+    if not rest:
+        raise UsageError("usage: /scan HOST [-p PORTS]")
+    await _cli_tool(repl, "scan", rest)
+
+
+@command(
+    "services",
+    "NAME|PORT...",
+    "look up /etc/services, both directions (as netbench services)",
+    "Example: /services http 6379",
+)
+async def _services(repl: Repl, rest: str) -> None:
+    await _cli_tool(repl, "services", rest)
+
+
+@command(
+    "explain",
+    "[STATUS|HEADER]",
+    "what the last response's status and headers mean, with RFC sections",
+    "With an argument, explains that status code or header name instead. The table ships with netbench.",
+)
+async def _explain(repl: Repl, rest: str) -> None:
+    from netbench.repl import explain
+
+    if rest:
+        word = rest.strip()
+        if word.isdigit():
+            repl.info(_safe(explain.status(int(word))))
+            return
+        line = explain.header(word.rstrip(":"))
+        if line is None:
+            raise UsageError(f"no explanation for {word!r} in the table")
+        repl.info(_safe(line))
+        return
+    conv = repl.sessions.current
+    response = conv.last_response if conv is not None and conv.last_response is not None else None
+    response = response or repl.sessions.last_response
+    if response is None:
+        raise UsageError("no HTTP response yet (try /get /), or /explain 404, /explain ETag")
+    lines = explain.explain(int(response.status), list(response.headers))
+    repl.info(_safe("\n".join(lines)))

@@ -1,0 +1,144 @@
+"""Recognise HTTP in a hand-typed conversation and show responses parsed.
+
+Sans-IO. :class:`HttpTracker` watches what a session sends and receives.
+When what we sent starts with an HTTP request line (typed by hand or built
+by ``/get``), the bytes received after it are collected and fed to a
+response parser; once the response is complete it is handed back parsed
+(:class:`HttpMessage`). Anything else is handed back raw as it comes
+(:class:`RawData`). A response the parser rejects, or one the caller gives
+up waiting for, is handed back raw, with a :class:`Note` saying why.
+
+The parser is :class:`netbench.core.http.ResponseParser`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from netbench.core.escape import escape
+from netbench.core.http import HttpResponse, ResponseParser
+from netbench.errors import NetbenchError
+
+REQUEST_LINE = re.compile(rb"^([A-Z][A-Z-]{1,19}) (\S+) HTTP/1\.[01]\r?\n")
+MAX_COLLECT = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Bytes to show as they are (safe-rendered by the caller)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class HttpMessage:
+    """A complete parsed response and the exact bytes it came in."""
+
+    response: HttpResponse
+    raw: bytes
+    method: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark of ours about the conversation (safe text)."""
+
+    text: str
+
+
+Shown = RawData | HttpMessage | Note
+
+
+def request_method(sent: bytes) -> str | None:
+    """The method if *sent* begins with an HTTP/1.x request line, else None."""
+    match = REQUEST_LINE.match(sent)
+    return match.group(1).decode("ascii") if match else None
+
+
+# -- the tracker -----------------------------------------------------------------
+
+
+@dataclass
+class HttpTracker:
+    """Follows one session's conversation; decides what to show parsed and what raw."""
+
+    _pending: list[str] = field(default_factory=list)
+    _parser: ResponseParser | None = None
+    _collected: bytearray = field(default_factory=bytearray)
+
+    @property
+    def waiting(self) -> bool:
+        """True while an HTTP response is expected or being collected."""
+        return bool(self._pending)
+
+    @property
+    def collected(self) -> int:
+        """How many bytes of the current response have arrived."""
+        return len(self._collected)
+
+    def on_sent(self, data: bytes) -> None:
+        """Note bytes we sent; a send that starts with a request line expects a response."""
+        method = request_method(data)
+        if method is not None:
+            self._pending.append(method)
+
+    def on_received(self, data: bytes) -> list[Shown]:
+        """Take bytes that arrived; return what to show now."""
+        if not self._pending:
+            return [RawData(data)]
+        shown: list[Shown] = []
+        while data and self._pending:
+            if self._parser is None:
+                self._parser = ResponseParser(self._pending[0])
+            self._collected += data
+            try:
+                response = self._parser.feed(data)
+            except NetbenchError as error:
+                return [*shown, *self._fail(str(error))]
+            if response is None:
+                if len(self._collected) > MAX_COLLECT:
+                    return [*shown, *self.give_up("response too large to collect")]
+                return shown
+            data = self._parser.leftover
+            raw = bytes(self._collected[: len(self._collected) - len(data)])
+            shown.append(HttpMessage(response, raw, self._pending.pop(0)))
+            self._parser = None
+            self._collected = bytearray()
+        if data:
+            shown.append(RawData(data))
+        return shown
+
+    def on_eof(self) -> list[Shown]:
+        """The peer closed: complete a response that runs until EOF, or show what came raw."""
+        if self._parser is None:
+            self._pending.clear()
+            return []
+        try:
+            response = self._parser.feed_eof()
+        except NetbenchError as error:
+            return self._fail(str(error))
+        if response is None:
+            return self._fail("connection closed before the response was complete")
+        raw = bytes(self._collected)
+        method = self._pending.pop(0) if self._pending else "GET"
+        self._parser = None
+        self._collected = bytearray()
+        self._pending.clear()
+        return [HttpMessage(response, raw, method)]
+
+    def give_up(self, why: str) -> list[Shown]:
+        """Stop waiting for the current response; return what arrived, raw."""
+        if self._parser is None and not self._collected:
+            return []
+        return self._fail(why)
+
+    def _fail(self, why: str) -> list[Shown]:
+        data = bytes(self._collected)
+        self._parser = None
+        self._collected = bytearray()
+        self._pending.clear()
+        shown: list[Shown] = [Note(f"(not shown parsed: {escape(why.encode(), keep_newlines=False)})")]
+        if data:
+            shown.append(RawData(data))
+        return shown

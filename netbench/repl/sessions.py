@@ -1,0 +1,271 @@
+"""Several live sessions at once, each with a task that prints what arrives.
+
+Each :class:`Conversation` wraps a :class:`netbench.net.session.Session`
+with its number, an :class:`~netbench.repl.httpview.HttpTracker`, and a
+receive task that shows data above the prompt the moment it arrives. When
+the peer closes, that is announced at once and the transcript is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
+from netbench.net.session import Session, open_session
+from netbench.net.target import Target
+from netbench.net.tls import TLSOptions
+from netbench.repl import view
+from netbench.repl.context import Printer, Settings
+from netbench.repl.httpview import HttpMessage, HttpTracker, Note, RawData, Shown
+
+GIVE_UP_AFTER = 2.0  # seconds of quiet before an incomplete HTTP response is shown raw
+
+
+@dataclass
+class Conversation:
+    """One numbered session in the REPL."""
+
+    number: int
+    session: Session
+    tracker: HttpTracker = field(default_factory=HttpTracker)
+    task: asyncio.Task[None] | None = None
+    offset: int = 0
+    since_send: bytearray = field(default_factory=bytearray)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    last_response: Any = None
+    last_activity: float = field(default_factory=time.monotonic)
+    give_up: asyncio.TimerHandle | None = None
+
+    @property
+    def label(self) -> str:
+        """The prompt form: ``127.0.0.1:8080`` for TCP, ``udp://127.0.0.1:7`` otherwise."""
+        target = self.session.target
+        return target.display if target.transport == "tcp" else str(target)
+
+    @property
+    def state(self) -> str:
+        """connecting / open / half-closed / closed by peer / closed / error."""
+        return self.session.state
+
+    @property
+    def finished(self) -> bool:
+        """True when nothing more can arrive."""
+        return self.session.state in ("closed", "error", "closed by peer") or self.session.peer_closed
+
+
+class Sessions:
+    """The REPL's sessions, numbered from 1, and which one is current."""
+
+    def __init__(self, printer: Printer, settings: Settings) -> None:
+        self.printer = printer
+        self.settings = settings
+        self.items: dict[int, Conversation] = {}
+        self.current_number: int | None = None
+        self._next = 1
+        self.last_response: Any = None
+
+    @property
+    def current(self) -> Conversation | None:
+        """The session plain lines go to, if any."""
+        if self.current_number is None:
+            return None
+        return self.items.get(self.current_number)
+
+    def require_current(self) -> Conversation:
+        """The current session, or a UsageError saying how to open one."""
+        conv = self.current
+        if conv is None:
+            raise UsageError("no session: /open HOST PORT first (or /lab http)")
+        return conv
+
+    def get(self, number: int) -> Conversation:
+        """Session *number*, or a UsageError."""
+        conv = self.items.get(number)
+        if conv is None:
+            known = ", ".join(str(n) for n in self.items) or "none"
+            raise UsageError(f"no session {number} (sessions: {known})")
+        return conv
+
+    async def open(self, target: Target, *, timeout: float, tls: TLSOptions, family: int) -> Conversation:
+        """Connect to *target*, start its receive task and make it current."""
+        session = await open_session(target, timeout=timeout, tls=tls, family=family)
+        conv = Conversation(self._next, session)
+        self._next += 1
+        self.items[conv.number] = conv
+        self.current_number = conv.number
+        conv.task = asyncio.get_running_loop().create_task(self._receive(conv))
+        return conv
+
+    def _tag(self, conv: Conversation) -> str | None:
+        stamp = self.settings.stamp()
+        if len(self.items) > 1:
+            tag = f"[{conv.number}]"
+            return f"{stamp} {tag}" if stamp else tag
+        return stamp
+
+    def _show(self, conv: Conversation, items: list[Shown]) -> None:
+        for item in items:
+            if isinstance(item, RawData):
+                self.printer.show(
+                    view.received(
+                        item.data, hex_mode=self.settings.hex_mode, offset=conv.offset, stamp=self._tag(conv)
+                    )
+                )
+                conv.offset += len(item.data)
+            elif isinstance(item, HttpMessage):
+                conv.offset += len(item.raw)
+                conv.last_response = item.response
+                self.last_response = item.response
+                self.printer.show(view.response(item.response, stamp=self._tag(conv), raw=self.settings.raw))
+            elif isinstance(item, Note):
+                self.printer.show(view.note(item.text))
+
+    def _schedule_give_up(self, conv: Conversation) -> None:
+        if conv.give_up is not None:
+            conv.give_up.cancel()
+            conv.give_up = None
+        if conv.tracker.collected:
+
+            def give_up() -> None:
+                conv.give_up = None
+                self._show(conv, conv.tracker.give_up(f"incomplete after {GIVE_UP_AFTER:g} s of quiet"))
+                conv.arrived.set()
+
+            conv.give_up = asyncio.get_running_loop().call_later(GIVE_UP_AFTER, give_up)
+
+    async def _receive(self, conv: Conversation) -> None:
+        session = conv.session
+        udp = session.target.transport == "udp"
+        while True:
+            try:
+                data = await session.receive_some(timeout=None)
+            except SessionClosed:
+                return
+            except Refused as error:
+                if udp:  # ICMP port unreachable: the datagram was refused; keep listening
+                    self.printer.show(view.note(f"[{conv.number}] {error}", "error"))
+                    session.state = "open"
+                    conv.arrived.set()
+                    continue
+                self._failed(conv, error)
+                return
+            except NetbenchError as error:
+                self._failed(conv, error)
+                return
+            conv.last_activity = time.monotonic()
+            if not data:
+                if udp:  # an empty datagram, not an end of file
+                    self._show(conv, [RawData(b"")])
+                    continue
+                self._show(conv, conv.tracker.on_eof())
+                self._cancel_give_up(conv)
+                total = session.transcript.bytes_received
+                self.printer.show(
+                    view.note(
+                        f"[{conv.number}] {conv.label}: connection closed by peer "
+                        f"({total} bytes received); the transcript is kept",
+                        "closed",
+                    )
+                )
+                conv.arrived.set()
+                return
+            conv.since_send += data
+            self._show(conv, conv.tracker.on_received(data))
+            self._schedule_give_up(conv)
+            conv.arrived.set()
+
+    def _cancel_give_up(self, conv: Conversation) -> None:
+        if conv.give_up is not None:
+            conv.give_up.cancel()
+            conv.give_up = None
+
+    def _failed(self, conv: Conversation, error: NetbenchError) -> None:
+        self._show(conv, conv.tracker.give_up(str(error)))
+        self._cancel_give_up(conv)
+        self.printer.show(view.note(f"[{conv.number}] {conv.label}: {error}", "error"))
+        conv.arrived.set()
+
+    async def send(self, conv: Conversation, data: bytes, *, echo: bool) -> None:
+        """Send *data* on *conv*; show it with ``->`` when *echo*."""
+        if echo:
+            self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
+        conv.tracker.on_sent(data)
+        conv.since_send.clear()
+        conv.arrived.clear()
+        conv.last_activity = time.monotonic()
+        await conv.session.send(data)
+
+    async def wait(self, conv: Conversation, pattern: re.Pattern[bytes] | None, timeout: float) -> str:
+        """Wait for data since the last send (matching *pattern*, or a whole HTTP response).
+
+        Returns a short description of what ended the wait; raises TimedOut.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if pattern is not None:
+                if pattern.search(bytes(conv.since_send)):
+                    return "matched"
+            elif conv.since_send and not conv.tracker.waiting:
+                return "data arrived"
+            if conv.finished:
+                if pattern is None and conv.since_send:
+                    return "data arrived"
+                raise TimedOut(f"{conv.label} is {conv.state}: nothing more will arrive", conv.label)
+            conv.arrived.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                what = f"/{pattern.pattern.decode(errors='replace')}/" if pattern is not None else "a reply"
+                raise TimedOut(f"timed out after {timeout:g} s waiting for {what}", conv.label)
+            try:
+                await asyncio.wait_for(conv.arrived.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    async def settle(self, *, quiet: float = 0.3, limit: float = 5.0) -> None:
+        """Wait until no session expects more (quiet for *quiet* s, no HTTP response pending)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            busy = False
+            now = time.monotonic()
+            for conv in self.items.values():
+                if conv.finished:
+                    continue
+                if conv.tracker.waiting or now - conv.last_activity < quiet:
+                    busy = True
+            if not busy:
+                return
+            await asyncio.sleep(0.05)
+
+    def use(self, number: int) -> Conversation:
+        """Make session *number* current."""
+        conv = self.get(number)
+        self.current_number = number
+        return conv
+
+    async def close(self, conv: Conversation) -> None:
+        """Close *conv* (its transcript is dropped with it) and pick another current one."""
+        self._cancel_give_up(conv)
+        if conv.task is not None:
+            conv.task.cancel()
+            try:
+                await conv.task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await conv.session.close()
+        del self.items[conv.number]
+        if self.current_number == conv.number:
+            self.current_number = max(self.items) if self.items else None
+
+    async def close_all(self) -> None:
+        """Close every session."""
+        for conv in list(self.items.values()):
+            try:
+                await self.close(conv)
+            except Exception:  # closing must not fail the exit
+                pass

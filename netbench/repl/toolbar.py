@@ -1,0 +1,78 @@
+"""The bottom toolbar and the prompt text: current session, state, bytes, RTT.
+
+Pure functions of the REPL state returning prompt_toolkit-style fragments
+(lists of ``(style, text)``); no prompt_toolkit import needed here.
+"""
+
+from __future__ import annotations
+
+from netbench.core.escape import escape
+from netbench.repl.context import Repl
+from netbench.repl.view import Fragments
+
+
+def size(count: int) -> str:
+    """Human byte count: ``512 B``, ``1.5 KiB``, ``3.2 MiB``."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
+
+
+STATE_STYLES = {
+    "open": "class:toolbar.ok",
+    "half-closed": "class:toolbar.warn",
+    "closed by peer": "class:toolbar.bad",
+    "closed": "class:toolbar.bad",
+    "error": "class:toolbar.bad",
+}
+
+
+def prompt(repl: Repl) -> Fragments:
+    """``127.0.0.1:8080> `` for the current session, ``netbench> `` with none."""
+    conv = repl.sessions.current
+    if conv is None:
+        return [("class:prompt", "netbench> ")]
+    label = escape(conv.label.encode(), keep_newlines=False)
+    if conv.state != "open":
+        return [("class:prompt", label), ("class:prompt.state", f" ({conv.state})"), ("class:prompt", "> ")]
+    return [("class:prompt", f"{label}> ")]
+
+
+def toolbar(repl: Repl) -> Fragments:
+    """The bottom bar: session, state, bytes each way, last RTT, settings."""
+    conv = repl.sessions.current
+    out: Fragments = []
+    if conv is None:
+        out.append(("class:toolbar", " no session: /open HOST PORT or /lab http "))
+    else:
+        transcript = conv.session.transcript
+        rtt = conv.session.last_rtt
+        out += [
+            (
+                "class:toolbar",
+                f" [{conv.number}] {escape(str(conv.session.target).encode(), keep_newlines=False)} ",
+            ),
+            (STATE_STYLES.get(conv.state, "class:toolbar"), f" {conv.state} "),
+            (
+                "class:toolbar",
+                f" sent {size(transcript.bytes_sent)}  recv {size(transcript.bytes_received)} ",
+            ),
+            ("class:toolbar", f" rtt {'-' if rtt is None else f'{rtt * 1000:.1f} ms'} "),
+        ]
+        if conv.tracker.waiting:
+            out.append(("class:toolbar.warn", f" HTTP response: {size(conv.tracker.collected)} so far "))
+    if len(repl.sessions.items) > 1:
+        out.append(("class:toolbar", f" {len(repl.sessions.items)} sessions (/use N) "))
+    settings = repl.settings
+    flags = [settings.eol]
+    if settings.hex_mode:
+        flags.append("hex")
+    if settings.raw:
+        flags.append("raw")
+    if settings.timestamps:
+        flags.append("time")
+    out.append(("class:toolbar.dim", f" {' '.join(flags)} | /help  Ctrl-D quits "))
+    return out
