@@ -1,0 +1,150 @@
+"""``netbench scan`` and the REPL's ``/scan``: which ports answer on a host.
+
+:func:`scan` resolves the host (IPv4 first unless IPv6 is asked for, as
+nmap does; no reverse DNS unless ``rdns``), runs the TCP connect engine
+(:mod:`netbench.tools.engine`) or the UDP probe
+(:mod:`netbench.tools.udpscan`), names the ports from the services
+database, optionally grabs banners, and returns a
+:class:`~netbench.tools.scanmodel.ScanReport`. Rendering is
+:func:`render_report` / :func:`report_json` from the pure model.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from netbench.errors import Refused
+from netbench.tools import services
+from netbench.tools.engine import Progress, probe_tcp
+from netbench.tools.portspec import top_ports
+from netbench.tools.scanmodel import PortResult, ScanReport, next_step_hint, render_report, report_json
+from netbench.tools.udpscan import probe_udp
+
+__all__ = ["ScanReport", "next_step_hint", "render_report", "report_json", "resolve_host", "scan"]
+
+DEFAULT_TOP = 1000
+
+
+def resolve_host(host: str, family: int = socket.AF_UNSPEC) -> tuple[int, tuple, list[str]]:
+    """Resolve *host* to ``(family, sockaddr, other_addresses)``.
+
+    With no family asked, an IPv4 address is preferred (``localhost`` is
+    127.0.0.1, as for nmap); the other addresses are returned to be named.
+    A name that does not resolve raises :class:`Refused` (exit 3).
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise Refused(f"cannot resolve {host!r}: {error.strerror}", host) from None
+    except UnicodeError:
+        raise Refused(f"cannot resolve {host!r}: not a valid host name", host) from None
+    unique: list[tuple[int, tuple]] = []
+    for fam, _type, _proto, _name, sockaddr in infos:
+        if fam in (socket.AF_INET, socket.AF_INET6) and (fam, sockaddr) not in unique:
+            unique.append((fam, sockaddr))
+    if not unique:
+        raise Refused(f"{host!r} has no IPv4 or IPv6 address", host)
+    chosen = next((u for u in unique if u[0] == socket.AF_INET), unique[0])
+    others = [s[0] for f, s in unique if (f, s) != chosen and s[0] != chosen[1][0]]
+    return chosen[0], chosen[1], list(dict.fromkeys(others))
+
+
+def reverse_name(address: str, timeout: float = 2.0) -> str | None:
+    """The PTR name of *address*, or None (bounded by *timeout*)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(socket.gethostbyaddr, address).result(timeout)[0]
+    except (OSError, FutureTimeout):
+        return None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def default_ports(protocol: str = "tcp", top: int = DEFAULT_TOP) -> tuple[int, ...]:
+    """The ``--top`` ordering for *protocol* (see :mod:`netbench.tools.topports`)."""
+    return top_ports(top, protocol, services.known_ports(protocol))
+
+
+def is_loopback(address: str) -> bool:
+    """Whether *address* is a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def scan(
+    host: str,
+    ports: Sequence[int] | None = None,
+    *,
+    protocol: str = "tcp",
+    family: int = socket.AF_UNSPEC,
+    top: int = DEFAULT_TOP,
+    timeout: float = 1.0,
+    retries: int = 1,
+    concurrency: int | None = None,
+    rate: float | None = None,
+    banner: bool = False,
+    banner_timeout: float = 2.0,
+    rdns: bool = False,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Scan *ports* (default: the first *top* of netbench's ordering) on *host*.
+
+    ``protocol`` is ``"tcp"`` (connect scan) or ``"udp"``. ``concurrency``
+    bounds the probes in flight (default 2048 TCP, 256 UDP), ``rate`` the
+    probes started per second. Ctrl-C returns a report with
+    ``interrupted=True`` and what was found so far. Raises
+    :class:`Refused` when the host does not resolve.
+    """
+    chosen_family, sockaddr, others = resolve_host(host, family)
+    address = sockaddr[0]
+    port_list = tuple(ports) if ports is not None else default_ports(protocol, top)
+    started = time.monotonic()
+    if protocol == "udp":
+        outcome = probe_udp(
+            chosen_family, sockaddr, port_list, timeout=timeout, retries=retries,
+            window=concurrency or 256, rate=rate, progress=progress,
+        )
+    else:
+        outcome = probe_tcp(
+            chosen_family, sockaddr, port_list, timeout=timeout, retries=retries,
+            window=concurrency or 2048, rate=rate, progress=progress,
+        )
+    elapsed = time.monotonic() - started
+    table = services.port_names(protocol)
+    names: dict[int, str | None] = {port: table.get(port) for port in outcome.verdicts}
+    if not table:  # no services file: ask the resolver, for the ports worth naming only
+        for port, (state, _reason) in outcome.verdicts.items():
+            if state != "closed":
+                names[port] = services.service_name(port, protocol)
+    banners: dict[int, str] = {}
+    interrupted = outcome.interrupted
+    if banner and protocol == "tcp" and not interrupted:
+        opened = sorted(p for p, v in outcome.verdicts.items() if v[0] == "open")
+        try:
+            from netbench.tools.banner import grab_banners
+
+            banners = grab_banners(chosen_family, sockaddr, opened, names, timeout=banner_timeout, host=host)
+        except KeyboardInterrupt:
+            interrupted = True
+    results = tuple(
+        PortResult(port, protocol, state, reason, names.get(port), banners.get(port))
+        for port, (state, reason) in sorted(outcome.verdicts.items())
+    )
+    return ScanReport(
+        host=host,
+        address=address,
+        protocol=protocol,
+        results=results,
+        total=len(port_list),
+        elapsed=elapsed,
+        interrupted=interrupted,
+        hostname=reverse_name(address) if rdns and not interrupted else None,
+        other_addresses=tuple(others),
+    )
