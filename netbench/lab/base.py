@@ -18,24 +18,46 @@ from netbench.net.target import Target
 
 BIND_ATTEMPTS = 50
 BACKLOG = 128
+CLOSE_WAIT = 2.0  # seconds close() waits for aborted connections to be gone
 
-Connections = set[asyncio.Transport]
+
+
+class Connections(set[asyncio.Transport]):
+    """The open TCP transports of one server.
+
+    ``closed`` is set once the server stops; ``live`` counts protocols made
+    and not yet lost (a connection is counted before its transport exists).
+    """
+
+    closed = False
+    live = 0
+
+
+StreamFactory = Callable[[Connections], asyncio.Protocol]
 
 
 class TrackedProtocol(asyncio.Protocol):
-    """A stream protocol that registers its transport with its server while open."""
+    """A stream protocol that registers its transport with its server while open.
+
+    A connection accepted just as the server stops is aborted at once.
+    """
 
     transport: asyncio.Transport
 
     def __init__(self, connections: Connections) -> None:
         self._connections = connections
+        connections.live += 1
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if self._connections.closed:
+            self.transport.abort()
+            return
         self._connections.add(self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self.transport)
+        self._connections.live -= 1
 
 
 class LabServer:
@@ -43,25 +65,30 @@ class LabServer:
 
     Attributes: ``name``, ``host``, ``port``, ``transports`` (``("tcp",
     "udp")`` or ``("tcp",)``), ``connections`` (the open TCP transports).
+
+    Accepting is a task of its own (not :class:`asyncio.Server`) so that
+    :meth:`close` can account for a connection accepted at the very moment
+    the server stops: it is closed too, never leaked.
     """
 
     def __init__(
         self,
         name: str,
-        host: str,
-        port: int,
-        tcp: asyncio.Server,
+        listener: socket.socket,
+        stream: StreamFactory,
         udp: asyncio.DatagramTransport | None,
-        connections: Connections,
     ) -> None:
         self.name = name
-        self.host = host
-        self.port = port
+        self.host, self.port = listener.getsockname()[:2]
         self.transports: tuple[str, ...] = ("tcp", "udp") if udp is not None else ("tcp",)
-        self.connections = connections
-        self._tcp = tcp
-        self._udp = udp
+        self.connections = Connections()
         self.closed = False
+        self._listener = listener
+        self._stream = stream
+        self._udp = udp
+        self._attaching: set[asyncio.Task[None]] = set()
+        listener.setblocking(False)
+        self._accepting = asyncio.get_running_loop().create_task(self._accept_loop())
 
     @property
     def address(self) -> str:
@@ -78,18 +105,53 @@ class LabServer:
         """``http://ADDRESS/`` (meaningful for the http service)."""
         return f"http://{self.address}/"
 
+    async def _accept_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self._listener)
+            except (ConnectionAbortedError, InterruptedError):
+                continue
+            except OSError:  # e.g. out of file descriptors: breathe, then go on
+                await asyncio.sleep(0.1)
+                continue
+            task = loop.create_task(self._attach(conn))
+            self._attaching.add(task)
+            task.add_done_callback(self._attaching.discard)
+
+    async def _attach(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        connections, stream = self.connections, self._stream
+        try:
+            await loop.connect_accepted_socket(lambda: stream(connections), sock=conn)
+        except OSError:
+            conn.close()
+
     async def close(self) -> None:
         """Stop listening and close every open connection. Idempotent."""
         if self.closed:
             return
         self.closed = True
-        self._tcp.close()
+        self.connections.closed = True  # a connection made from now on aborts at once
+        self._accepting.cancel()
+        try:
+            await self._accepting
+        except asyncio.CancelledError:
+            pass
+        self._listener.close()
         if self._udp is not None:
             self._udp.close()
+        if self._attaching:
+            await asyncio.wait(set(self._attaching), timeout=CLOSE_WAIT)
         for transport in list(self.connections):
             transport.abort()
-        self.connections.clear()
-        await self._tcp.wait_closed()
+        # abort() closes the socket on the next loop turn; wait for that.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_WAIT
+        spins = 0
+        while spins < 2 or (self.connections.live > 0 and loop.time() < deadline):
+            await asyncio.sleep(0 if spins < 10 else 0.01)
+            spins += 1
 
     def __repr__(self) -> str:
         return f"<LabServer {self.name} {'+'.join(self.transports)} {self.address}>"
@@ -145,26 +207,19 @@ async def serve(
     name: str,
     host: str,
     port: int,
-    stream: Callable[[Connections], asyncio.Protocol],
+    stream: StreamFactory,
     datagram: Callable[[], asyncio.DatagramProtocol] | None,
 ) -> LabServer:
     """Bind and start one service; *stream* makes a protocol per TCP connection."""
     tcp_sock, udp_sock = bind_sockets(name, host, port, udp=datagram is not None)
-    loop = asyncio.get_running_loop()
-    connections: Connections = set()
-    try:
-        tcp = await loop.create_server(lambda: stream(connections), sock=tcp_sock)
-    except BaseException:
-        tcp_sock.close()
-        if udp_sock is not None:
-            udp_sock.close()
-        raise
     udp: asyncio.DatagramTransport | None = None
     if udp_sock is not None and datagram is not None:
         try:
-            udp, _ = await loop.create_datagram_endpoint(datagram, sock=udp_sock)
+            loop = asyncio.get_running_loop()
+            udp, protocol = await loop.create_datagram_endpoint(datagram, sock=udp_sock)
+            protocol.raw = udp_sock  # type: ignore[attr-defined]
         except BaseException:
             udp_sock.close()
-            tcp.close()
+            tcp_sock.close()
             raise
-    return LabServer(name, host, tcp_sock.getsockname()[1], tcp, udp, connections)
+    return LabServer(name, tcp_sock, stream, udp)

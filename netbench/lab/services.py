@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import Callable
 
 from netbench.lab import simple
-from netbench.lab.base import Connections, LabServer, serve
+from netbench.lab.base import LabServer, StreamFactory, serve
 from netbench.lab.catalog import check_loopback, check_service
 from netbench.lab.http import HttpStream
 
-StreamFactory = Callable[[Connections], asyncio.Protocol]
 DatagramFactory = Callable[[], asyncio.DatagramProtocol]
 
 PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -142,6 +143,8 @@ class ChargenStream(TrackedProtocol):
 
 class _Datagrams(asyncio.DatagramProtocol):
     transport: asyncio.DatagramTransport
+    raw: socket.socket | None = None
+    """The bound socket itself: asyncio's ``sendto`` silently drops empty datagrams."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -150,8 +153,16 @@ class _Datagrams(asyncio.DatagramProtocol):
         pass  # e.g. ICMP port unreachable from a client gone away: nothing to do
 
     def answer(self, data: bytes, addr: Any) -> None:
-        if not self.transport.is_closing():
+        """Send *data* (even an empty datagram) to *addr*; UDP: a failure drops it."""
+        if self.transport.is_closing():
+            return
+        if data:
             self.transport.sendto(data, addr)
+        elif self.raw is not None:
+            try:
+                self.raw.sendto(b"", addr)
+            except OSError:
+                pass
 
 
 class EchoDatagrams(_Datagrams):
