@@ -1,1 +1,115 @@
-"""pytest plugin: collects ``*.recipe.yaml`` files and runs them (see the recipes issue)."""
+"""pytest plugin: collect ``*.recipe.yaml`` files and run them with the recipe engine.
+
+Registered through the ``pytest11`` entry point, so installing netbench is
+enough. One test item per recipe, named by the recipe's ``name``. Options:
+``--netbench-target HOST:PORT`` (else the ``NETBENCH_TARGET`` environment
+variable, else the ``netbench_target`` ini key, else the recipe's own
+target or lab service) and ``--netbench-var NAME=VALUE`` (repeatable).
+Failures of recipes are shown by :meth:`RecipeItem.repr_failure` as the
+engine's report; anything else is left to pytest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUFFIX = ".recipe.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("netbench", "netbench recipes")
+    group.addoption(
+        "--netbench-target",
+        metavar="HOST:PORT",
+        default=None,
+        help="aim every recipe at this target (also NETBENCH_TARGET, ini netbench_target)",
+    )
+    group.addoption(
+        "--netbench-var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a recipe variable (repeatable)",
+    )
+    parser.addini("netbench_target", "target for every netbench recipe (HOST:PORT)", default=None)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.name.endswith(SUFFIX):
+        return RecipeFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RecipeFailed(Exception):
+    """A recipe ran and did not pass; carries the engine's Result."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class RecipeFile(pytest.File):
+    """One recipe file: one item, or an item that reports why the file is invalid."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from netbench.errors import RecipeError
+        from netbench.recipe.load import load_recipe
+
+        try:
+            recipe = load_recipe(self.path)
+        except RecipeError as error:
+            name = self.path.name.removesuffix(SUFFIX)
+            yield RecipeItem.from_parent(self, name=name, recipe=None, error=error)
+            return
+        yield RecipeItem.from_parent(self, name=recipe.name, recipe=recipe, error=None)
+
+
+class RecipeItem(pytest.Item):
+    """One recipe run by the engine."""
+
+    def __init__(self, *, recipe: Any, error: Exception | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recipe = recipe
+        self.error = error
+
+    def _target(self) -> str | None:
+        config = self.config
+        value = config.getoption("--netbench-target") or os.environ.get("NETBENCH_TARGET")
+        return value or config.getini("netbench_target") or None
+
+    def _variables(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for word in self.config.getoption("--netbench-var"):
+            name, sep, value = word.partition("=")
+            if not sep:
+                raise pytest.UsageError(f"--netbench-var {word!r}: expected NAME=VALUE")
+            out[name] = value
+        return out
+
+    def runtest(self) -> None:
+        if self.error is not None:
+            raise self.error
+        from netbench.recipe.api import run_sync
+        from netbench.recipe.engine import run
+
+        result = run_sync(run(self.recipe, target=self._target(), variables=self._variables()))
+        self.user_properties.append(("netbench_target", result.target))
+        if not result.ok:
+            raise RecipeFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from netbench.errors import RecipeError
+
+        if isinstance(excinfo.value, RecipeFailed):
+            return excinfo.value.result.report()
+        if isinstance(excinfo.value, RecipeError):
+            return f"invalid recipe: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"recipe: {self.name}"

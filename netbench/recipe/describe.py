@@ -27,7 +27,7 @@ def describe_expect(expect: Expect) -> str:
         parts.append(f"contains {short(expect.contains)}")
     if expect.regex is not None:
         pattern = escape(expect.regex.encode("utf-8", "surrogateescape"), keep_newlines=False)
-        parts.append(f"regex /{pattern}/")
+        parts.append(f"regex /{pattern.replace(chr(92) * 2, chr(92))}/")
     if expect.line is not None:
         parts.append(f"line {short(expect.line)}")
     if expect.count is not None:

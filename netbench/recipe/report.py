@@ -83,16 +83,17 @@ def step_line(step: StepResult, total: int) -> str:
 
 
 def render_step_failure(result: Result, step: StepResult) -> str:
-    """The detailed block for one failed step."""
+    """The detailed block for one failed step; the first line says it all."""
     if step.index == 0:
-        head = f"{result.path}: {step.summary}: {step.message}"
-        return head
+        if step.message.startswith(result.path):
+            return step.message
+        return f"{result.path}: {step.summary}: {step.message}"
     if step.message.startswith(f"{result.path}:"):
-        lines = [step.message]
-    else:
-        where = f"{result.path}:{step.line}"
-        lines = [f"{where}: step {step.index} of {result.total_steps} failed: {step.summary}"]
-        lines.append(f"  {step.message}")
+        return step.message
+    lines = [
+        f"{result.path}:{step.line}: step {step.index} of {result.total_steps} failed: {step.message}",
+        f"  step {step.index}: {step.summary}",
+    ]
     lines.extend(compare(step.expected, step.received))
     return "\n".join(lines)
 
@@ -101,11 +102,7 @@ def render_result(result: Result, color: bool = False) -> str:
     """The report of one recipe run: one line when it passed, the failure block when not."""
     if result.ok:
         return f"PASS {result.name} ({len(result.steps)} steps, {result.duration * 1000:.0f} ms)"
-    lines = [f"FAIL {result.name} ({result.path}) against {result.target}"]
     failed = result.failure
-    if failed is not None:
-        lines.append(render_step_failure(result, failed))
-    text = "\n".join(lines)
-    if color:
-        text = text.replace("FAIL", "\x1b[31mFAIL\x1b[0m", 1)
-    return text
+    lines = [render_step_failure(result, failed)] if failed is not None else []
+    lines.append(f"  recipe {result.name!r} against {result.target}")
+    return "\n".join(lines)
