@@ -23,8 +23,6 @@ def address_text(sockaddr: object) -> str:
 
 def dial(target: Target, family: int, timeout: float | None) -> socket.socket:
     """Connect a blocking stream socket to *target* (tcp or unix)."""
-    from netbench.net.failures import translate
-
     last: OSError | None = None
     for fam, sockaddr in resolve(target, family):
         sock = socket.socket(fam, socket.SOCK_STREAM)
@@ -34,13 +32,19 @@ def dial(target: Target, family: int, timeout: float | None) -> socket.socket:
         except OSError as error:
             sock.close()
             if isinstance(error, TimeoutError):
-                raise translate(error, target.display, during="connect to") from None
+                raise _failure(error, target) from None
             last = error
             continue
         sock.settimeout(None)
         return sock
     assert last is not None
-    raise translate(last, target.display, during="connect to") from None
+    raise _failure(last, target) from None
+
+
+def _failure(error: OSError, target: Target) -> Exception:
+    from netbench.net.failures import translate  # imports ssl: only on the error path
+
+    return translate(error, target.display, during="connect to")
 
 
 def open_listener(

@@ -38,6 +38,7 @@ from netbench.net.sink import Sink, Trace, wait_fd
 
 CHUNK = 1 << 20
 SENDFILE_CHUNK = 16 << 20
+PIPE_SIZE = 1 << 20
 _FALLBACK_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.ESPIPE}
 
 
@@ -145,8 +146,10 @@ class _Upstream:
             kind = os.fstat(self.in_fd).st_mode
             if stat.S_ISREG(kind) and self._kernel_copy(self._sendfile):
                 return
-            if stat.S_ISFIFO(kind) and self._kernel_copy(self._splice):
-                return
+            if stat.S_ISFIFO(kind):
+                _grow_pipe(self.in_fd)
+                if self._kernel_copy(self._splice):
+                    return
         self._copy()
 
     def _sendfile(self) -> int:
@@ -183,6 +186,16 @@ class _Upstream:
                 data = self.transform(data)
             self.sock.sendall(data)
             self.shared.last_activity = time.monotonic()
+
+
+def _grow_pipe(fd: int) -> None:
+    """Make a pipe hold 1 MiB (fewer wake-ups for the writer and for us); best effort."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+    except OSError:
+        pass
 
 
 class _Downstream:

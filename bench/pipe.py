@@ -1,0 +1,169 @@
+"""Benchmark: `netbench connect` vs OpenBSD `nc -N` pushing data into `nc -l` on loopback.
+
+Two modes, each run alternately over several pairs (netbench first, then nc
+first, ...) so both tools see the same machine load:
+
+* file: stdin is a file in /dev/shm (``CLIENT < /dev/shm/file``)
+* pipe: stdin is a pipe (``head -c SIZE /dev/zero | CLIENT``)
+
+The time is from starting the client until both the client and the
+``nc -l 127.0.0.1 PORT > /dev/null`` receiver have exited. Prints each run,
+then the median throughput per tool and the ratio netbench/nc (>= 1.0 means
+netbench is at least as fast).
+
+    python bench/pipe.py [--size 1G] [--pairs 3] [--mode file|pipe|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper()
+    if text[-1:] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def is_listening(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port (read /proc, no connection made)."""
+    needle = f"0100007F:{port:04X}"
+    try:
+        with open("/proc/net/tcp") as table:
+            return any(line.split()[1] == needle and line.split()[3] == "0A" for line in list(table)[1:])
+    except OSError:
+        return True
+
+
+def start_receiver(nc: str, port: int) -> subprocess.Popen[bytes]:
+    receiver = subprocess.Popen(
+        [nc, "-l", "127.0.0.1", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while not is_listening(port):
+        if time.monotonic() > deadline or receiver.poll() is not None:
+            receiver.kill()
+            raise SystemExit(f"nc -l did not start listening on port {port}")
+        time.sleep(0.01)
+    return receiver
+
+
+def run_once(client: list[str], mode: str, source: str, size: int, nc: str) -> float:
+    """Time one transfer; retried when something else (a port scan by a parallel
+    test run, say) took the receiver's one connection first."""
+    for _attempt in range(3):
+        elapsed = _try_once(client, mode, source, size, nc)
+        if elapsed is not None:
+            return elapsed
+        print("  (receiver taken by another connection; retrying)")
+    raise SystemExit("the receiver kept being taken by other connections")
+
+
+def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> float | None:
+    port = free_port()
+    receiver = start_receiver(nc, port)
+    command = " ".join(shlex.quote(word) for word in [*client, "127.0.0.1", str(port)])
+    if mode == "file":
+        command = f"{command} < {shlex.quote(source)}"
+    else:
+        command = f"head -c {size} /dev/zero | {command}"
+    start = time.perf_counter()
+    client_process = subprocess.Popen(["bash", "-c", f"set -o pipefail; {command}"])
+    # Blocking waits (a wait with a timeout polls, which would blur the times);
+    # a watchdog kills both if something hangs.
+    watchdog = threading.Timer(300, lambda: (client_process.kill(), receiver.kill()))
+    watchdog.start()
+    try:
+        client_process.wait()
+        receiver.wait()
+    finally:
+        watchdog.cancel()
+    elapsed = time.perf_counter() - start
+    result = client_process
+    if result.returncode in (3, 1) and receiver.returncode == 0:
+        return None  # refused: nc -l had already served someone else
+    if result.returncode != 0 or receiver.returncode != 0:
+        raise SystemExit(f"failed: {command} (exit {result.returncode}, nc -l exit {receiver.returncode})")
+    return elapsed
+
+
+def _netbench_command() -> str:
+    """The ``netbench`` console script of this interpreter's environment."""
+    script = Path(sys.executable).with_name("netbench")
+    if not script.exists():
+        raise SystemExit(f"{script} not found: pip install -e . first")
+    return str(script)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", default="1G", help="bytes to move (1G, 256M, ...)")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating netbench/nc pairs per mode")
+    parser.add_argument("--mode", choices=("file", "pipe", "both"), default="both")
+    args = parser.parse_args()
+    nc = shutil.which("nc")
+    if nc is None:
+        print("OpenBSD nc is not installed", file=sys.stderr)
+        return 2
+    size = parse_size(args.size)
+    tools = {
+        "netbench": [_netbench_command(), "connect"],
+        "nc": [nc, "-N"],
+    }
+    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.NamedTemporaryFile(dir=shm, prefix="netbench-bench-") as source:
+        modes = ["file", "pipe"] if args.mode == "both" else [args.mode]
+        if "file" in modes:
+            chunk = os.urandom(1 << 20)
+            for _ in range(size // len(chunk)):
+                source.write(chunk)
+            source.write(chunk[: size % len(chunk)])
+            source.flush()
+        print(f"moving {size / (1 << 20):.0f} MiB into nc -l on 127.0.0.1, load {os.getloadavg()[0]:.2f}")
+        summary = []
+        for mode in modes:
+            times: dict[str, list[float]] = {name: [] for name in tools}
+            for pair in range(args.pairs):
+                order = list(tools) if pair % 2 == 0 else list(reversed(tools))
+                for name in order:
+                    elapsed = run_once(tools[name], mode, source.name, size, nc)
+                    times[name].append(elapsed)
+                    print(f"  {mode:<4} {name:<8} {size / elapsed / 1e9:6.2f} GB/s  ({elapsed:.2f} s)")
+            medians = {name: size / statistics.median(values) / 1e9 for name, values in times.items()}
+            ratio = medians["netbench"] / medians["nc"]
+            summary.append(
+                f"{mode:<4}: netbench {medians['netbench']:.2f} GB/s, nc {medians['nc']:.2f} GB/s, "
+                f"ratio netbench/nc {ratio:.2f}x"
+            )
+        print(f"median over {args.pairs} pairs (load now {os.getloadavg()[0]:.2f}):")
+        for line in summary:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
