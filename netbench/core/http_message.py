@@ -7,6 +7,7 @@ exact bytes of a request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,7 +16,6 @@ try:
 except ImportError:
     import h11
 
-from netbench.core.escape import escape
 from netbench.errors import UsageError
 
 Headers = tuple[tuple[str, str], ...]
@@ -41,7 +41,16 @@ def _find(headers: Headers, name: str) -> str | None:
 
 
 def _safe(message: str) -> str:
-    return escape(message.encode("utf-8", "surrogateescape"), keep_newlines=False)
+    """A message that may quote peer bytes, on one terminal-safe line (backslashes kept)."""
+    message = re.sub(r"bytearray\((b'.*?')\)", r"\1", message)
+    out = []
+    for char in message:
+        code = ord(char)
+        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or char in "\u2028\u2029":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -125,9 +134,11 @@ def _request_events(
             pairs.append((b"Transfer-Encoding", b"chunked"))
     elif body is not None and b"content-length" not in names and b"transfer-encoding" not in names:
         pairs.append((b"Content-Length", str(len(body)).encode()))
-    events: list[h11.Request | h11.Data | h11.EndOfMessage] = [
-        h11.Request(method=method, target=target, headers=pairs)
-    ]
+    try:
+        request = h11.Request(method=method, target=target, headers=pairs)
+    except h11.LocalProtocolError as error:
+        raise UsageError(f"invalid request: {_safe(str(error))}") from None
+    events: list[h11.Request | h11.Data | h11.EndOfMessage] = [request]
     if body:
         events.append(h11.Data(data=body))
     events.append(h11.EndOfMessage())

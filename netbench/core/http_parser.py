@@ -88,6 +88,11 @@ class ResponseParser:
         return int(value) if value and value.strip().isdigit() else None
 
     @property
+    def raw_size(self) -> int:
+        """How many bytes of this response were fed so far (kept or not)."""
+        return self._raw_size
+
+    @property
     def raw(self) -> bytes:
         """The bytes received for this response so far (when kept)."""
         return b"".join(self._raw)

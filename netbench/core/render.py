@@ -10,6 +10,7 @@ from the peer) is added only when asked for.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,13 @@ def safe_text(data: bytes) -> str:
     return escape(data)
 
 
+_PLAIN = re.compile(r"[\x20-\x5b\x5d-\x7e]*")
+
+
 def _field(value: str) -> str:
     """A header name or value (latin-1 text of the wire bytes) made safe, on one line."""
+    if _PLAIN.fullmatch(value):
+        return value  # printable ASCII without a backslash: nothing to escape
     return escape(value.encode("latin-1", "replace"), keep_newlines=False, keep_tabs=False)
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netbench.core.http import HttpConnection, HttpResponse
+from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
 from netbench.net.failures import translate
@@ -177,9 +177,10 @@ class HttpClient:
         except TimeoutError:
             self.close()
             what = "a response" if parser.head is None else "the rest of the body"
-            got = f" ({len(parser.raw)} bytes received)" if parser.raw else ""
             raise TimedOut(
-                f"timed out waiting for {what} from {address}{got}", address, partial=parser.raw
+                f"timed out waiting for {what} from {address}{_progress(parser)}",
+                address,
+                partial=parser.raw,
             ) from None
         except Reset as error:
             self.close()
@@ -194,10 +195,20 @@ class HttpClient:
             self.close()
             failure = translate(error, address, during="talk to")
             if isinstance(failure, Reset):
-                failure.partial = parser.raw
+                failure = Reset(f"{failure}{_progress(parser)}", address, partial=parser.raw)
             raise failure from None
         end = self.clock()
         if not self._http.reusable:
             self.close()
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
         return Exchange(data, response, timings)
+
+
+def _progress(parser: ResponseParser) -> str:
+    """`` (after 120 of 1000 body bytes)``: how far a response got, for error messages."""
+    if parser.head is None:
+        return f" ({parser.raw_size} bytes of the response head received)" if parser.raw_size else ""
+    expected = parser.expected_size
+    if expected is not None:
+        return f" (after {parser.encoded_size} of {expected} body bytes)"
+    return f" (after {parser.encoded_size} body bytes)"

@@ -1,0 +1,1 @@
+"""A corpus of misbehaving HTTP servers on loopback, for the client's hostile tests."""

@@ -1,0 +1,111 @@
+"""A tiny TCP server on 127.0.0.1 that answers every request with a script of misbehaviour.
+
+``HostileServer(steps)`` accepts connections on a free port in a background
+thread; for each one it reads the request head, then plays *steps*: bytes to
+send, ``PAUSE(seconds)``, ``HANG`` (stay silent until the server is closed),
+``CLOSE`` (orderly close) or ``RESET`` (close with an RST). Used as a context
+manager, it always shuts down its thread and sockets.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Wait this many seconds before the next step."""
+
+    seconds: float
+
+
+HANG = "hang"
+CLOSE = "close"
+RESET = "reset"
+Step = bytes | Pause | str
+
+
+class HostileServer:
+    """Serve *steps* to every connection; ``.port`` and ``.url`` say where."""
+
+    def __init__(self, steps: Sequence[Step], *, read_request: bool = True) -> None:
+        self.steps = list(steps)
+        self.read_request = read_request
+        self.requests: list[bytes] = []
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(8)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._accepter = threading.Thread(target=self._accept_loop, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> HostileServer:
+        self._accepter.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._accepter.join(5)
+        for thread in self._threads:
+            thread.join(5)
+        self._listener.close()
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _read_head(self, conn: socket.socket) -> None:
+        data = b""
+        conn.settimeout(5)
+        while b"\r\n\r\n" not in data:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            data += chunk
+        self.requests.append(data)
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            if self.read_request:
+                self._read_head(conn)
+            for step in self.steps:
+                if isinstance(step, Pause):
+                    if self._stop.wait(step.seconds):
+                        return
+                elif step == HANG:
+                    self._stop.wait(30)
+                    return
+                elif step == RESET:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                    return
+                elif step == CLOSE:
+                    conn.shutdown(socket.SHUT_WR)
+                    return
+                else:
+                    assert isinstance(step, bytes)
+                    conn.sendall(step)
+        except OSError:
+            pass
+        finally:
+            conn.close()
