@@ -1,0 +1,311 @@
+"""The lab's HTTP server: every endpoint over a real loopback socket.
+
+Responses are read with h11's client side (an independent parser) or, where
+the exact wire matters (HEAD, chunked, 400), with a plain socket.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Iterator
+
+import h11
+import pytest
+
+from netbench.lab import Lab, running
+from netbench.lab.pages import MAX_DELAY, route, slow
+from tests.support.peers import HELLO
+
+TIMEOUT = 5.0
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with running("http") as servers:
+        yield servers
+
+
+class Client:
+    """A keep-alive HTTP/1.1 client on one connection, parsing with h11."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.conn = h11.Connection(h11.CLIENT)
+
+    def request(
+        self, method: str, target: str, headers: list[tuple[str, str]] | None = None, body: bytes = b""
+    ) -> tuple[h11.Response, bytes, list[bytes]]:
+        """Send one request; return the response, its body and the body's pieces as h11 saw them."""
+        if self.conn.our_state is h11.DONE:
+            self.conn.start_next_cycle()
+        fields = [("Host", "lab"), *(headers or [])]
+        if body:
+            fields.append(("Content-Length", str(len(body))))
+        out = self.conn.send(h11.Request(method=method, target=target, headers=fields))
+        if body:
+            out += self.conn.send(h11.Data(data=body))
+        out += self.conn.send(h11.EndOfMessage())
+        self.sock.sendall(out)
+        response = None
+        pieces: list[bytes] = []
+        while True:
+            event = self.conn.next_event()
+            if event is h11.NEED_DATA:
+                self.conn.receive_data(self.sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                pieces.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                assert response is not None
+                return response, b"".join(pieces), pieces
+            elif isinstance(event, h11.InformationalResponse):
+                continue
+            else:
+                raise AssertionError(f"unexpected {event!r}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def client(lab: Lab) -> Iterator[Client]:
+    c = Client(lab["http"].port)
+    yield c
+    c.close()
+
+
+def header(response: h11.Response, name: str) -> str | None:
+    for key, value in response.headers:
+        if key.decode().lower() == name.lower():
+            return value.decode()
+    return None
+
+
+def raw_exchange(port: int, data: bytes, *, half_close: bool = False) -> bytes:
+    """Send *data* as is and read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        received = bytearray()
+        while chunk := sock.recv(65536):
+            received += chunk
+    return bytes(received)
+
+
+def test_index_page(client: Client) -> None:
+    response, body, _ = client.request("GET", "/index.html")
+    assert response.status_code == 200
+    assert response.reason == b"OK"
+    assert body == HELLO
+    assert header(response, "Content-Type") == "text/html; charset=utf-8"
+    assert header(response, "Content-Length") == str(len(HELLO))
+    assert (header(response, "ETag") or "").startswith('"')
+    assert (header(response, "Last-Modified") or "").endswith(" GMT")
+    assert header(response, "Server") == "netbench-lab"
+    assert (header(response, "Date") or "").endswith(" GMT")
+
+
+def test_root_serves_the_same_page(client: Client) -> None:
+    response, body, _ = client.request("GET", "/")
+    assert (response.status_code, body) == (200, HELLO)
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(client: Client) -> None:
+    for target in ("/index.html", "/json", "/index.html", "/nope", "/chunked"):
+        response, _, _ = client.request("GET", target)
+        assert response.status_code in (200, 404)
+    assert client.conn.our_state is h11.DONE  # still open: no Connection: close seen
+
+
+def test_pipelined_requests_are_answered_in_order(lab: Lab) -> None:
+    requests = b"".join(
+        f"GET {path} HTTP/1.1\r\nHost: lab\r\n\r\n".encode() for path in ["/index.html", "/nope"] * 20
+    )
+    last = b"GET /json HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n"
+    data = raw_exchange(lab["http"].port, requests + last)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
+    assert statuses == [b"200", b"404"] * 20 + [b"200"]
+    assert data.count(HELLO) == 20
+
+
+def test_head_has_the_get_headers_and_no_body(lab: Lab) -> None:
+    # The GET pipelined after the HEAD must follow the HEAD's headers directly.
+    data = raw_exchange(
+        lab["http"].port,
+        b"HEAD /index.html HTTP/1.1\r\nHost: lab\r\n\r\n"
+        b"GET /json HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n",
+    )
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert f"Content-Length: {len(HELLO)}".encode() in head
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert HELLO not in data
+
+
+def test_if_none_match_gives_304(client: Client) -> None:
+    first, _, _ = client.request("GET", "/index.html")
+    etag = header(first, "ETag")
+    assert etag
+    for value in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        response, body, _ = client.request("GET", "/index.html", [("If-None-Match", value)])
+        assert (response.status_code, body) == (304, b""), value
+        assert header(response, "ETag") == etag
+    response, body, _ = client.request("GET", "/index.html", [("If-None-Match", '"stale"')])
+    assert (response.status_code, body) == (200, HELLO)
+
+
+def test_if_modified_since_gives_304(client: Client) -> None:
+    first, _, _ = client.request("GET", "/index.html")
+    last_modified = header(first, "Last-Modified")
+    assert last_modified
+    response, body, _ = client.request("GET", "/index.html", [("If-Modified-Since", last_modified)])
+    assert (response.status_code, body) == (304, b"")
+    response, _, _ = client.request("GET", "/", [("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")])
+    assert response.status_code == 200
+
+
+def test_json(client: Client) -> None:
+    response, body, _ = client.request("GET", "/json")
+    assert response.status_code == 200
+    assert header(response, "Content-Type") == "application/json"
+    assert json.loads(body)["hello"] == "world"
+
+
+def test_chunked_sends_several_chunks(lab: Lab, client: Client) -> None:
+    response, body, pieces = client.request("GET", "/chunked")
+    assert response.status_code == 200
+    assert header(response, "Transfer-Encoding") == "chunked"
+    assert header(response, "Content-Length") is None
+    assert len(pieces) >= 3
+    assert body.startswith(b"chunk 1 of 5")
+    wire = raw_exchange(lab["http"].port, b"GET /chunked HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n")
+    assert wire.endswith(b"\r\n0\r\n\r\n")
+
+
+def test_slow_waits_then_answers(client: Client) -> None:
+    response, body, _ = client.request("GET", "/slow?delay=0.05")
+    assert (response.status_code, body) == (200, b"waited 0.05 s\n")
+    # the connection goes on after a slow answer
+    response, body, _ = client.request("GET", "/index.html")
+    assert body == HELLO
+
+
+@pytest.mark.parametrize("query", ["delay=abc", "delay=-1", "delay=nan", "delay=inf"])
+def test_slow_rejects_bad_delays(client: Client, query: str) -> None:
+    response, _, _ = client.request("GET", f"/slow?{query}")
+    assert response.status_code == 400
+
+
+def test_slow_caps_the_delay() -> None:
+    assert slow("delay=1000").delay == MAX_DELAY
+    assert slow("").delay == 1.0
+    assert slow("delay=2.5").delay == 2.5
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH"])
+def test_echo_returns_the_request(client: Client, method: str) -> None:
+    body = b'{"x": 1}' if method not in ("GET", "DELETE") else b""
+    response, data, _ = client.request(method, "/echo?q=1", [("X-Custom-Header", "Value 1")], body)
+    assert response.status_code == 200
+    assert header(response, "Content-Type") == "application/json"
+    echoed = json.loads(data)
+    assert echoed["method"] == method
+    assert echoed["target"] == "/echo?q=1"
+    assert echoed["http_version"] == "1.1"
+    assert ["X-Custom-Header", "Value 1"] in echoed["headers"]  # original case kept
+    assert echoed["body"] == body.decode()
+
+
+def test_echo_gives_a_binary_body_as_hex(client: Client) -> None:
+    _, data, _ = client.request("POST", "/echo", body=b"\xff\x00\xfe")
+    echoed = json.loads(data)
+    assert echoed["body_hex"] == "ff00fe" and "body" not in echoed
+
+
+def test_unknown_path_is_404(client: Client) -> None:
+    response, body, _ = client.request("GET", "/no/such/page")
+    assert response.status_code == 404
+    assert b"/no/such/page" in body
+
+
+def test_other_methods_on_a_page_are_405(client: Client) -> None:
+    response, _, _ = client.request("POST", "/index.html", body=b"x")
+    assert response.status_code == 405
+    assert header(response, "Allow") == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /index.html HTTP/1.1\r\nHost lab\r\n\r\n",
+        b"GET /index.html HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+        b"GET /index.html HTTP/1.1\r\nHost: lab\r\nContent-Length: x\r\n\r\n",
+    ],
+)
+def test_malformed_requests_get_400_and_close(lab: Lab, request_bytes: bytes) -> None:
+    data = raw_exchange(lab["http"].port, request_bytes)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\nConnection: close\r\n" in data
+    assert b"\r\nServer: netbench-lab\r\n" in data
+
+
+def test_oversized_headers_get_431(lab: Lab) -> None:
+    data = raw_exchange(lab["http"].port, b"GET / HTTP/1.1\r\nHost: lab\r\nX-Big: " + b"a" * 70000)
+    assert data.startswith(b"HTTP/1.1 431 ")
+
+
+def test_oversized_body_gets_413(lab: Lab) -> None:
+    size = 2 * 1024 * 1024
+    head = f"POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: {size}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", lab["http"].port), timeout=TIMEOUT) as sock:
+        sock.sendall(head)
+        try:
+            sock.sendall(b"x" * size)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before reading it all
+        data = sock.recv(65536)
+    assert data.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_half_closed_client_still_gets_its_answer(lab: Lab) -> None:
+    # nc -N / netbench connect: send the request, shut the write side, read.
+    data = raw_exchange(lab["http"].port, b"GET /index.html HTTP/1.1\r\nHost: lab\r\n\r\n", half_close=True)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert data.endswith(HELLO)
+
+
+def test_http_1_0_gets_an_answer_and_a_close(lab: Lab) -> None:
+    data = raw_exchange(lab["http"].port, b"GET /index.html HTTP/1.0\r\n\r\n")
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert data.endswith(HELLO)
+
+
+def test_http_1_0_chunked_endpoint_falls_back_to_close_delimited(lab: Lab) -> None:
+    data = raw_exchange(lab["http"].port, b"GET /chunked HTTP/1.0\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding" not in head
+    assert body.startswith(b"chunk 1 of 5")
+
+
+def test_expect_100_continue(lab: Lab) -> None:
+    with socket.create_connection(("127.0.0.1", lab["http"].port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        interim = sock.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b"hello")
+        data = b""
+        while b'"body": "hello"' not in data:
+            chunk = sock.recv(65536)
+            assert chunk
+            data += chunk
+        assert b"HTTP/1.1 200 OK" in data
+
+
+def test_absolute_form_targets_are_routed_by_path() -> None:
+    reply = route(b"GET", b"http://lab/json", [(b"Host", b"lab")])
+    assert reply.status == 200 and b"application/json" in dict(reply.headers)[b"Content-Type"]
