@@ -62,6 +62,19 @@ def raise_fd_limit(wanted: int) -> int:
     return max(1, min(wanted, soft - 64))
 
 
+def is_self_connect(sock: socket.socket) -> bool:
+    """Whether a connected *sock* is connected to itself (source == destination).
+
+    On loopback, connecting to a port nothing listens on can pick that very
+    port as the source port; the kernel then completes a "simultaneous
+    open" with itself. Nothing listens there, so the port is closed.
+    """
+    try:
+        return bool(sock.getsockname() == sock.getpeername())
+    except OSError:
+        return False
+
+
 def sockaddr_for(family: int, sockaddr: tuple) -> Callable[[int], tuple]:
     """A function port -> socket address for *family*, keeping IPv6 scope ids."""
     host = sockaddr[0]
@@ -116,12 +129,8 @@ def probe_tcp(
             spare.append(sock)
             return
         verdict = classify_tcp(code)
-        if verdict[0] == OPEN:
-            try:
-                if sock.getsockname() == sock.getpeername():
-                    verdict = (CLOSED, "self-connect")
-            except OSError:
-                pass
+        if verdict[0] == OPEN and is_self_connect(sock):
+            verdict = (CLOSED, "self-connect")
         sock.close()
         if code in RETRYABLE and attempts.get(port, 0) < retries:
             attempts[port] = attempts.get(port, 0) + 1

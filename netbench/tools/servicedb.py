@@ -70,6 +70,9 @@ class ServiceDB:
             for key in (entry.name, *entry.aliases):
                 self._by_name.setdefault(key.lower(), []).append(entry)
             self._by_port.setdefault((entry.port, entry.protocol), []).append(entry)
+        seen = dict.fromkeys(PROTOCOLS)
+        seen.update(dict.fromkeys(e.protocol for e in self.entries))
+        self.protocols: tuple[str, ...] = tuple(seen)
 
     def by_name(self, name: str, protocol: str | None = None) -> list[ServiceEntry]:
         """Entries whose name or alias is *name* (case-insensitive)."""
@@ -77,8 +80,8 @@ class ServiceDB:
         return [e for e in found if protocol is None or e.protocol == protocol]
 
     def by_port(self, port: int, protocol: str | None = None) -> list[ServiceEntry]:
-        """Entries for *port*, TCP before UDP when *protocol* is None."""
-        protocols = (protocol,) if protocol else PROTOCOLS
+        """Entries for *port*, TCP, then UDP, then others, when *protocol* is None."""
+        protocols = (protocol,) if protocol else self.protocols
         found: list[ServiceEntry] = []
         for proto in protocols:
             found.extend(self._by_port.get((port, proto), []))

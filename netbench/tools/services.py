@@ -57,12 +57,12 @@ def lookup(query: str, protocol: str | None = None, *, path: str = SERVICES_FILE
     (exit 2) when nothing matches, with a "did you mean" hint when one fits.
     """
     text, proto = parse_query(query)
-    if proto is not None and proto not in PROTOCOLS:
-        raise UsageError(f"unknown protocol {proto!r} in {query!r} (tcp or udp)")
+    db = load_db(path)
+    if proto is not None and proto not in db.protocols:
+        raise UsageError(f"unknown protocol {proto!r} in {query!r} ({', '.join(db.protocols)})")
     if protocol and proto and protocol != proto:
         raise UsageError(f"{query!r} contradicts --{protocol}")
     proto = proto or protocol
-    db = load_db(path)
     if not text:
         raise UsageError("empty service query")
     if text.isdigit():

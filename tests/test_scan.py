@@ -1,0 +1,421 @@
+"""netbench scan: port lists, verdicts, rendering, and real scans on loopback.
+
+Scans only cover small ranges around ports the test itself holds: a bound
+but not listening socket keeps a port closed (the kernel answers RST) and
+out of everyone else's hands, a listening one makes it open.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from netbench.cli import main
+from netbench.environment import Environment
+from netbench.errors import Refused, UsageError
+from netbench.tools.banner import read_banner
+from netbench.tools.portspec import describe_ports, parse_ports, top_ports
+from netbench.tools.scan import scan
+from netbench.tools.scanmodel import (
+    CLOSED,
+    FILTERED,
+    OPEN,
+    OPEN_FILTERED,
+    PortResult,
+    ScanReport,
+    classify_tcp,
+    classify_udp,
+    render_report,
+    report_json,
+    summarize_banner,
+)
+from netbench.tools.topports import COMMON_TCP
+from tests.support import slowlink
+from tests.support.peers import require_binary
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_parse_ports_lists_ranges_and_names() -> None:
+    assert parse_ports("22,80,8000-8003") == (22, 80, 8000, 8001, 8002, 8003)
+    assert parse_ports(" 80 , 22,80 ") == (80, 22)
+    assert parse_ports("-") == tuple(range(1, 65536))
+    assert parse_ports("-3") == (1, 2, 3)
+    assert parse_ports("65534-") == (65534, 65535)
+    assert parse_ports("http,22", {"http": 80}.get) == (80, 22)
+
+
+@pytest.mark.parametrize("spec", ["", "0", "65536", "10-5", "a-b", "1,,2", "http", "22;80"])
+def test_parse_ports_rejects_bad_specs(spec: str) -> None:
+    with pytest.raises(UsageError):
+        parse_ports(spec)
+
+
+def test_top_ports_ordering_is_defined() -> None:
+    assert top_ports(3) == COMMON_TCP[:3]
+    named = [7, 9, 13, 80]
+    ports = top_ports(len(COMMON_TCP) + 3, "tcp", named)
+    assert ports[: len(COMMON_TCP)] == COMMON_TCP
+    assert ports[len(COMMON_TCP) :] == (7, 9, 13)  # named, not common, ascending
+    everything = top_ports(65535, "tcp", named)
+    assert sorted(everything) == list(range(1, 65536))
+    with pytest.raises(UsageError):
+        top_ports(0)
+
+
+def test_describe_ports() -> None:
+    assert describe_ports((1, 2, 3)) == "1-3"
+    assert describe_ports((22, 80)) == "22,80"
+    assert describe_ports(tuple(range(0, 20, 2))) == "10 ports"
+
+
+def test_verdicts_follow_nmap() -> None:
+    assert classify_tcp(0) == (OPEN, "syn-ack")
+    assert classify_tcp(errno.ECONNREFUSED) == (CLOSED, "conn-refused")
+    assert classify_tcp(errno.ETIMEDOUT) == (FILTERED, "no-response")
+    assert classify_tcp(errno.EHOSTUNREACH)[0] == FILTERED
+    assert classify_udp(None, True) == (OPEN, "udp-response")
+    assert classify_udp(errno.ECONNREFUSED, False) == (CLOSED, "port-unreach")
+    assert classify_udp(None, False) == (OPEN_FILTERED, "no-response")
+    assert classify_udp(errno.EHOSTUNREACH, False)[0] == FILTERED
+
+
+def test_banner_summary_is_terminal_safe() -> None:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nServer: nginx/1.2\r\n\r\nbody"
+    assert summarize_banner(http) == "HTTP/1.1 200 OK; Server: nginx/1.2"
+    evil = b"\r\n220 mail \x1b[2J\x07ready\r\n"
+    text = summarize_banner(evil)
+    assert "\x1b" not in text and "\x07" not in text
+    assert text == "220 mail \\x1b[2J\\x07ready"
+    assert len(summarize_banner(b"x" * 500)) == 80
+    assert summarize_banner(b"") == ""
+
+
+def _report(states: dict[int, str]) -> ScanReport:
+    results = tuple(PortResult(p, "tcp", s, "r", "svc" if p == 80 else None) for p, s in sorted(states.items()))
+    return ScanReport("localhost", "127.0.0.1", "tcp", results, len(results), 0.5)
+
+
+def test_render_folds_big_states_like_nmap() -> None:
+    states = {p: CLOSED for p in range(1000, 1100)}
+    states[80] = OPEN
+    report = _report(states)
+    text = render_report(report)
+    assert "netbench scan report for localhost (127.0.0.1)" in text
+    assert "Not shown: 100 closed tcp ports" in text
+    assert re.search(r"^80/tcp\s+open\s+svc$", text, re.M)
+    assert "1000/tcp" not in text
+    assert "1000/tcp" in render_report(report, show_all=True)
+    data = json.loads(report_json(report))
+    assert data["open"] == [80] and data["not_shown"] == {"closed": 100}
+    assert data["counts"] == {"closed": 100, "open": 1}
+    small = render_report(_report({1: CLOSED, 2: OPEN}))
+    assert re.search(r"^1/tcp\s+closed\s+unknown$", small, re.M)
+
+
+# ---------------------------------------------------------------- real sockets
+
+
+class PortBlock:
+    """A contiguous block of loopback ports held by this test: some listening."""
+
+    def __init__(self, size: int, listening: set[int], host: str = "127.0.0.1") -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        for _ in range(200):
+            base = random.randrange(20000, 32000 - size)  # below the ephemeral range
+            socks = []
+            try:
+                for offset in range(size):
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                    socks.append(sock)
+                    sock.bind((host, base + offset))
+            except OSError:
+                for sock in socks:
+                    sock.close()
+                continue
+            self.socks = socks
+            self.ports = list(range(base, base + size))
+            self.open = {base + i for i in listening}
+            for offset in listening:
+                socks[offset].listen(16)
+            return
+        raise RuntimeError("no free block of ports")
+
+    def expected(self) -> dict[int, str]:
+        return {p: OPEN if p in self.open else CLOSED for p in self.ports}
+
+    def close(self) -> None:
+        for sock in self.socks:
+            sock.close()
+
+
+@pytest.fixture
+def block() -> Iterator[PortBlock]:
+    held = PortBlock(12, {2, 3, 9})
+    yield held
+    held.close()
+
+
+def _states(report: ScanReport) -> dict[int, str]:
+    return {r.port: r.state for r in report.results}
+
+
+def test_scan_finds_exactly_the_open_ports(block: PortBlock) -> None:
+    report = scan("127.0.0.1", block.ports, timeout=2.0)
+    assert _states(report) == block.expected()
+    assert report.open_ports() == sorted(block.open)
+    assert not report.interrupted and report.total == len(block.ports)
+
+
+def test_scan_agrees_with_nmap(block: PortBlock) -> None:
+    nmap = require_binary("nmap")
+    spec = f"{block.ports[0]}-{block.ports[-1]}"
+    out = subprocess.run(
+        [nmap, "-n", "-sT", "-Pn", "-p", spec, "-oG", "-", "127.0.0.1"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    listed = re.search(r"Ports: (.*?)(\t|$)", out, re.M)
+    assert listed, out
+    theirs = {}
+    for item in listed.group(1).split(", "):
+        port, state = item.split("/")[:2]
+        theirs[int(port)] = state
+    ours = _states(scan("127.0.0.1", block.ports, timeout=2.0))
+    # nmap folds the majority state into "Ignored State"; compare what it lists.
+    ignored = re.search(r"Ignored State: (\w+)", out)
+    for port in block.ports:
+        assert ours[port] == theirs.get(port, ignored.group(1) if ignored else None), port
+
+
+def test_scan_ipv6_loopback() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        held = PortBlock(6, {1, 4}, host="::1")
+    except RuntimeError:
+        pytest.skip("::1 not usable here")
+    try:
+        report = scan("::1", held.ports, timeout=2.0)
+        assert report.address == "::1"
+        assert _states(report) == held.expected()
+    finally:
+        held.close()
+
+
+def test_localhost_prefers_ipv4(block: PortBlock) -> None:
+    report = scan("localhost", block.ports[:3], timeout=2.0)
+    assert report.address == "127.0.0.1"
+
+
+def test_unresolvable_host_is_refused() -> None:
+    with pytest.raises(Refused):
+        scan("no-such-host.invalid", [80])
+
+
+def test_self_connect_is_never_open() -> None:
+    # A socket bound to P and connected to P on loopback connects to itself.
+    from netbench.tools.engine import is_self_connect
+
+    for _ in range(20):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                assert is_self_connect(sock)
+                return
+        finally:
+            sock.close()
+    pytest.skip("the kernel did not self-connect")
+
+
+def test_connected_socket_is_not_a_self_connect(block: PortBlock) -> None:
+    from netbench.tools.engine import is_self_connect
+
+    port = min(block.open)
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        assert not is_self_connect(sock)
+
+
+def _udp_responder() -> tuple[socket.socket, threading.Thread]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+
+    def serve() -> None:
+        try:
+            data, peer = sock.recvfrom(2048)
+            sock.sendto(b"pong " + data, peer)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return sock, thread
+
+
+def test_udp_probe_states() -> None:
+    answering, thread = _udp_responder()
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    spare = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    spare.bind(("127.0.0.1", 0))
+    closed = spare.getsockname()[1]
+    spare.close()
+    try:
+        ports = [answering.getsockname()[1], silent.getsockname()[1], closed]
+        report = scan("127.0.0.1", ports, protocol="udp", timeout=0.5, retries=0)
+        assert _states(report) == {ports[0]: OPEN, ports[1]: OPEN_FILTERED, ports[2]: CLOSED}
+    finally:
+        answering.close()
+        silent.close()
+        thread.join(5)
+
+
+def _greeter(greeting: bytes) -> tuple[socket.socket, threading.Thread]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(5)
+
+    def serve() -> None:
+        for _ in range(2):  # the scan's probe, then the banner's connection
+            try:
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(greeting)
+                    conn.settimeout(2)
+                    conn.recv(100)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def test_banner_is_read_and_made_safe() -> None:
+    server, thread = _greeter(b"SSH-2.0-Test\x1b[31m red\r\n")
+    try:
+        report = scan("127.0.0.1", [server.getsockname()[1]], banner=True, banner_timeout=2.0)
+        assert report.results[0].state == OPEN
+        assert report.results[0].banner == "SSH-2.0-Test\\x1b[31m red"
+    finally:
+        server.close()
+        thread.join(5)
+
+
+@pytest.mark.nginx
+def test_banner_on_http_port_sends_head(nginx) -> None:  # type: ignore[no-untyped-def]
+    data = read_banner(socket.AF_INET, ("127.0.0.1", 0), nginx.port, http=True, timeout=3.0, host="127.0.0.1")
+    assert data.startswith(b"HTTP/1.1 200")
+    assert "Server: nginx" in summarize_banner(data)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _run(*argv: str, tty: bool = False) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, stdout_isatty=tty, stderr_isatty=tty)
+    status = main(list(argv), env)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_command_rows_and_hint(block: PortBlock) -> None:
+    spec = f"{block.ports[0]}-{block.ports[-1]}"
+    status, out, err = _run("scan", "127.0.0.1", "-p", spec, tty=True)
+    assert status == 0
+    for port in block.ports:
+        state = "open" if port in block.open else "closed"
+        assert re.search(rf"^{port}/tcp\s+{state}\s", out, re.M), out
+    assert f"talk to it: netbench connect 127.0.0.1 {min(block.open)}" in err
+
+
+def test_command_json_parses(block: PortBlock) -> None:
+    status, out, err = _run("scan", "127.0.0.1", "-p", ",".join(map(str, block.ports)), "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["open"] == sorted(block.open)
+    assert {p["port"]: p["state"] for p in data["ports"]} == block.expected()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["scan", "127.0.0.1", "-p", "70000"], ["scan", "127.0.0.1", "-p", "5-1"], ["scan", "127.0.0.1", "-w", "0"],
+     ["scan", "127.0.0.1", "-p", "80", "--top", "5"], ["scan"]],
+)
+def test_command_bad_input_is_one_line_exit_2(argv: list[str]) -> None:
+    status, out, err = _run(*argv)
+    assert status == 2
+    assert err.startswith("netbench: ") and err.count("\n") == 1
+
+
+def test_command_unresolvable_host_exit_3() -> None:
+    status, _out, err = _run("scan", "no-such-host.invalid", "-p", "80")
+    assert status == 3 and "cannot resolve" in err
+
+
+def test_ctrl_c_prints_what_was_found(block: PortBlock) -> None:
+    # A rate-limited scan of our block, many times over through a slow rate:
+    # interrupt it and expect the partial report and status 130.
+    spec = f"{block.ports[0]}-{block.ports[-1]}"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "netbench", "scan", "127.0.0.1", "-p", f"{spec},1-1000", "--rate", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(1.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=20)
+    assert child.returncode == 130, (out, err)
+    assert "interrupted:" in out and "netbench: interrupted" in err
+    assert re.search(rf"^{min(block.open)}/tcp\s+open", out, re.M), out
+
+
+# ---------------------------------------------------------------- filtered, in namespaces
+
+
+def test_filtered_through_a_dropping_link() -> None:
+    why = slowlink.unavailable()
+    if why:
+        pytest.skip(f"filtered test: {why}")
+    try:
+        link = slowlink.SlowLink(drop_ports=[4003]).__enter__()
+    except (OSError, subprocess.SubprocessError) as error:
+        pytest.skip(f"cannot build namespaces here: {error}")
+    try:
+        listeners = link.start_listeners([4001])
+        try:
+            argv = [sys.executable, "-m", "netbench", "scan", link.addr_b, "-p", "4000-4004",
+                    "-w", "0.5", "--retries", "1", "--json"]
+            env = dict(os.environ, PYTHONPATH=os.getcwd())
+            done = subprocess.run(link.command("A", argv), capture_output=True, text=True, timeout=30, env=env)
+            assert done.returncode == 0, done.stderr
+            states = {p["port"]: p["state"] for p in json.loads(done.stdout)["ports"]}
+            assert states == {4000: CLOSED, 4001: OPEN, 4002: CLOSED, 4003: FILTERED, 4004: CLOSED}
+            assert link.dropped >= 2  # the probe and its retry
+            nmap = require_binary("nmap")
+            theirs = subprocess.run(
+                link.command("A", [nmap, "-n", "-sT", "-Pn", "-p", "4000-4004", link.addr_b]),
+                capture_output=True, text=True, timeout=60,
+            ).stdout
+            assert re.search(r"^4003/tcp\s+filtered", theirs, re.M), theirs
+            assert re.search(r"^4001/tcp\s+open", theirs, re.M), theirs
+        finally:
+            listeners.kill()
+            listeners.wait()
+    finally:
+        link.close()
