@@ -105,7 +105,9 @@ def test_banner_summary_is_terminal_safe() -> None:
 
 
 def _report(states: dict[int, str]) -> ScanReport:
-    results = tuple(PortResult(p, "tcp", s, "r", "svc" if p == 80 else None) for p, s in sorted(states.items()))
+    results = tuple(
+        PortResult(p, "tcp", s, "r", "svc" if p == 80 else None) for p, s in sorted(states.items())
+    )
     return ScanReport("localhost", "127.0.0.1", "tcp", results, len(results), 0.5)
 
 
@@ -355,11 +357,16 @@ def test_command_json_parses(block: PortBlock) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["scan", "127.0.0.1", "-p", "70000"], ["scan", "127.0.0.1", "-p", "5-1"], ["scan", "127.0.0.1", "-w", "0"],
-     ["scan", "127.0.0.1", "-p", "80", "--top", "5"], ["scan"]],
+    [
+        ["scan", "127.0.0.1", "-p", "70000"],
+        ["scan", "127.0.0.1", "-p", "5-1"],
+        ["scan", "127.0.0.1", "-w", "0"],
+        ["scan", "127.0.0.1", "-p", "80", "--top", "5"],
+        ["scan"],
+    ],
 )
 def test_command_bad_input_is_one_line_exit_2(argv: list[str]) -> None:
-    status, out, err = _run(*argv)
+    status, _out, err = _run(*argv)
     assert status == 2
     assert err.startswith("netbench: ") and err.count("\n") == 1
 
@@ -402,7 +409,9 @@ def test_filtered_through_a_dropping_link() -> None:
             argv = [sys.executable, "-m", "netbench", "scan", link.addr_b, "-p", "4000-4004",
                     "-w", "0.5", "--retries", "1", "--json"]
             env = dict(os.environ, PYTHONPATH=os.getcwd())
-            done = subprocess.run(link.command("A", argv), capture_output=True, text=True, timeout=30, env=env)
+            done = subprocess.run(
+                link.command("A", argv), capture_output=True, text=True, timeout=30, env=env
+            )
             assert done.returncode == 0, done.stderr
             states = {p["port"]: p["state"] for p in json.loads(done.stdout)["ports"]}
             assert states == {4000: CLOSED, 4001: OPEN, 4002: CLOSED, 4003: FILTERED, 4004: CLOSED}

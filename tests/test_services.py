@@ -85,7 +85,7 @@ def test_every_file_entry_is_found_both_ways() -> None:
 
 @needs_file
 def test_agrees_with_the_resolver() -> None:
-    for name, port, proto, _aliases in _file_entries()[:80]:
+    for name, _port, proto, _aliases in _file_entries()[:80]:
         try:
             expected = socket.getservbyname(name, proto)
         except OSError:
