@@ -126,6 +126,11 @@ def _json_view(body: bytes, content_type: str | None, color: bool) -> str | None
     return pretty
 
 
+def _declared_text(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind.startswith("text/") or kind.endswith(("+json", "+xml", "/json", "/xml", "/javascript"))
+
+
 def render_body(body: bytes, content_type: str | None = None, *, color: bool = False) -> str:
     """The body as pretty JSON, as text (charset from Content-Type, else UTF-8), or a hexdump."""
     if not body:
@@ -135,7 +140,7 @@ def render_body(body: bytes, content_type: str | None = None, *, color: bool = F
         if view is not None:
             return view
     text = text_of(body, content_type)
-    if text is not None and is_text(text.encode("utf-8")):
+    if text is not None and (_declared_text(content_type) or is_text(text.encode("utf-8"))):
         return escape(text.encode("utf-8", "surrogateescape")).rstrip("\n")
     shown = hexdump(body[:MAX_HEXDUMP])
     if len(body) > MAX_HEXDUMP:
