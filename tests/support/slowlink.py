@@ -167,28 +167,61 @@ class SlowLink:
         return ["ip", "netns", "exec", self.ns_a if side == "A" else self.ns_b, *argv]
 
     def start_listeners(self, ports: Sequence[int]) -> subprocess.Popen[bytes]:
-        """Listen on *ports* at B's address (a child in namespace B); stop it with ``.kill()``.
+        """Listen on *ports* at B's address (a child in namespace B); stop it with ``.kill()``."""
+        return start_listeners(self.ns_b, self.addr_b, ports)
 
-        Returns once every port listens.
-        """
-        code = (
-            "import socket,sys\n"
-            "ss=[]\n"
-            f"for p in {list(ports)!r}:\n"
-            "    s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-            f"    s.bind(({self.addr_b!r},p)); s.listen(64); ss.append(s)\n"
-            "print('ready',flush=True)\n"
-            "sys.stdin.read()\n"
-        )
-        child = subprocess.Popen(
-            self.command("B", [sys.executable, "-c", code]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        if line.strip() != b"ready":
-            child.kill()
-            child.wait()
-            raise RuntimeError("listeners in namespace B did not start")
-        return child
+
+def start_listeners(namespace: str, host: str, ports: Sequence[int]) -> subprocess.Popen[bytes]:
+    """A child in *namespace* listening on *host*:*ports*; returns once every port listens."""
+    code = (
+        "import socket,sys\n"
+        "ss=[]\n"
+        f"for p in {list(ports)!r}:\n"
+        "    s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+        f"    s.bind(({host!r},p)); s.listen(64); ss.append(s)\n"
+        "print('ready',flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    child = subprocess.Popen(
+        ["ip", "netns", "exec", namespace, sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    if line.strip() != b"ready":
+        child.kill()
+        child.wait()
+        raise RuntimeError(f"listeners in namespace {namespace} did not start")
+    return child
+
+
+class PrivateLoopback:
+    """A network namespace with only its own loopback: 127.0.0.1 with no other
+    program's ports on it (so two scanners' open sets can be compared exactly)."""
+
+    def __init__(self) -> None:
+        self.namespace = f"nbscanL{os.getpid() % 100000:05d}"
+
+    def __enter__(self) -> PrivateLoopback:
+        subprocess.run(["ip", "netns", "add", self.namespace], check=True, capture_output=True, timeout=10)
+        try:
+            subprocess.run(
+                ["ip", "-n", self.namespace, "link", "set", "lo", "up"],
+                check=True, capture_output=True, timeout=10,
+            )
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        subprocess.run(["ip", "netns", "del", self.namespace], capture_output=True, timeout=10)
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.namespace, *argv]
