@@ -136,16 +136,20 @@ def read_until_eof(conn: socket.socket) -> bytes:
         chunks.append(data)
 
 
-def read_listening_port(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
-    """Read netbench listen's 'listening on HOST:PORT' line from its stderr; return PORT."""
-    assert process.stderr is not None
+def readline_within(process: subprocess.Popen[bytes], stream: object, timeout: float = 10.0) -> bytes:
+    """One line from *stream* (a pipe of *process*), killing the process if none comes in time."""
     result: list[bytes] = []
-    reader = threading.Thread(target=lambda: result.append(process.stderr.readline()), daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)  # type: ignore[attr-defined]
     reader.start()
     reader.join(timeout)
     if not result:
         process.kill()
-        raise TimeoutError("netbench listen printed no 'listening on' line")
-    line = result[0].decode()
+        raise TimeoutError("no line from the process in time")
+    return result[0]
+
+
+def read_listening_port(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """Read netbench listen's 'listening on HOST:PORT' line from its stderr; return PORT."""
+    line = readline_within(process, process.stderr, timeout).decode()
     assert line.startswith("listening on "), line
     return int(line.split()[2].rsplit(":", 1)[1])
