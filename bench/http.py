@@ -78,10 +78,18 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
             if status != 0:
                 raise SystemExit(f"{argv[0]} exited {status}")
             results.append(count / seconds)
+    one_ours = statistics.median(_run(netbench[:6] + urls[:1])[0] for _ in range(rounds))
+    one_curl = statistics.median(_run([curl, "-s", "-o", "/dev/null", base])[0] for _ in range(rounds))
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     print(f"  netbench http : {ours_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in ours)})")
     print(f"  curl          : {theirs_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in theirs)})")
     print(f"  ratio netbench/curl: {ours_median / theirs_median:.2f}x")
+    # Start-up (one request) apart from the per-request cost, to show where the time goes.
+    steady_ours = (count - 1) / max(count / ours_median - one_ours, 1e-9)
+    steady_curl = (count - 1) / max(count / theirs_median - one_curl, 1e-9)
+    print(f"  one request (start-up): netbench {one_ours * 1000:.0f} ms, curl {one_curl * 1000:.0f} ms")
+    print(f"  without start-up: netbench {steady_ours:.0f} req/s, curl {steady_curl:.0f} req/s, "
+          f"ratio {steady_ours / steady_curl:.2f}x")
 
 
 def bench_memory(nginx: Nginx, mebibytes: int, curl: str, scratch: Path) -> None:

@@ -87,6 +87,19 @@ def _parse_url(text: str) -> tuple[Target, str]:
     return target, path
 
 
+def _origin_prefix(url: str) -> str:
+    """``http://h:p/`` of an absolute URL (empty when it has no scheme)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return ""
+    return f"{scheme}://{rest.split('/', 1)[0]}/"
+
+
+def _plain_path(url: str, prefix: str) -> bool:
+    """True when the part of *url* after *prefix* is a plain path and query (no fragment)."""
+    return bool(prefix) and "#" not in url
+
+
 def _headers(args: argparse.Namespace, has_body: bool) -> list[tuple[str, str]]:
     from netbench import __version__
     from netbench.errors import UsageError
@@ -209,8 +222,13 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     printer.follow = args.follow
     sink = None if printer.tty else printer.write_body
     try:
+        last_prefix, last_target = "", None
         for url in args.urls:
-            target, path = _parse_url(url)
+            if last_target is not None and url.startswith(last_prefix) and _plain_path(url, last_prefix):
+                target, path = last_target, url[len(last_prefix) - 1 :]  # same origin: skip re-parsing
+            else:
+                target, path = _parse_url(url)
+                last_prefix, last_target = _origin_prefix(url), target
             current_url, current_method, current_body = url, method, body
             for hop in range(args.max_redirects + 1):
                 client = client_for(target)

@@ -117,6 +117,16 @@ def _header_pairs(headers: HeaderInput) -> list[tuple[bytes, bytes]]:
     return out
 
 
+def _host_bytes(host: str) -> bytes:
+    try:
+        return host.encode("ascii")
+    except UnicodeEncodeError:
+        try:
+            return host.encode("idna")
+        except UnicodeError:
+            raise UsageError(f"invalid host name {host!r}") from None
+
+
 def _request_events(
     method: str,
     target: str,
@@ -128,7 +138,7 @@ def _request_events(
     pairs = _header_pairs(headers)
     names = {name.lower() for name, _ in pairs}
     if b"host" not in names:
-        pairs.insert(0, (b"Host", (host or "localhost").encode("idna" if host else "ascii")))
+        pairs.insert(0, (b"Host", _host_bytes(host or "localhost")))
     if chunked:
         if b"transfer-encoding" not in names:
             pairs.append((b"Transfer-Encoding", b"chunked"))
