@@ -7,8 +7,10 @@ each on TCP and UDP at the same port; plus the Python API (start, running).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ import pytest
 from netbench.errors import UsageError
 from netbench.lab import SERVICES, Lab, LabServer, check_loopback, running, start
 from netbench.lab.simple import ChargenStream
-from tests.support.peers import free_port
+from tests.support.peers import free_port, require_binary
 
 TIMEOUT = 5.0
 HOST = "127.0.0.1"
@@ -338,3 +340,45 @@ def test_ipv6_loopback() -> None:
         with udp_socket("::1") as sock:
             sock.sendto(b"", ("::1", lab["daytime"].port))
             check_daytime(sock.recvfrom(1024)[0])
+
+
+# --- real peers ------------------------------------------------------------------
+
+
+@pytest.mark.peers
+def test_openbsd_nc_round_trips_through_echo(lab: Lab) -> None:
+    nc = require_binary("nc")
+    payload = os.urandom(1024 * 1024)
+    result = subprocess.run(
+        [nc, "-N", HOST, str(lab["echo"].port)], input=payload, capture_output=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert hashlib.sha256(result.stdout).digest() == hashlib.sha256(payload).digest()
+
+
+@pytest.mark.peers
+def test_nc_reads_daytime_and_chargen(lab: Lab) -> None:
+    nc = require_binary("nc")
+    result = subprocess.run([nc, "-d", HOST, str(lab["daytime"].port)], capture_output=True, timeout=30)
+    check_daytime(result.stdout)
+    with subprocess.Popen([nc, "-d", HOST, str(lab["chargen"].port)], stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        head = process.stdout.read(74 * 200)
+        process.kill()
+    assert head == expected_chargen(0, 74 * 200)
+
+
+@pytest.mark.peers
+def test_socat_udp_echo_and_daytime(lab: Lab) -> None:
+    socat = require_binary("socat")
+    for name, query in (("echo", b"udp hello"), ("daytime", b"?")):
+        result = subprocess.run(
+            [socat, "-T", "5", "-", f"UDP:{HOST}:{lab[name].port}"],
+            input=query,
+            capture_output=True,
+            timeout=30,
+        )
+        if name == "echo":
+            assert result.stdout == query
+        else:
+            check_daytime(result.stdout)

@@ -170,7 +170,19 @@ def echo(
         document["body"] = body.decode("utf-8")
     except UnicodeDecodeError:
         document["body_hex"] = body.hex()
-    return simple(200, json.dumps(document, indent=2) + "\n", b"application/json")
+    return simple(200, _echo_json(document), b"application/json")
+
+
+def _echo_json(document: dict[str, object]) -> str:
+    """Indented JSON with each header pair on one line, so it reads like the request."""
+    lines = []
+    for key, value in document.items():
+        if key == "headers" and isinstance(value, list) and value:
+            pairs = ",\n".join(f"    {json.dumps(pair)}" for pair in value)
+            lines.append(f'  "headers": [\n{pairs}\n  ]')
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def route(
