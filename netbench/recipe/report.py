@@ -43,7 +43,7 @@ def compare(expected: bytes | None, received: bytes | None, indent: str = "  ") 
     if received is not None and len(received) > LIMIT:
         out.append(f"{indent}(showing the first {LIMIT} of {len(received)} bytes received)")
         received = received[:LIMIT]
-    if expected is not None and received is not None:
+    if expected is not None and received is not None and expected != received:
         if is_text(expected) and is_text(received):
             diff = difflib.unified_diff(
                 _visible_lines(expected), _visible_lines(received), "expected", "received", lineterm="", n=2
@@ -57,7 +57,7 @@ def compare(expected: bytes | None, received: bytes | None, indent: str = "  ") 
         out.append(f"{indent}received ({len(received)} bytes):")
         out.extend(indent + "  " + row for row in hexdump(received, mark=mark).splitlines())
         return out
-    if expected is not None:
+    if expected is not None and expected != received:
         out.append(f"{indent}expected ({len(expected)} bytes):")
         out.extend(_block(expected, indent + "  "))
     if received is not None:
