@@ -428,3 +428,37 @@ def test_filtered_through_a_dropping_link() -> None:
             listeners.wait()
     finally:
         link.close()
+
+
+# ---------------------------------------------------------------- forked workers
+
+
+def test_worker_wire_format_round_trips() -> None:
+    from netbench.tools.engine import ProbeOutcome
+    from netbench.tools.workers import decode, encode
+
+    verdicts = {p: (CLOSED, "conn-refused") for p in range(1, 3000)}
+    verdicts.update({22: (OPEN, "syn-ack"), 4000: (FILTERED, "no-response"), 5: (CLOSED, "self-connect")})
+    sent = ProbeOutcome(dict(verdicts), interrupted=False)
+    received = ProbeOutcome()
+    decode(encode(sent), received)
+    assert received.verdicts == verdicts and not received.interrupted
+    cut = ProbeOutcome()
+    decode(encode(sent)[:-30], cut)
+    assert cut.interrupted
+
+
+def test_forked_workers_give_the_same_verdicts(block: PortBlock) -> None:
+    from netbench.tools.workers import probe_tcp_forked
+
+    outcome = probe_tcp_forked(socket.AF_INET, ("127.0.0.1", 0), block.ports, workers=3, timeout=2.0)
+    assert not outcome.interrupted
+    assert {p: v[0] for p, v in outcome.verdicts.items()} == block.expected()
+
+
+def test_worker_count_rules() -> None:
+    from netbench.tools.workers import worker_count
+
+    assert worker_count(100) == 1
+    assert worker_count(100, 4) == 1  # too few ports to share out
+    assert worker_count(65535, 1) == 1

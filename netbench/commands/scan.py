@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--concurrency", type=int, metavar="N", help="most probes in flight (default 2048 TCP, 256 UDP)"
     )
     parser.add_argument("--rate", type=float, metavar="N", help="most probes started per second")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="processes for big TCP scans (default: one per CPU, max 4)"
+    )
     parser.add_argument("--banner", action="store_true", help="show what open ports say (HEAD on HTTP ports)")
     parser.add_argument(
         "--banner-timeout", type=float, default=2.0, metavar="SECS", help="banner read deadline (default 2)"
@@ -54,6 +57,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--retries must be 0 or more")
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     if args.rate is not None and args.rate <= 0:
         raise UsageError("--rate must be positive")
     if args.ports is not None and args.top is not None:
@@ -104,6 +109,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             args.host, ports, protocol=protocol, family=family, top=args.top or DEFAULT_TOP,
             timeout=args.timeout, retries=args.retries, concurrency=args.concurrency, rate=args.rate,
             banner=args.banner, banner_timeout=args.banner_timeout, rdns=args.rdns, progress=progress,
+            workers=args.workers,
         )
     finally:
         if progress is not None:

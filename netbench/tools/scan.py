@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from netbench.errors import Refused
 from netbench.tools import services
-from netbench.tools.engine import Progress, probe_tcp
+from netbench.tools.engine import Progress
 from netbench.tools.portspec import top_ports
 from netbench.tools.scanmodel import PortResult, ScanReport, next_step_hint, render_report, report_json
 from netbench.tools.udpscan import probe_udp
@@ -93,12 +93,15 @@ def scan(
     banner_timeout: float = 2.0,
     rdns: bool = False,
     progress: Progress | None = None,
+    workers: int | None = 1,
 ) -> ScanReport:
     """Scan *ports* (default: the first *top* of netbench's ordering) on *host*.
 
     ``protocol`` is ``"tcp"`` (connect scan) or ``"udp"``. ``concurrency``
     bounds the probes in flight (default 2048 TCP, 256 UDP), ``rate`` the
-    probes started per second. Ctrl-C returns a report with
+    probes started per second. ``workers`` forks that many processes for a
+    big TCP scan (None: one per CPU, up to 4; only from the main thread of a
+    process without other threads, else 1). Ctrl-C returns a report with
     ``interrupted=True`` and what was found so far. Raises
     :class:`Refused` when the host does not resolve.
     """
@@ -112,9 +115,11 @@ def scan(
             window=concurrency or 256, rate=rate, progress=progress,
         )
     else:
-        outcome = probe_tcp(
-            chosen_family, sockaddr, port_list, timeout=timeout, retries=retries,
-            window=concurrency or 2048, rate=rate, progress=progress,
+        from netbench.tools.workers import probe_tcp_forked, worker_count
+
+        outcome = probe_tcp_forked(
+            chosen_family, sockaddr, port_list, workers=worker_count(len(port_list), workers),
+            timeout=timeout, retries=retries, window=concurrency or 2048, rate=rate, progress=progress,
         )
     elapsed = time.monotonic() - started
     table = services.port_names(protocol)
