@@ -7,6 +7,11 @@ the loop, one at a time (so a slow peer holds stdin back instead of memory
 filling up). For UDP each read of stdin is one datagram and each datagram
 received is written as it is; UDP has no end-of-file, so the pipe ends on
 the idle timeout (``-w``, exit 0), ``-q`` after stdin ends, or Ctrl-C.
+
+TLS is not half-closed when stdin ends: OpenSSL peers take a TCP half-close
+under TLS for a truncation attack and can no longer answer, and asyncio
+cannot send a lone close_notify. The pipe waits for the server to close
+(or ``-w`` idle, or ``-q``), as ``openssl s_client -ign_eof`` does.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ async def pipe_session(session: Session, ends: Ends, options: PipeOptions, *, fi
         while True:
             data = await queue.get()
             if not data:
-                if options.shutdown and not datagram:
+                if options.shutdown and session.target.transport not in ("udp", "tls"):
                     await session.send_eof()
                 return
             if transform is not None:

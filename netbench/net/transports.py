@@ -91,10 +91,27 @@ class StreamTransport:
         if self.writer.can_write_eof():
             self.writer.write_eof()
         else:
-            # TLS: asyncio cannot half-close; shut down the socket's write side.
+            # TLS: asyncio cannot half-close; shut down the socket's write side,
+            # once every byte written so far has reached the socket (cutting a
+            # TLS record in half makes the peer fail with a decode error).
+            await self._flushed()
             sock = self.writer.get_extra_info("socket")
             if sock is not None:
                 sock.shutdown(socket.SHUT_WR)
+
+    async def _flushed(self, limit: float = 10.0) -> None:
+        """Wait (up to *limit* s) until the TLS and socket write buffers are empty."""
+        transport = self.writer.transport
+        inner = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            pending = transport.get_write_buffer_size()
+            if inner is not None:
+                pending += inner.get_write_buffer_size()
+            if not pending:
+                return
+            await asyncio.sleep(0.005)
 
     async def close(self) -> None:
         self.writer.close()
