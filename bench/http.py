@@ -69,14 +69,22 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     curl_argv = [curl, "-s", "-o", "/dev/null", f"{base}?[1-{count}]"]
     print(f"h11 build: {_h11_build(dict(os.environ))}; load average {os.getloadavg()[0]:.2f}")
     print(f"{count} sequential GETs of a 38-byte page, one keep-alive connection, {rounds} rounds")
+    recipe = nginx.prefix / "bench.recipe.yaml"
+    steps = "".join(
+        f"  - http: {{method: GET, url: /index.html?{i}}}\n    expect: {{status: 200}}\n"
+        for i in range(1, count + 1)
+    )
+    recipe.write_text(f"netbench: 1\nname: bench\ntarget: tcp://127.0.0.1:{nginx.port}\nsteps:\n{steps}")
+    replay = [sys.executable, "-m", "netbench", "replay", str(recipe)]
     _run(netbench), _run(curl_argv)  # warm up caches
     ours: list[float] = []
     theirs: list[float] = []
+    recipes: list[float] = []
     for _ in range(rounds):
-        for argv, results in ((netbench, ours), (curl_argv, theirs)):
+        for argv, results in ((netbench, ours), (curl_argv, theirs), (replay, recipes)):
             seconds, status, _rss = _run(argv)
             if status != 0:
-                raise SystemExit(f"{argv[0]} exited {status}")
+                raise SystemExit(f"{' '.join(argv[:5])} exited {status}")
             results.append(count / seconds)
     one_ours = statistics.median(_run(netbench[:6] + urls[:1])[0] for _ in range(rounds))
     one_curl = statistics.median(_run([curl, "-s", "-o", "/dev/null", base])[0] for _ in range(rounds))
@@ -84,12 +92,19 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     print(f"  netbench http : {ours_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in ours)})")
     print(f"  curl          : {theirs_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in theirs)})")
     print(f"  ratio netbench/curl: {ours_median / theirs_median:.2f}x")
+    recipe_median = statistics.median(recipes)
+    print(
+        f"  netbench replay (recipe of {count} http steps): {recipe_median:.0f} req/s, "
+        f"ratio {recipe_median / theirs_median:.2f}x curl"
+    )
     # Start-up (one request) apart from the per-request cost, to show where the time goes.
     steady_ours = (count - 1) / max(count / ours_median - one_ours, 1e-9)
     steady_curl = (count - 1) / max(count / theirs_median - one_curl, 1e-9)
     print(f"  one request (start-up): netbench {one_ours * 1000:.0f} ms, curl {one_curl * 1000:.0f} ms")
-    print(f"  without start-up: netbench {steady_ours:.0f} req/s, curl {steady_curl:.0f} req/s, "
-          f"ratio {steady_ours / steady_curl:.2f}x")
+    print(
+        f"  without start-up: netbench {steady_ours:.0f} req/s, curl {steady_curl:.0f} req/s, "
+        f"ratio {steady_ours / steady_curl:.2f}x"
+    )
 
 
 def bench_memory(nginx: Nginx, mebibytes: int, curl: str, scratch: Path) -> None:

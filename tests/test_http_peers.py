@@ -259,3 +259,19 @@ def test_build_request_matches_what_the_client_sends(nginx):
     client = HttpClient(Target("tcp", "127.0.0.1", nginx.port), timeout=5)
     with client:
         assert client.exchange(client.request("GET", "/index.html", [("Accept", "*/*")])).request == expected
+
+
+def test_terminal_view_keeps_only_the_start_of_a_huge_body():
+    body = b"a" * (3 << 19)  # 1.5 MiB of text
+    with HostileServer([b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, CLOSE]) as server:
+        status, view, _ = run_http(server.url + "/", tty=True)
+    assert status == 0
+    assert f"showing the first {1 << 20} of {len(body)} body bytes" in view.decode()
+
+
+def test_raw_view_on_a_terminal_shows_both_directions(nginx):
+    status, view, _ = run_http(f"{nginx.url}/index.html", "--raw", "-H", "Accept-Encoding:", tty=True)
+    text = view.decode()
+    assert status == 0
+    assert "--- sent (" in text and "GET /index.html HTTP/1.1\\r\\n" in text
+    assert "--- received (" in text and "HTTP/1.1 200 OK\\r\\n" in text

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from netbench.net.target import Target
 
 REDIRECTS = (301, 302, 303, 307, 308)
+VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read and counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +149,16 @@ class _Printer:
         self.out = None if self.tty else env.stdout_bytes
         self.follow = False
         self.discard = False
+        self.kept: list[bytes] = []
+        self.kept_size = 0
+
+    def keep_for_view(self, data: bytes) -> None:
+        """The sink for a body shown on a terminal: keep the first VIEW_LIMIT bytes only."""
+        room = VIEW_LIMIT - self.kept_size
+        if room > 0:
+            piece = data[:room]
+            self.kept.append(piece)
+            self.kept_size += len(piece)
 
     def write_body(self, data: bytes) -> None:
         """The sink for a body when stdout is not a terminal (a followed redirect's is dropped)."""
@@ -159,18 +170,28 @@ class _Printer:
 
         redirect = head.status in REDIRECTS and head.header("Location") is not None
         self.discard = self.follow and redirect
+        self.kept, self.kept_size = [], 0
         if not self.tty:
             self.env.stdout.flush()
             self.env.stderr.write(render_head(head, color=self.err_color) + "\n\n")
 
     def show(self, exchange: Exchange, notes: list[str], final: bool) -> None:
+        from dataclasses import replace
+
         from netbench.core.render import render_raw, render_response
 
         env = self.env
         if self.tty:
+            response = replace(exchange.response, body=b"".join(self.kept), streamed=False)
+            if response.body_size > self.kept_size:
+                notes = [
+                    *notes,
+                    f"showing the first {self.kept_size} of {response.body_size} body bytes "
+                    "(redirect stdout to get them all)",
+                ]
             env.stdout.write(
                 render_response(
-                    exchange.response,
+                    response,
                     color=env.color,
                     show_raw=self.raw,
                     timings=exchange.timings,
@@ -220,7 +241,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return clients[target]
 
     printer.follow = args.follow
-    sink = None if printer.tty else printer.write_body
+    sink = printer.keep_for_view if printer.tty else printer.write_body
     try:
         last_prefix, last_target = "", None
         for url in args.urls:
@@ -237,7 +258,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                     exchange = client.exchange(
                         request,
                         sink=sink,
-                        keep_raw=printer.tty or args.raw,
+                        keep_raw=args.raw,
                         on_head=printer.on_head,
                     )
                 except NetbenchError as error:
