@@ -263,7 +263,9 @@ def test_build_request_matches_what_the_client_sends(nginx):
 
 def test_terminal_view_keeps_only_the_start_of_a_huge_body():
     body = b"a" * (3 << 19)  # 1.5 MiB of text
-    with HostileServer([b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, CLOSE]) as server:
+    with HostileServer(
+        [b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, CLOSE]
+    ) as server:
         status, view, _ = run_http(server.url + "/", tty=True)
     assert status == 0
     assert f"showing the first {1 << 20} of {len(body)} body bytes" in view.decode()
