@@ -186,7 +186,9 @@ def test_nginx_by_hand_and_get(term: Callable[..., Terminal], nginx: object) -> 
     assert t.exit_status() == 0
 
 
-def test_arrival_while_typing_keeps_the_line_then_ctrl_c_and_peer_close(term: Callable[..., Terminal]) -> None:
+def test_arrival_while_typing_keeps_the_line_then_ctrl_c_and_peer_close(
+    term: Callable[..., Terminal],
+) -> None:
     def script(conn: socket.socket, peer: Peer) -> None:
         peer.go.wait(TIMEOUT)
         conn.sendall(b"PUSHED-WHILE-TYPING\r\n")

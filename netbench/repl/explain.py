@@ -24,6 +24,8 @@ def table() -> dict[str, Any]:
 def status(code: int) -> str:
     """One line: ``200 OK: The request succeeded... (RFC 9110 §15.3.1)``."""
     data = table()
+    if not 100 <= code <= 599:
+        return f"{code}: not a valid HTTP status code (must be 100-599; RFC 9110 §15)"
     entry = data["statuses"].get(str(code))
     if entry is not None:
         name, meaning, ref = entry
@@ -31,7 +33,7 @@ def status(code: int) -> str:
     klass = data["classes"].get(str(code)[:1])
     if klass is not None:
         name, meaning, ref = klass
-        return f"{code} (unregistered here; class {code // 100}xx {name}): {meaning} ({ref})"
+        return f"{code} (not in the table; class {code // 100}xx {name}): {meaning} ({ref})"
     return f"{code}: not a valid HTTP status code (must be 100-599; RFC 9110 §15)"
 
 

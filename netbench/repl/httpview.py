@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netbench.core.escape import escape
-from netbench.core.http import HttpResponse, ResponseParser
 from netbench.errors import NetbenchError
+
+if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
+    from netbench.core.http import HttpResponse, ResponseParser
 
 REQUEST_LINE = re.compile(rb"^([A-Z][A-Z-]{1,19}) (\S+) HTTP/1\.[01]\r?\n")
 MAX_COLLECT = 8 * 1024 * 1024
@@ -90,6 +93,8 @@ class HttpTracker:
         shown: list[Shown] = []
         while data and self._pending:
             if self._parser is None:
+                from netbench.core.http import ResponseParser
+
                 self._parser = ResponseParser(self._pending[0])
             self._collected += data
             try:

@@ -12,15 +12,17 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
-from netbench.net.session import Session, open_session
-from netbench.net.target import Target
-from netbench.net.tls import TLSOptions
 from netbench.repl import view
 from netbench.repl.context import Printer, Settings
 from netbench.repl.httpview import HttpMessage, HttpTracker, Note, RawData, Shown
+
+if TYPE_CHECKING:  # the network modules (ssl) load with the first /open
+    from netbench.net.session import Session
+    from netbench.net.target import Target
+    from netbench.net.tls import TLSOptions
 
 GIVE_UP_AFTER = 2.0  # seconds of quiet before an incomplete HTTP response is shown raw
 
@@ -92,6 +94,8 @@ class Sessions:
 
     async def open(self, target: Target, *, timeout: float, tls: TLSOptions, family: int) -> Conversation:
         """Connect to *target*, start its receive task and make it current."""
+        from netbench.net.session import open_session
+
         session = await open_session(target, timeout=timeout, tls=tls, family=family)
         conv = Conversation(self._next, session)
         self._next += 1

@@ -1,0 +1,126 @@
+"""The REPL driven from a script on stdin (not a terminal): same commands, plain output."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netbench.cli import main
+from netbench.environment import Environment
+from netbench.lab import Lab, running
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with running("http", "echo", "daytime") as started:
+        yield started
+
+
+def repl(script: str, *args: str, state: Path | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(
+        stdin=io.StringIO(script),
+        stdout=out,
+        stderr=err,
+        stdin_isatty=False,
+        stdout_isatty=False,
+        stderr_isatty=False,
+        state_dir=state or Path("/nonexistent-netbench-state"),
+    )
+    status = main(["repl", *args], env)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_http_typed_by_hand_get_wait_and_explain(lab: Lab) -> None:
+    port = lab["http"].port
+    script = (
+        "GET /index.html HTTP/1.1\nHost: localhost\n\n/wait\n"
+        "/set p /json\n/get ${p} Accept: application/json\n/explain\n"
+    )
+    status, out, err = repl(script, "127.0.0.1", str(port))
+    assert status == 0, err
+    assert "-> GET /index.html HTTP/1.1\\r\\n\n-> Host: localhost\\r\\n\n-> \\r\\n\n" in out
+    assert "<- HTTP/1.1 200 OK\n" in out
+    assert "   <html><body>hello world</body></html>\n" in out
+    assert "-> GET /json HTTP/1.1\\r\\n" in out and "-> Accept: application/json\\r\\n" in out
+    assert "application/json" in out
+    assert "200 OK: The request succeeded" in out and "RFC 9110 §8.3" in out  # Content-Type explained
+    assert err == ""
+
+
+def test_raw_on_shows_the_wire_bytes_and_head_has_no_body(lab: Lab) -> None:
+    status, out, _ = repl("/raw on\n/http HEAD /index.html\n", f"127.0.0.1:{lab['http'].port}")
+    assert status == 0
+    assert "HTTP/1.1 200 OK\\r\\n" in out  # the wire view, CR LF visible
+    assert "hello world" not in out
+
+
+def test_errors_are_reported_and_the_script_goes_on(lab: Lab) -> None:
+    script = (
+        f"hello\n/nope\n/use 7\n/open 127.0.0.1 notaport\n/open 127.0.0.1 {lab['echo'].port}\nstill here\n"
+    )
+    status, out, err = repl(script)
+    assert status == 0
+    assert "error: no session" in err
+    assert "error: unknown command /nope" in err
+    assert "error: no session 7" in err
+    assert "unknown port or service 'notaport'" in err
+    assert "<- still here\n" in out
+
+
+def test_send_escapes_slash_lines_eol_and_wait_regex(lab: Lab) -> None:
+    script = (
+        '/send "a\\x00b\\r\\n"\n/wait b 5\n//etc/passwd\n/wait passwd 5\n'
+        "/eol lf\nlf only\n/wait only 5\n/wait never-there 0.2\n"
+    )
+    status, out, err = repl(script, f"tcp://127.0.0.1:{lab['echo'].port}")
+    assert status == 0
+    assert "<- a\\x00b\n" in out
+    assert "<- /etc/passwd\n" in out
+    assert "-> lf only\\n\n" in out
+    assert "timed out after 0.2 s waiting for /never-there/" in err
+
+
+def test_udp_echo_and_hex(lab: Lab) -> None:
+    status, out, _ = repl("/hex on\nAB\n/wait\n", f"udp://127.0.0.1:{lab['echo'].port}")
+    assert status == 0
+    assert "<- 00000000  41 42 0d 0a" in out
+
+
+def test_peer_close_is_announced_and_sessions_listed(lab: Lab) -> None:
+    port = lab["daytime"].port
+    status, out, _ = repl("/wait\n/sessions\n", "127.0.0.1", str(port))
+    assert status == 0
+    assert "connection closed by peer" in out
+    assert "closed by peer" in out.split("connection closed by peer")[1]  # /sessions shows the state
+
+
+def test_lab_option_and_command(lab: Lab) -> None:
+    status, out, err = repl("/get /index.html\n/lab\n", "--lab", "http")
+    assert status == 0, err
+    assert "lab http listening on 127.0.0.1:" in out
+    assert "hello world" in out
+    assert "echo" in out.split("lab services:")[1]
+
+
+def test_bad_target_is_a_usage_error() -> None:
+    status, _out, err = repl("", "127.0.0.1", "notaport")
+    assert status == 2
+    assert err.startswith("netbench: ") and err.count("\n") == 1
+
+
+def test_stdin_pipe_in_a_subprocess_exits_0(lab: Lab) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "netbench", "repl", f"127.0.0.1:{lab['http'].port}"],
+        input=b"/get /index.html\n/quit\n",
+        capture_output=True,
+        timeout=30,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"hello world" in result.stdout
