@@ -64,9 +64,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"start-up to first prompt, {options.runs} runs each, alternating (load average {load:.2f})")
     for name, values in times.items():
-        print(
-            f"  {name:<28} median {statistics.median(values) * 1000:7.1f} ms   best {min(values) * 1000:7.1f} ms"
-        )
+        median, best = statistics.median(values) * 1000, min(values) * 1000
+        print(f"  {name:<28} median {median:7.1f} ms   best {best:7.1f} ms")
     ours, peer = (statistics.median(v) for v in times.values())
     print(f"  ratio netbench/peer (medians): {ours / peer:.2f}")
     verdict = "under" if ours < 0.4 else "OVER"

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from netbench.repl.context import Repl
 from netbench.repl.commands import TABLE
+from netbench.repl.context import Repl
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 HEADERS = (
