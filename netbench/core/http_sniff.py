@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from netbench.core.escape import escape
 from netbench.core.http_message import Headers, HttpResponse, _text
@@ -29,6 +30,9 @@ class HttpExchange:
     response: HttpResponse
     extra: bytes = b""
 
+    def __bool__(self) -> Literal[True]:
+        return True
+
 
 @dataclass(frozen=True)
 class NotHttp:
@@ -37,7 +41,7 @@ class NotHttp:
     reason: str
     incomplete: bool = False
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
 
