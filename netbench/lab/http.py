@@ -34,6 +34,29 @@ def http_date() -> bytes:
     return _date_value
 
 
+_validated: dict[int, tuple[bytes, h11.Response]] = {}
+
+
+def _response(reply: Reply, close: bool) -> h11.Response:
+    """The h11 Response for *reply*, with Date and Server.
+
+    For a static reply the Response is built (and its headers validated by
+    h11) once per second and reused: the per-request path stays lean.
+    """
+    date = http_date()
+    if reply.static and not close:
+        cached = _validated.get(id(reply))
+        if cached is not None and cached[0] is date:
+            return cached[1]
+    headers = [(b"Date", date), (b"Server", SERVER), *reply.headers]
+    if close:
+        headers.append((b"Connection", b"close"))
+    response = h11.Response(status_code=reply.status, headers=headers, reason=reply.reason)
+    if reply.static and not close:
+        _validated[id(reply)] = (date, response)
+    return response
+
+
 class HttpStream(TrackedProtocol):
     """One HTTP connection: any number of requests, answered in order."""
 
@@ -140,12 +163,8 @@ class HttpStream(TrackedProtocol):
     def _send(self, reply: Reply, *, close: bool = False) -> None:
         """Write *reply* in one go; then start the next cycle or close."""
         conn = self.conn
-        headers = self._common()
-        headers += reply.headers
-        if close or reply.close:
-            headers.append((b"Connection", b"close"))
         try:
-            out = conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reply.reason))
+            out = conn.send(_response(reply, close or reply.close))
             request = self._request
             if reply.status != 304 and (request is None or request.method != b"HEAD"):
                 for chunk in reply.chunks:

@@ -56,6 +56,8 @@ class Reply:
     ``chunks`` holds the body; more than one part and no Content-Length
     means the body goes out chunked. ``delay`` is seconds to wait before
     answering; ``close`` asks to close the connection after the reply.
+    ``static`` marks the module's constant replies, whose validated headers
+    the server may reuse.
     """
 
     status: int
@@ -63,6 +65,7 @@ class Reply:
     chunks: tuple[bytes, ...] = ()
     delay: float = 0.0
     close: bool = False
+    static: bool = False
 
     @property
     def reason(self) -> bytes:
@@ -97,14 +100,16 @@ INDEX = Reply(
         (b"Cache-Control", b"no-cache"),
     ),
     (HELLO,),
+    static=True,
 )
-NOT_MODIFIED = Reply(304, INDEX.headers[2:])
+NOT_MODIFIED = Reply(304, INDEX.headers[2:], static=True)
 JSON_REPLY = Reply(
     200,
     ((b"Content-Type", b"application/json"), (b"Content-Length", str(len(JSON_BODY)).encode())),
     (JSON_BODY,),
+    static=True,
 )
-CHUNKED = Reply(200, ((b"Content-Type", b"text/plain; charset=utf-8"),), CHUNKS)
+CHUNKED = Reply(200, ((b"Content-Type", b"text/plain; charset=utf-8"),), CHUNKS, static=True)
 
 
 def _header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> bytes | None:
