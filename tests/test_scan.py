@@ -376,12 +376,14 @@ def test_command_unresolvable_host_exit_3() -> None:
     assert status == 3 and "cannot resolve" in err
 
 
-def test_ctrl_c_prints_what_was_found(block: PortBlock) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_prints_what_was_found(block: PortBlock, workers: str) -> None:
     # A rate-limited scan of our block, many times over through a slow rate:
     # interrupt it and expect the partial report and status 130.
     spec = f"{block.ports[0]}-{block.ports[-1]}"
     child = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "scan", "127.0.0.1", "-p", f"{spec},1-1000", "--rate", "20"],
+        [sys.executable, "-m", "netbench", "scan", "127.0.0.1", "-p", f"{spec},1-1000", "--rate", "20",
+         "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     time.sleep(1.5)
@@ -459,6 +461,6 @@ def test_forked_workers_give_the_same_verdicts(block: PortBlock) -> None:
 def test_worker_count_rules() -> None:
     from netbench.tools.workers import worker_count
 
-    assert worker_count(100) == 1
-    assert worker_count(100, 4) == 1  # too few ports to share out
+    assert worker_count(100) == 1  # too few ports to share out
     assert worker_count(65535, 1) == 1
+    assert worker_count(3, 8) == 3  # asked for: at most one port each

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import array
 import os
+import signal
 import threading
 from collections.abc import Sequence
 
@@ -25,14 +26,19 @@ MIN_PORTS_PER_WORKER = 4096
 
 
 def worker_count(ports: int, wanted: int | None = None) -> int:
-    """How many processes to use for *ports* ports (1 means no forking)."""
+    """How many processes to use for *ports* ports (1 means no forking).
+
+    *wanted* (``--workers``) is obeyed up to one port per worker; by default
+    one per CPU (at most 4), each with at least 4096 ports.
+    """
     if not hasattr(os, "fork") or threading.current_thread() is not threading.main_thread():
         return 1
     if threading.active_count() > 1:
         return 1
+    if wanted is not None:
+        return max(1, min(wanted, ports))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    limit = wanted if wanted is not None else min(cpus, 4)
-    return max(1, min(limit, ports // MIN_PORTS_PER_WORKER))
+    return max(1, min(cpus, 4, ports // MIN_PORTS_PER_WORKER))
 
 
 def encode(outcome: ProbeOutcome) -> bytes:
@@ -75,6 +81,14 @@ def decode(data: bytes, into: ProbeOutcome) -> None:
     tail = data[position:].decode(errors="replace").split()
     if len(tail) != 2 or tail[1] != "0":
         into.interrupted = True
+
+
+def _interrupt(children: list[tuple[int, int]]) -> None:
+    for pid, _read_end in children:
+        try:
+            os.kill(pid, signal.SIGINT)
+        except OSError:
+            pass
 
 
 def probe_tcp_forked(
@@ -130,6 +144,8 @@ def probe_tcp_forked(
                          window=share_window, rate=share_rate, progress=scaled if progress else None)
         result.verdicts.update(mine.verdicts)
         result.interrupted = mine.interrupted
+        if mine.interrupted:  # Ctrl-C may have reached this process only: stop the others
+            _interrupt(children)
         for _pid, read_end in children:
             chunks = []
             consumed.add(read_end)
@@ -139,6 +155,7 @@ def probe_tcp_forked(
             decode(b"".join(chunks), result)
     except KeyboardInterrupt:
         result.interrupted = True
+        _interrupt(children)
     finally:
         for pid, read_end in children:
             if read_end not in consumed:
