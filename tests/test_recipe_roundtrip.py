@@ -84,8 +84,12 @@ recipes = st.builds(
 )
 
 
-@given(st.binary(max_size=300))
-@settings(max_examples=300)
+@given(
+    st.binary(max_size=300)
+    | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    | st.text(" \t\r\n\\\"a${}\x00\x85\u2028\ufeffé#:-", max_size=80).map(str.encode)
+)
+@settings(max_examples=400)
 def test_any_bytes_survive_dump_and_load(data: bytes) -> None:
     recipe = Recipe("bytes", (Step(send=data, expect=Expect(exact=data), reply=data),))
     back = loads(dumps(recipe))
@@ -103,7 +107,7 @@ def test_any_recipe_model_round_trips(recipe: Recipe) -> None:
 def test_awkward_bytes_are_written_readably() -> None:
     recipe = Recipe("x", (Step(send=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Step(send=b"\x00\xff\xfe binary")))
     text = dumps(recipe)
-    assert 'send: "GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"' in text
+    assert 'send: "GET / HTTP/1.1\\r\\n\\\n    Host: x\\r\\n\\\n    \\r\\n"' in text  # a line per line
     assert "send_hex: 00 ff fe" in text
 
 

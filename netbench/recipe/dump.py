@@ -22,8 +22,54 @@ from netbench.recipe.model import DEFAULT_TIMEOUT, Capture, Expect, HttpRequest,
 _PRINTABLE_BLOCK = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]*$")
 
 
+_ESCAPES = {
+    "\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v", "\x0c": "f",
+    "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\u2028": "L", "\u2029": "P",
+}
+
+
+def _escape_char(char: str) -> str:
+    """One character inside a YAML double-quoted scalar."""
+    if char in _ESCAPES:
+        return "\\" + _ESCAPES[char]
+    code = ord(char)
+    if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or (0xE000 <= code <= 0xFFFD and code != 0xFEFF):
+        return char
+    if 0x10000 <= code <= 0x10FFFF:
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
 class _Dumper(yaml.SafeDumper):
-    """SafeDumper with a readable choice of string style."""
+    """SafeDumper with a readable choice of string style.
+
+    Double-quoted text with line breaks is continued on a new line after
+    each ``\\n`` (an escaped line break, so no byte is added or lost).
+    """
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        if not split or "\n" not in text[:-1]:
+            super().write_double_quoted(text, split)
+            return
+        self.write_indicator('"', True)
+        line_start = False
+        last = len(text) - 1
+        for index, char in enumerate(text):
+            self._write_raw("\\ " if line_start and char == " " else _escape_char(char))
+            line_start = False
+            if char == "\n" and index < last:
+                self._write_raw("\\")
+                self.write_indent()
+                line_start = True
+        self.write_indicator('"', False)
+
+    def _write_raw(self, data: str) -> None:
+        self.column += len(data)
+        self.whitespace = False
+        self.indention = False
+        self.stream.write(data.encode(self.encoding) if self.encoding else data)
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:

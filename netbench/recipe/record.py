@@ -1,0 +1,253 @@
+"""Recording: a session transcript becomes a recipe (pure; used by the REPL's /save).
+
+Consecutive sends merge into one step; what arrives after them becomes that
+step's ``expect`` and, byte for byte, its ``reply`` (which ``serve`` plays
+back). The ``expect`` is chosen to be stable:
+
+- HTTP: the status, the Content-Type, and the body when it is short text;
+  volatile headers (Date, Last-Modified, ETag, Age, Server, ...) are left out.
+- Raw text: ``line`` for a one-line answer, ``contains`` of the last line
+  for a longer one; for a banner (the server spoke first) ``contains`` its
+  first line, or a ``regex`` with the digits generalised when it has any.
+- Binary: ``hex`` of the first bytes. The peer closing adds ``closed: true``;
+  our half-close becomes ``close: write``.
+
+Secrets (Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key,
+and headers named like token, secret, password or api key) are replaced by
+``${secret:NAME}`` wherever their values appear, never written in the
+clear; :attr:`RecordResult.secrets` names them so the caller can tell the
+user which ``NETBENCH_SECRET_NAME`` variables replay will need.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from netbench.core.escape import is_text
+from netbench.core.transcript import Eof, HalfClosed, Received, Sent, Transcript
+from netbench.recipe.model import Expect, Recipe, Step, TextMatch
+from netbench.recipe.template import escape_template
+
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+SECRET_WORDS = re.compile(r"token|secret|passw|api[-_]?key|session", re.IGNORECASE)
+_HEADER_LINE = re.compile(rb"(?m)^([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(?=\r?$)")
+_SCHEME = re.compile(r"^(Bearer|Basic|Digest|Token|Negotiate) (.+)$", re.IGNORECASE)
+_REGEX_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
+GLOBAL_MINIMUM = 6
+SHORT_BODY = 256
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """A recorded recipe, its YAML text, and the secret names it put in place of values."""
+
+    recipe: Recipe
+    text: str
+    secrets: tuple[str, ...]
+
+    def notice(self) -> str:
+        """What to tell the user about the secrets (empty when there were none)."""
+        if not self.secrets:
+            return ""
+        names = ", ".join(f"NETBENCH_SECRET_{name}" for name in self.secrets)
+        return f"secrets were not saved; set {names} to replay"
+
+
+def is_secret_header(name: str) -> bool:
+    """True for headers whose values are never written in the clear."""
+    return name.lower() in SECRET_HEADERS or bool(SECRET_WORDS.search(name))
+
+
+class _Secrets:
+    """Secret values found so far and the placeholder each one becomes."""
+
+    def __init__(self) -> None:
+        self.values: dict[bytes, str] = {}
+
+    def scan(self, data: bytes) -> None:
+        for match in _HEADER_LINE.finditer(data):
+            name = match.group(1).decode("latin-1")
+            value = match.group(2)
+            if not value or not is_secret_header(name):
+                continue
+            text = value.decode("utf-8", "surrogateescape")
+            scheme = _SCHEME.match(text) if name.lower().endswith("authorization") else None
+            secret = scheme.group(2).encode("utf-8", "surrogateescape") if scheme else value
+            if secret in self.values:
+                continue
+            base = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+            label, number = base, 1
+            while label in self.values.values():
+                number += 1
+                label = f"{base}_{number}"
+            self.values[secret] = label
+
+    def apply(self, data: bytes) -> bytes:
+        """*data* (already a template) with every secret value replaced by its placeholder."""
+        for secret, label in sorted(self.values.items(), key=lambda item: -len(item[0])):
+            placeholder = b"${secret:" + label.encode() + b"}"
+            if len(secret) >= GLOBAL_MINIMUM:
+                data = data.replace(secret, placeholder)
+            else:
+                data = _HEADER_LINE.sub(
+                    lambda m, s=secret, p=placeholder: m.group(0).replace(s, p)  # type: ignore[misc]
+                    if is_secret_header(m.group(1).decode("latin-1"))
+                    else m.group(0),
+                    data,
+                )
+        return data
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.values.values())
+
+
+def _first_line(data: bytes) -> bytes:
+    return data.split(b"\n", 1)[0].removesuffix(b"\r")
+
+
+def _banner_expect(received: bytes) -> Expect:
+    line = _first_line(received)
+    if not line:
+        return Expect(exact=received[:16])
+    if re.search(rb"\d", line):
+        parts = re.split(rb"(\d+)", line)
+        pattern = "".join(
+            r"\d+" if index % 2 else _REGEX_SPECIAL.sub(r"\\\g<0>", part.decode("utf-8", "surrogateescape"))
+            for index, part in enumerate(parts)
+        )
+        return Expect(regex="^" + pattern)
+    return Expect(contains=line)
+
+
+def _text_expect(received: bytes) -> Expect:
+    lines = received.split(b"\n")
+    if len(lines) == 2 and lines[1] == b"":
+        return Expect(line=_first_line(received))
+    if len(lines) == 1:
+        return Expect(exact=received)
+    last = lines[-2] + b"\n" if lines[-1] == b"" else lines[-1]
+    return Expect(contains=last)
+
+
+def _http_expect(sent: bytes, received: bytes, closed: bool) -> Expect | None:
+    from netbench.core.http import sniff_exchange
+
+    exchange = sniff_exchange(sent, received, closed=closed)
+    if not exchange:
+        return None
+    response = exchange.response
+    headers: tuple[tuple[str, TextMatch], ...] = ()
+    content_type = response.header("Content-Type")
+    if content_type:
+        headers = (("Content-Type", TextMatch("exact", content_type)),)
+    body = None
+    if response.body and len(response.body) <= SHORT_BODY and is_text(response.body):
+        try:
+            body = TextMatch("exact", response.body.decode("utf-8"))
+        except UnicodeDecodeError:
+            body = None
+    return Expect(status=response.status, headers=headers, body=body)
+
+
+def _expect(sent: bytes, received: bytes, closed: bool) -> Expect | None:
+    if not received:
+        return Expect(closed=True) if closed else None
+    expect = _http_expect(sent, received, closed) if sent else None
+    if expect is None:
+        if not sent:
+            expect = _banner_expect(received) if is_text(received) else Expect(exact=received[:16])
+        elif is_text(received):
+            expect = _text_expect(received)
+        else:
+            expect = Expect(exact=received[:16])
+    return replace(expect, closed=True) if closed else expect
+
+
+def _literal_expect(expect: Expect, fix: _Literal) -> Expect:
+    def fix_match(match: TextMatch | None) -> TextMatch | None:
+        if match is None:
+            return None
+        return replace(match, value=fix(match.value.encode("utf-8", "surrogateescape")).decode("utf-8"))
+
+    return replace(
+        expect,
+        exact=fix(expect.exact) if expect.exact is not None else None,
+        contains=fix(expect.contains) if expect.contains is not None else None,
+        line=fix(expect.line) if expect.line is not None else None,
+        headers=tuple((name, fix_match(match) or match) for name, match in expect.headers),
+        body=fix_match(expect.body),
+    )
+
+
+class _Literal:
+    def __init__(self, secrets: _Secrets) -> None:
+        self.secrets = secrets
+
+    def __call__(self, data: bytes) -> bytes:
+        return self.secrets.apply(escape_template(data))
+
+
+def record(
+    transcript: Transcript, target: object, name: str = "recording", lab: str | None = None
+) -> RecordResult:
+    """Turn *transcript* (a session's events) into a recipe aimed at *target*."""
+    from netbench.recipe.dump import dumps
+
+    exchanges: list[tuple[bytes, bytes, bool] | str] = []
+    sent: list[bytes] = []
+    received: list[bytes] = []
+    closed = False
+
+    def flush() -> None:
+        nonlocal sent, received, closed
+        if sent or received or closed:
+            exchanges.append((b"".join(sent), b"".join(received), closed))
+        sent, received, closed = [], [], False
+
+    for event in transcript:
+        if isinstance(event, Sent):
+            if received or closed:
+                flush()
+            sent.append(event.data)
+        elif isinstance(event, Received):
+            received.append(event.data)
+        elif isinstance(event, Eof):
+            closed = True
+        elif isinstance(event, HalfClosed):
+            flush()
+            exchanges.append("write")
+    flush()
+
+    secrets = _Secrets()
+    for item in exchanges:
+        if not isinstance(item, str):
+            secrets.scan(item[0])
+            secrets.scan(item[1])
+    literal = _Literal(secrets)
+    steps: list[Step] = []
+    for item in exchanges:
+        if isinstance(item, str):
+            steps.append(Step(close="write"))
+            continue
+        data, answer, eof = item
+        expect = _expect(data, answer, eof)
+        steps.append(
+            Step(
+                send=literal(data) if data else None,
+                expect=_literal_expect(expect, literal) if expect is not None else None,
+                reply=literal(answer) if answer else None,
+            )
+        )
+    if not steps:
+        steps.append(Step(sleep=0.0))
+    recipe = Recipe(name=name, steps=tuple(steps), target=str(target), lab=lab)
+    return RecordResult(recipe, dumps(recipe), secrets.names())
+
+
+def save(recipe: Recipe | RecordResult, path: str | Path) -> None:
+    """Write a recorded recipe to *path* atomically (a temporary file, then rename)."""
+    from netbench.recipe.dump import save as save_recipe
+
+    save_recipe(recipe.recipe if isinstance(recipe, RecordResult) else recipe, path)

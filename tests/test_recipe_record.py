@@ -1,0 +1,145 @@
+"""Recording: a real session becomes a recipe that replays green; secrets never written."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from netbench import replay
+from netbench.core.transcript import Eof, Received, Sent, Transcript
+from netbench.lab import running
+from netbench.net.session import open_session
+from netbench.net.target import Target, parse_target
+from netbench.recipe.load import load_recipe
+from netbench.recipe.record import record, save
+from tests.support.peers import Nginx, free_port, require_binary, wait_for_port
+
+TOKEN = "tok-0123456789abcdef"
+COOKIE = "sid=cafebabe42deadbeef"
+
+
+async def converse(target: Target, *messages: bytes, half_close: bool = False) -> Transcript:
+    """Send each message (a list of pieces sent back to back) and take what comes back."""
+    session = await open_session(target, timeout=5)
+    for message in messages:
+        for piece in message.split(b"|"):
+            await session.send(piece)
+        await asyncio.sleep(0.15)
+        await session.receive_some(5)
+    if half_close:
+        await session.send_eof()
+        await session.receive_until_eof(5)
+    await session.close()
+    return session.transcript
+
+
+def test_recorded_lab_session_replays_green(tmp_path: Path) -> None:
+    with running("http", "echo") as lab:
+        http = asyncio.run(
+            converse(
+                lab["http"].target,
+                b"GET /index.html HTTP/1.1\r\n|Host: localhost\r\n|\r\n",
+                b"GET /json HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + TOKEN.encode()
+                + b"\r\n\r\n",
+            )
+        )
+        echo = asyncio.run(converse(lab["echo"].target, b"hello|, world\r\n", b"bye\n", half_close=True))
+        recorded = record(http, lab["http"].target, name="lab http")
+        assert [step.expect.status for step in recorded.recipe.steps if step.expect] == [200, 200]
+        assert recorded.secrets == ("AUTHORIZATION",)
+        assert "NETBENCH_SECRET_AUTHORIZATION" in recorded.notice()
+        path = tmp_path / "http.recipe.yaml"
+        save(recorded, path)
+        text = path.read_text()
+        assert TOKEN not in text and "${secret:AUTHORIZATION}" in text
+        assert "Date" not in text.split("reply")[0]  # volatile headers stay out of expect
+        result = replay(path, environ={"NETBENCH_SECRET_AUTHORIZATION": TOKEN})
+        assert result.ok, result.report()
+
+        echo_recipe = record(echo, lab["echo"].target, name="lab echo").recipe
+        assert echo_recipe.steps[0].send == b"hello, world\r\n"  # consecutive sends merged
+        assert [step.action for step in echo_recipe.steps] == ["send", "send", "close", "expect"]
+        save(echo_recipe, tmp_path / "echo.recipe.yaml")
+        assert replay(tmp_path / "echo.recipe.yaml").ok
+
+
+def test_recorded_nginx_session_replays_green_and_a_changed_server_fails_readably(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    target = parse_target(f"127.0.0.1:{nginx.port}")
+    transcript = asyncio.run(converse(target, b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+    path = tmp_path / "nginx.recipe.yaml"
+    save(record(transcript, target, name="nginx index"), path)
+    assert "nginx/" not in path.read_text().split("reply")[0]  # the Server version is not expected
+    assert replay(path).ok
+    with running("http") as lab:  # another server: same page, other Content-Type
+        changed = replay(path, target=lab["http"].address)
+    assert changed.status == 1
+    report = changed.report()
+    assert f"{path}:" in report and "step 1 of 1 failed" in report
+    assert "header Content-Type: expected equal to 'text/html', received 'text/html; charset=utf-8'" in report
+
+
+def test_changed_raw_server_fails_with_a_diff(tmp_path: Path) -> None:
+    socat = require_binary("socat")
+    with running("echo") as lab:
+        transcript = asyncio.run(converse(lab["echo"].target, b"hello\n"))
+    path = tmp_path / "echo.recipe.yaml"
+    save(record(transcript, lab["echo"].target), path)
+    port = free_port()
+    listen = f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"
+    server = subprocess.Popen([socat, listen, "EXEC:sed -u s/e/a/"])  # a changed echo
+    try:
+        wait_for_port(port)
+        result = replay(path, target=f"127.0.0.1:{port}")
+    finally:
+        server.terminate()
+        server.wait(5)
+    assert result.status == 1
+    assert "-hello" in result.report() and "+hallo" in result.report()
+
+
+def test_secrets_in_headers_are_never_written(tmp_path: Path) -> None:
+    transcript = Transcript()
+    request = (
+        b"GET /private HTTP/1.1\r\nHost: x\r\nCookie: " + COOKIE.encode() + b"\r\n"
+        b"X-Api-Key: k3y-9f8e7d6c5b\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n"
+    )
+    body = b'{"echo": "' + COOKIE.encode() + b'"}'
+    response = (
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: session=feedface99887766; HttpOnly\r\n"
+        b"Content-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    for event in (Sent(0.0, request), Received(0.1, response), Eof(0.2)):
+        transcript.append(event)
+    result = record(transcript, "tcp://127.0.0.1:8080", name="secrets")
+    assert set(result.secrets) == {"COOKIE", "X_API_KEY", "PROXY_AUTHORIZATION", "SET_COOKIE"}
+    path = tmp_path / "secrets.recipe.yaml"
+    save(result, path)
+    written = path.read_bytes()
+    for secret in (COOKIE, "k3y-9f8e7d6c5b", "dXNlcjpwYXNz", "session=feedface99887766"):
+        assert secret.encode() not in written
+    recipe = load_recipe(path)
+    assert recipe.steps[0].expect is not None and recipe.steps[0].expect.closed
+    assert b"${secret:COOKIE}" in (recipe.steps[0].reply or b"")  # reflected values too
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (b"220 mail.example ESMTP ready\r\n", "regex"),
+        (b"+OK ready\r\n", "contains"),
+        (b"\x00\xff\x10", "exact"),
+    ],
+)
+def test_banner_expectations_are_stable(answer: bytes, kind: str) -> None:
+    transcript = Transcript()
+    transcript.append(Received(0.0, answer))
+    step = record(transcript, "tcp://127.0.0.1:25").recipe.steps[0]
+    assert step.send is None and step.reply == answer
+    assert step.expect is not None and step.expect.raw_kind == kind
