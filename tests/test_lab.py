@@ -164,6 +164,22 @@ def test_daytime_tcp_sends_one_line_and_closes(lab: Lab) -> None:
         check_daytime(receive_all(sock))
 
 
+def test_daytime_tcp_client_that_talks_first_still_gets_its_line(lab: Lab) -> None:
+    """The server closes gracefully: unread input must not turn into a reset that eats the line."""
+    server = lab["daytime"]
+    for _ in range(5):
+        with connect(server.port) as sock:
+            try:
+                sock.sendall(b"what time is it?\r\n" * 5000)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may be done before we are; the line must still be there
+            check_daytime(receive_all(sock))
+    deadline = time.monotonic() + TIMEOUT
+    while server.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not server.connections  # closed once the clients closed
+
+
 def test_daytime_udp_answers_any_datagram_with_one_line(lab: Lab) -> None:
     with udp_socket() as sock:
         for query in (b"", b"what time is it?"):

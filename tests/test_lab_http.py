@@ -254,6 +254,13 @@ def test_malformed_requests_get_400_and_close(lab: Lab, request_bytes: bytes) ->
     assert b"\r\nServer: netbench-lab\r\n" in data
 
 
+def test_a_400_survives_the_client_sending_more(lab: Lab) -> None:
+    # Unread input at close would make the kernel reset the connection.
+    data = raw_exchange(lab["http"].port, b"GARBAGE\r\n\r\n" + b"junk" * 50000)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert data.endswith(b"\n") and b"bad request" in data
+
+
 def test_oversized_headers_get_431(lab: Lab) -> None:
     data = raw_exchange(lab["http"].port, b"GET / HTTP/1.1\r\nHost: lab\r\nX-Big: " + b"a" * 70000)
     assert data.startswith(b"HTTP/1.1 431 ")

@@ -19,6 +19,7 @@ from netbench.net.target import Target
 BIND_ATTEMPTS = 50
 BACKLOG = 128
 CLOSE_WAIT = 2.0  # seconds close() waits for aborted connections to be gone
+LINGER = 2.0  # seconds a gracefully closing connection waits for the client's EOF
 
 
 
@@ -43,10 +44,32 @@ class TrackedProtocol(asyncio.Protocol):
     """
 
     transport: asyncio.Transport
+    _linger: asyncio.TimerHandle | None = None
 
     def __init__(self, connections: Connections) -> None:
         self._connections = connections
         connections.live += 1
+
+    @property
+    def lingering(self) -> bool:
+        """True once :meth:`close_gracefully` was called: input is to be discarded."""
+        return self._linger is not None
+
+    def close_gracefully(self) -> None:
+        """Finish writing, send FIN, then close on the client's EOF or after :data:`LINGER` s.
+
+        Closing a socket with unread input makes the kernel reset the
+        connection, which can destroy the answer before the client reads it
+        (a daytime line, a 400). Subclasses discard input while lingering;
+        the default ``eof_received`` then closes.
+        """
+        if self._linger is not None or self.transport.is_closing():
+            return
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self._linger = asyncio.get_running_loop().call_later(LINGER, self.transport.close)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -56,6 +79,8 @@ class TrackedProtocol(asyncio.Protocol):
         self._connections.add(self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
         self._connections.discard(self.transport)
         self._connections.live -= 1
 

@@ -67,6 +67,7 @@ class HttpStream(TrackedProtocol):
         self._body = bytearray()
         self._busy = False  # a reply is pending (e.g. /slow): don't read further events
         self._timer: asyncio.TimerHandle | None = None
+        self._pending: asyncio.TimerHandle | None = None  # a delayed reply
         self._last_activity = 0.0
 
     # -- asyncio callbacks ---------------------------------------------------
@@ -78,11 +79,15 @@ class HttpStream(TrackedProtocol):
         self._timer = loop.call_later(IDLE_TIMEOUT, self._check_idle)
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return  # closing: what the client still sends is discarded
         self._last_activity = asyncio.get_running_loop().time()
         self.conn.receive_data(data)
         self._process()
 
     def eof_received(self) -> bool:
+        if self.lingering:
+            return False
         # A half-close after a request (nc -N) still gets its answer.
         self.conn.receive_data(b"")
         self._process()
@@ -95,9 +100,10 @@ class HttpStream(TrackedProtocol):
         self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for handle in (self._timer, self._pending):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._pending = None
         super().connection_lost(exc)
 
     def _check_idle(self) -> None:
@@ -112,7 +118,7 @@ class HttpStream(TrackedProtocol):
 
     def _process(self) -> None:
         conn = self.conn
-        while not self._busy and not self.transport.is_closing():
+        while not self._busy and not self.lingering and not self.transport.is_closing():
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as error:
@@ -136,7 +142,7 @@ class HttpStream(TrackedProtocol):
             elif event is h11.NEED_DATA or event is h11.PAUSED:
                 return
             elif kind is h11.ConnectionClosed:
-                self.transport.close()
+                self.transport.close()  # the client closed first: nothing to linger for
                 return
 
     def _respond(self) -> None:
@@ -146,12 +152,13 @@ class HttpStream(TrackedProtocol):
         reply = route(request.method, request.target, headers, bytes(self._body), request.http_version)
         if reply.delay > 0:
             self._busy = True
-            asyncio.get_running_loop().call_later(reply.delay, self._send_later, reply)
+            self._pending = asyncio.get_running_loop().call_later(reply.delay, self._send_later, reply)
         else:
             self._send(reply)
 
     def _send_later(self, reply: Reply) -> None:
         self._busy = False
+        self._pending = None
         if not self.transport.is_closing():
             self._send(reply)
             self._process()
@@ -176,7 +183,7 @@ class HttpStream(TrackedProtocol):
         self.transport.write(out)
         self._request = None
         if conn.our_state is h11.MUST_CLOSE or conn.their_state in (h11.CLOSED, h11.MUST_CLOSE):
-            self.transport.close()
+            self.close_gracefully()
         elif conn.our_state is h11.DONE and conn.their_state is h11.DONE:
             conn.start_next_cycle()
         # else: the client is still sending its body (e.g. 413): nothing more to read
@@ -187,4 +194,4 @@ class HttpStream(TrackedProtocol):
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             self._request = None
             self._send(simple(status, f"bad request: {error}\n"), close=True)
-        self.transport.close()
+        self.close_gracefully()

@@ -82,12 +82,17 @@ class DiscardStream(TrackedProtocol):
 
 
 class DaytimeStream(TrackedProtocol):
-    """RFC 867 over TCP: on connect, send the date line and close; input is ignored."""
+    """RFC 867 over TCP: on connect, send the date line and close; input is ignored.
+
+    The close is graceful (FIN, then the socket closes on the client's EOF),
+    so a client that sent something still gets its line, not a reset.
+    """
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self.transport.write(daytime_line())
-        self.transport.close()
+        if not self.transport.is_closing():  # not aborted by a stopping server
+            self.transport.write(daytime_line())
+            self.close_gracefully()
 
     def data_received(self, data: bytes) -> None:
         pass
