@@ -76,6 +76,14 @@ def test_top_ports_ordering_is_defined() -> None:
         top_ports(0)
 
 
+def test_adaptive_timeout() -> None:
+    from netbench.tools.engine import adaptive_timeout
+
+    assert adaptive_timeout(1.0, 0.0) == 0.25  # the floor
+    assert adaptive_timeout(1.0, 0.1) == pytest.approx(0.4)
+    assert adaptive_timeout(0.2, 0.1) == 0.2  # never above what was asked
+
+
 def test_describe_ports() -> None:
     assert describe_ports((1, 2, 3)) == "1-3"
     assert describe_ports((22, 80)) == "22,80"

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     parser.add_argument(
-        "-w", "--timeout", type=float, default=1.0, metavar="SECS", help="per-probe timeout (default 1)"
+        "-w", "--timeout", type=float, default=1.0, metavar="SECS",
+        help="per-probe timeout, at most (default 1; shrinks to 4x the round trip seen)",
     )
     parser.add_argument(
         "--retries", type=int, default=1, metavar="N", help="retries before 'filtered' stands (default 1)"

@@ -62,6 +62,15 @@ def raise_fd_limit(wanted: int) -> int:
     return max(1, min(wanted, soft - 64))
 
 
+MIN_TIMEOUT = 0.25
+
+
+def adaptive_timeout(ceiling: float, slowest: float) -> float:
+    """The probe timeout once answers have been seen: four times the slowest
+    round trip (at least 0.25 s), never above the *ceiling* asked for."""
+    return min(ceiling, max(MIN_TIMEOUT, 4 * slowest))
+
+
 def is_self_connect(sock: socket.socket) -> bool:
     """Whether a connected *sock* is connected to itself (source == destination).
 
@@ -97,7 +106,8 @@ def probe_tcp(
 ) -> ProbeOutcome:
     """Connect-scan *ports* at *sockaddr*; return every verdict.
 
-    ``timeout`` is per probe, ``window`` the most probes in flight, ``rate``
+    ``timeout`` is per probe at most: once answers arrive it shrinks to
+    four times the slowest round trip seen (at least 0.25 s). ``window`` the most probes in flight, ``rate``
     the most probes started per second (None: as fast as the window allows).
     Ctrl-C stops the run and returns what was found so far, with
     ``interrupted`` set. Every socket is closed on the way out.
@@ -108,8 +118,10 @@ def probe_tcp(
     window = raise_fd_limit(max(1, window))
     queue: deque[int] = deque(ports)
     attempts: dict[int, int] = {}
-    inflight: dict[int, tuple[socket.socket, int, tuple]] = {}
-    expiry: deque[tuple[float, int, socket.socket]] = deque()
+    inflight: dict[int, tuple[socket.socket, int, tuple, float]] = {}
+    expiry: deque[tuple[float, int, socket.socket]] = deque()  # (started, fd, sock), oldest first
+    limit = timeout  # the per-probe timeout in force: shrinks to fit the round trips seen
+    slowest = 0.0
     spare: list[socket.socket] = []
     poller = select.epoll()
     register = poller.register
@@ -163,8 +175,8 @@ def probe_tcp(
                     if code in (_EALREADY, _EINPROGRESS):
                         fd = sock.fileno()
                         register(fd, watch)
-                        inflight[fd] = (sock, port, target)
-                        expiry.append((now + timeout, fd, sock))
+                        inflight[fd] = (sock, port, target, now)
+                        expiry.append((now, fd, sock))
                         launched += 1
                         budget -= 1
                         continue
@@ -174,19 +186,27 @@ def probe_tcp(
             if inflight:
                 wait = 0.0
                 if not queue or len(inflight) >= window or budget <= 0:
-                    wait = max(0.0, min(expiry[0][0] - now, PROGRESS_EVERY))
+                    wait = max(0.0, min(expiry[0][0] + limit - now, PROGRESS_EVERY))
                     if rate is not None and queue:
                         wait = min(wait, 1.0 / rate)
-                for fd, _events in poller.poll(wait):
-                    entry = inflight.pop(fd, None)
-                    if entry is None:
-                        continue
-                    sock, port, target = entry
-                    unregister(fd)
-                    finish(sock, port, sock.connect_ex(target))
+                events = poller.poll(wait)
+                if events:
+                    answered = time.monotonic()
+                    for fd, _events in events:
+                        entry = inflight.pop(fd, None)
+                        if entry is None:
+                            continue
+                        sock, port, target, began = entry
+                        unregister(fd)
+                        finish(sock, port, sock.connect_ex(target))
+                        if answered - began > slowest:
+                            slowest = answered - began
+                    limit = adaptive_timeout(timeout, slowest)
+                elif limit == timeout and verdicts:
+                    limit = adaptive_timeout(timeout, slowest)
                 now = time.monotonic()
-                while expiry and expiry[0][0] <= now:
-                    _deadline, fd, sock = expiry.popleft()
+                while expiry and expiry[0][0] + limit <= now:
+                    _began, fd, sock = expiry.popleft()
                     entry = inflight.get(fd)
                     if entry is None or entry[0] is not sock:
                         continue
@@ -203,7 +223,7 @@ def probe_tcp(
     except KeyboardInterrupt:
         outcome.interrupted = True
     finally:
-        for sock, _port, _target in inflight.values():
+        for sock, _port, _target, _began in inflight.values():
             sock.close()
         for sock in spare:
             sock.close()
