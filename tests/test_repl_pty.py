@@ -156,6 +156,13 @@ def test_http_typed_by_hand_then_get_and_explain_against_the_lab(term: Callable[
         t.line("/explain")
         t.expect("200 OK: The request succeeded")
         t.expect("(RFC 9110 §8.3)")
+        t.expect(" open ")  # the bottom toolbar: state, bytes each way, round-trip time
+        t.expect("recv ")
+        t.expect(" ms ")  # (drawn after the prompt: the prompt is up)
+        t.line("/wait never-arrives 60")
+        t.expect("/wait never-arrives 60")
+        t.keys("\x03")  # Ctrl-C while a command runs: the command stops, the REPL stays
+        t.expect("interrupted")
         t.prompt(label)
         t.keys("\x04")
         assert t.exit_status() == 0

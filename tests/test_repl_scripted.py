@@ -124,3 +124,24 @@ def test_stdin_pipe_in_a_subprocess_exits_0(lab: Lab) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert b"hello world" in result.stdout
+
+
+def test_save_writes_a_recipe_that_replays(lab: Lab, tmp_path: Path) -> None:
+    pytest.importorskip("netbench.recipe.record")
+    recipe = tmp_path / "hello.recipe.yaml"
+    status, out, err = repl(f"/lab http\n/get /index.html\n/save {recipe}\n")
+    assert status == 0, err
+    assert f"saved {recipe}" in out
+    text = recipe.read_text()
+    assert "lab: http" in text and "hello world" in text
+    replay_out, replay_err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=replay_out, stderr=replay_err, stdin_isatty=False, stdout_isatty=False)
+    assert main(["replay", str(recipe)], env) == 0, replay_out.getvalue() + replay_err.getvalue()
+
+
+def test_tool_commands_services_and_scan(lab: Lab) -> None:
+    port = lab["echo"].port
+    status, out, err = repl(f"/services http\n/scan 127.0.0.1 -p {port}\n")
+    assert status == 0, err
+    assert "80/tcp" in out
+    assert f"{port}/tcp" in out and "open" in out

@@ -280,7 +280,10 @@ async def _save(repl: Repl, rest: str) -> None:
         raise UsageError("recording arrives with the recipes feature (not installed yet)") from None
     path = Path(words[0])
     name = path.name.removesuffix(".yaml").removesuffix(".recipe")
-    result = recording.record(conv.session.transcript, conv.session.target, name=name)
+    target = conv.session.target
+    same = [s for s in repl.labs if (s.host, s.port) == (target.host, target.port)]
+    lab = same[0].name if same and target.transport == "tcp" else None
+    result = recording.record(conv.session.transcript, target, name=name, lab=lab)
     recipe = getattr(result, "recipe", result)
     try:
         recording.save(recipe, path)
