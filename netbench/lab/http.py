@@ -13,7 +13,10 @@ import asyncio
 import email.utils
 import time
 
-import h11
+try:
+    import h11_mypyc as h11  # the compiled build of h11, when installed
+except ImportError:
+    import h11
 
 from netbench.lab.base import Connections, TrackedProtocol
 from netbench.lab.pages import MAX_BODY, Reply, route, simple
@@ -124,24 +127,23 @@ class HttpStream(TrackedProtocol):
             except h11.RemoteProtocolError as error:
                 self._reject(error)
                 return
-            kind = type(event)
-            if kind is h11.Data:
-                self._body += event.data  # type: ignore[union-attr]
+            if isinstance(event, h11.Data):
+                self._body += event.data
                 if len(self._body) > MAX_BODY:
                     self._send(simple(413, f"request body over {MAX_BODY} bytes\n"), close=True)
                     return
-            elif kind is h11.Request:
-                self._request = event  # type: ignore[assignment]
+            elif isinstance(event, h11.Request):
+                self._request = event
                 self._body.clear()
                 if conn.they_are_waiting_for_100_continue:
                     self.transport.write(
                         conn.send(h11.InformationalResponse(status_code=100, headers=self._common()))
                     )
-            elif kind is h11.EndOfMessage:
+            elif isinstance(event, h11.EndOfMessage):
                 self._respond()
             elif event is h11.NEED_DATA or event is h11.PAUSED:
                 return
-            elif kind is h11.ConnectionClosed:
+            elif isinstance(event, h11.ConnectionClosed):
                 self.transport.close()  # the client closed first: nothing to linger for
                 return
 
