@@ -328,3 +328,17 @@ def test_a_failing_command_keeps_the_repl_running(term: Callable[..., Terminal])
     t.prompt("netbench")
     t.keys("\x04")
     assert t.exit_status() == 0
+
+
+def test_vi_keys(term: Callable[..., Terminal]) -> None:
+    t = term("--vi")
+    t.prompt("netbench")
+    t.keys("/eol lfX")
+    t.expect("lfX")
+    t.keys("\x1b")  # Esc: normal mode, the cursor on the X
+    t.keys("x")  # delete it, as vi does
+    t.keys("\r")
+    t.expect("line ending: lf")
+    t.prompt("netbench")
+    t.line("/quit")
+    assert t.exit_status() == 0

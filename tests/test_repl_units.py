@@ -207,3 +207,29 @@ def test_prompt_and_toolbar_without_a_session() -> None:
     assert view.plain(prompt(repl)) == "netbench> "
     assert "no session" in view.plain(toolbar(repl))
     assert size(512) == "512 B" and size(2048) == "2.0 KiB"
+
+
+def test_a_bug_in_a_command_is_reported_and_debug_shows_the_traceback() -> None:
+    import asyncio
+    import io
+
+    from netbench.repl.commands import run_line
+    from netbench.repl.registry import command
+
+    @command("boom-test", "", "raises")
+    async def _boom(repl: Repl, rest: str) -> None:
+        raise ZeroDivisionError("kaboom")
+
+    try:
+        for debug in (False, True):
+            out = io.StringIO()
+            repl = make_repl()
+            repl.printer = PlainPrinter(out)
+            repl.debug = debug
+            asyncio.run(run_line(repl, "/boom-test"))
+            text = out.getvalue()
+            assert "internal error in this command: ZeroDivisionError: kaboom" in text
+            assert ("Traceback (most recent call last)" in text) is debug
+            assert "--debug" in text or debug
+    finally:
+        TABLE.pop("boom-test", None)

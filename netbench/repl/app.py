@@ -15,6 +15,7 @@ import asyncio
 import shlex
 import signal
 import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,19 +66,43 @@ class Options:
 
 
 class TerminalPrinter:
-    """Prints styled fragments above the running prompt (or directly between prompts)."""
+    """Prints styled fragments above the running prompt (or directly between prompts).
+
+    While the prompt runs, each print is one ``run_in_terminal`` call (the
+    prompt is erased, the text printed, the prompt redrawn), in order;
+    :meth:`drain` waits for them, so a fast peer is paced by the terminal.
+    """
 
     def __init__(self) -> None:
-        from prompt_toolkit import print_formatted_text
-        from prompt_toolkit.formatted_text import FormattedText
         from prompt_toolkit.styles import Style
 
-        self._print = print_formatted_text
-        self._formatted = FormattedText
         self.style = Style.from_dict(STYLE_RULES)
+        self._last: Awaitable[None] | None = None
 
     def show(self, fragments: Fragments) -> None:
-        self._print(self._formatted(fragments), style=self.style, end="")
+        from prompt_toolkit.application import get_app_or_none, run_in_terminal
+        from prompt_toolkit.formatted_text import FormattedText
+        from prompt_toolkit.output import Output
+        from prompt_toolkit.renderer import print_formatted_text as render
+
+        app = get_app_or_none()
+        if app is None or not app.is_running:
+            from prompt_toolkit import print_formatted_text
+
+            print_formatted_text(FormattedText(fragments), style=self.style, end="")
+            return
+        output: Output = app.output
+
+        def write() -> None:
+            render(output, FormattedText(fragments), self.style, color_depth=app.color_depth)
+            output.flush()
+
+        self._last = run_in_terminal(write)
+
+    async def drain(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            await last
 
 
 def run(options: Options, env: Environment) -> int:

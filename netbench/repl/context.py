@@ -24,6 +24,9 @@ class Printer(Protocol):
     def show(self, fragments: Fragments) -> None:
         """Print *fragments* (already terminal-safe)."""
 
+    async def drain(self) -> None:
+        """Wait until what was shown is on the terminal (pacing a fast peer)."""
+
 
 class PlainPrinter:
     """Plain text to a stream (scripted use); errors go to *errors* when given."""
@@ -39,6 +42,9 @@ class PlainPrinter:
             self.stream.flush()
         target.write(plain(fragments))
         target.flush()
+
+    async def drain(self) -> None:
+        return None
 
 
 @dataclass

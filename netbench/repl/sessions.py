@@ -181,6 +181,7 @@ class Sessions:
             self._show(conv, conv.tracker.on_received(data))
             self._schedule_give_up(conv)
             conv.arrived.set()
+            await self.printer.drain()
 
     def _cancel_give_up(self, conv: Conversation) -> None:
         if conv.give_up is not None:
