@@ -305,12 +305,15 @@ def _greeter(greeting: bytes) -> tuple[socket.socket, threading.Thread]:
         for _ in range(2):  # the scan's probe, then the banner's connection
             try:
                 conn, _ = server.accept()
-                with conn:
+            except OSError:
+                return
+            with conn:
+                try:  # the probe may be gone already (reset): go on to the next
                     conn.sendall(greeting)
                     conn.settimeout(2)
                     conn.recv(100)
-            except OSError:
-                return
+                except OSError:
+                    pass
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
