@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.peers import Nginx
 
+CPU: list[float] = []  # CPU seconds (user + system) of each _run, in order
+
 
 def _run(argv: list[str], stdout: object = subprocess.DEVNULL, rss: bool = False) -> tuple[float, int, int]:
-    """Run *argv*; return (seconds, exit status, peak RSS in KiB or 0).
+    """Run *argv*; return (seconds, exit status, peak RSS in KiB or 0); CPU seconds go to CPU[-1].
 
     The peak RSS is measured by GNU time (a forked child's own ru_maxrss
     would count the memory of this Python process it was forked from).
@@ -45,9 +48,12 @@ def _run(argv: list[str], stdout: object = subprocess.DEVNULL, rss: bool = False
         os.close(handle)
         report = Path(name)
         prefix = ["/usr/bin/time", "-f", "%M", "-o", name]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     status = subprocess.run([*prefix, *argv], stdout=stdout, stderr=subprocess.DEVNULL).returncode
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     peak = 0
     if report is not None:
         text = report.read_text().split()
@@ -80,12 +86,14 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     ours: list[float] = []
     theirs: list[float] = []
     recipes: list[float] = []
+    cpu: dict[int, list[float]] = {id(ours): [], id(theirs): [], id(recipes): []}
     for _ in range(rounds):
         for argv, results in ((netbench, ours), (curl_argv, theirs), (replay, recipes)):
             seconds, status, _rss = _run(argv)
             if status != 0:
                 raise SystemExit(f"{' '.join(argv[:5])} exited {status}")
             results.append(count / seconds)
+            cpu[id(results)].append(CPU[-1])
     one_ours = statistics.median(_run(netbench[:6] + urls[:1])[0] for _ in range(rounds))
     one_curl = statistics.median(_run([curl, "-s", "-o", "/dev/null", base])[0] for _ in range(rounds))
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
@@ -96,6 +104,11 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     print(
         f"  netbench replay (recipe of {count} http steps): {recipe_median:.0f} req/s, "
         f"ratio {recipe_median / theirs_median:.2f}x curl"
+    )
+    cpu_ours, cpu_curl = statistics.median(cpu[id(ours)]), statistics.median(cpu[id(theirs)])
+    print(
+        f"  CPU time (user+sys, less sensitive to other load): netbench {cpu_ours * 1000:.0f} ms, "
+        f"curl {cpu_curl * 1000:.0f} ms, ratio curl/netbench {cpu_curl / cpu_ours:.2f}x"
     )
     # Start-up (one request) apart from the per-request cost, to show where the time goes.
     steady_ours = (count - 1) / max(count / ours_median - one_ours, 1e-9)

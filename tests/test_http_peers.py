@@ -176,6 +176,8 @@ def test_usage_errors_exit_2():
     assert run_http("ftp://127.0.0.1", tty=False)[0] == 2
     assert run_http("http://127.0.0.1:99999", tty=False)[0] == 2
     assert run_http("http://127.0.0.1:1", "-H", "no colon", tty=False)[0] == 2
+    assert run_http("https://127.0.0.1:1", "--cacert", "/nonexistent.pem", tty=False)[0] == 2
+    assert run_http("http://127.0.0.1:1", "-d", "@/nonexistent.body", tty=False)[0] == 2
 
 
 def test_refused_exits_3():
@@ -277,3 +279,13 @@ def test_raw_view_on_a_terminal_shows_both_directions(nginx):
     assert status == 0
     assert "--- sent (" in text and "GET /index.html HTTP/1.1\\r\\n" in text
     assert "--- received (" in text and "HTTP/1.1 200 OK\\r\\n" in text
+
+
+def test_https_verified_with_a_ca_file_shows_the_certificate(tls_server, tmp_path):
+    port, ca = tls_server
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(ca)
+    status, view, err = run_http(f"https://127.0.0.1:{port}/", "--cacert", str(ca_file), tty=True)
+    assert status == 0, err
+    text = view.decode()
+    assert "secret hello" in text and "TLS TLSv1." in text and "certificate:" in text

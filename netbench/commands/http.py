@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--follow", action="store_true", help="follow redirects (up to --max-redirects)")
     parser.add_argument("--max-redirects", type=int, default=10, metavar="N", help="limit for --follow (10)")
     parser.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
+    parser.add_argument("--cacert", metavar="FILE", help="https: trust the CA certificates in FILE too")
     parser.add_argument(
         "--check-status",
         action="store_true",
@@ -138,6 +139,13 @@ def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
     return data.encode("utf-8")
 
 
+def _safe_line(text: str) -> str:
+    """A line that quotes peer data (a certificate's names) made terminal-safe."""
+    from netbench.core.escape import escape
+
+    return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=False)
+
+
 class _Printer:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
@@ -216,6 +224,7 @@ class _Printer:
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Do the exchanges; exit 0 when every URL got a response (see docs/http.md)."""
+    import os
     from urllib.parse import urljoin
 
     from netbench.errors import NetbenchError, ProtocolError, UsageError
@@ -231,7 +240,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     method = (args.method or ("POST" if body is not None else "GET")).upper()
     headers = _headers(args, body is not None)
     printer = _Printer(env, args.raw)
-    tls = TLSOptions(insecure=args.insecure)
+    if args.cacert is not None and not os.path.isfile(args.cacert):
+        raise UsageError(f"--cacert {args.cacert}: no such file")
+    tls = TLSOptions(insecure=args.insecure, cafile=args.cacert)
     clients: dict[Target, HttpClient] = {}
     failed_status = False
 
@@ -271,7 +282,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                 redirect = response.status in REDIRECTS and location is not None
                 notes = []
                 if client.certificate is not None and hop == 0 and exchange.timings.connect:
-                    notes += client.certificate.lines()
+                    notes += [_safe_line(line) for line in client.certificate.lines()]
                 if redirect and not args.follow:
                     notes.append("redirect not followed (--follow follows it)")
                 printer.show(exchange, notes, final=not (redirect and args.follow))
