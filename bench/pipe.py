@@ -7,7 +7,9 @@ first, ...) so both tools see the same machine load:
 * pipe: stdin is a pipe (``head -c SIZE /dev/zero | CLIENT``)
 
 The time is from starting the client until both the client and the
-``nc -l 127.0.0.1 PORT > /dev/null`` receiver have exited. Prints each run,
+``nc -l 127.0.0.1 PORT > /dev/null`` receiver have exited; the client's own
+CPU time (user + system, from wait4) is shown too, as it is less sensitive
+to the load of a shared machine. Prints each run,
 then the median throughput per tool and the ratio netbench/nc (>= 1.0 means
 netbench is at least as fast).
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
 import socket
 import statistics
@@ -69,43 +70,51 @@ def start_receiver(nc: str, port: int) -> subprocess.Popen[bytes]:
     return receiver
 
 
-def run_once(client: list[str], mode: str, source: str, size: int, nc: str) -> float:
-    """Time one transfer; retried when something else (a port scan by a parallel
-    test run, say) took the receiver's one connection first."""
+def run_once(client: list[str], mode: str, source: str, size: int, nc: str) -> tuple[float, float]:
+    """Time one transfer: (wall seconds, client CPU seconds). Retried when
+    something else (a port scan by a parallel test run, say) took the
+    receiver's one connection first."""
     for _attempt in range(3):
-        elapsed = _try_once(client, mode, source, size, nc)
-        if elapsed is not None:
-            return elapsed
+        result = _try_once(client, mode, source, size, nc)
+        if result is not None:
+            return result
         print("  (receiver taken by another connection; retrying)")
     raise SystemExit("the receiver kept being taken by other connections")
 
 
-def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> float | None:
+def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> tuple[float, float] | None:
     port = free_port()
     receiver = start_receiver(nc, port)
-    command = " ".join(shlex.quote(word) for word in [*client, "127.0.0.1", str(port)])
-    if mode == "file":
-        command = f"{command} < {shlex.quote(source)}"
-    else:
-        command = f"head -c {size} /dev/zero | {command}"
+    command = [*client, "127.0.0.1", str(port)]
+    feeder: subprocess.Popen[bytes] | None = None
     start = time.perf_counter()
-    client_process = subprocess.Popen(["bash", "-c", f"set -o pipefail; {command}"])
+    if mode == "file":
+        with open(source, "rb") as stdin:
+            process = subprocess.Popen(command, stdin=stdin)
+    else:
+        feeder = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+        process = subprocess.Popen(command, stdin=feeder.stdout)
+        assert feeder.stdout is not None
+        feeder.stdout.close()
     # Blocking waits (a wait with a timeout polls, which would blur the times);
-    # a watchdog kills both if something hangs.
-    watchdog = threading.Timer(300, lambda: (client_process.kill(), receiver.kill()))
+    # a watchdog kills everything if something hangs.
+    everyone = [p for p in (process, receiver, feeder) if p is not None]
+    watchdog = threading.Timer(300, lambda: [p.kill() for p in everyone])
     watchdog.start()
     try:
-        client_process.wait()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
         receiver.wait()
+        if feeder is not None:
+            feeder.wait()
     finally:
         watchdog.cancel()
     elapsed = time.perf_counter() - start
-    result = client_process
-    if result.returncode in (3, 1) and receiver.returncode == 0:
+    if process.returncode in (3, 1) and receiver.returncode == 0:
         return None  # refused: nc -l had already served someone else
-    if result.returncode != 0 or receiver.returncode != 0:
-        raise SystemExit(f"failed: {command} (exit {result.returncode}, nc -l exit {receiver.returncode})")
-    return elapsed
+    if process.returncode != 0 or receiver.returncode != 0:
+        raise SystemExit(f"failed: {command} (exit {process.returncode}, nc -l exit {receiver.returncode})")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def _netbench_command() -> str:
@@ -147,17 +156,24 @@ def main() -> int:
         summary = []
         for mode in modes:
             times: dict[str, list[float]] = {name: [] for name in tools}
+            cpu: dict[str, list[float]] = {name: [] for name in tools}
             for pair in range(args.pairs):
                 order = list(tools) if pair % 2 == 0 else list(reversed(tools))
                 for name in order:
-                    elapsed = run_once(tools[name], mode, source.name, size, nc)
+                    elapsed, used = run_once(tools[name], mode, source.name, size, nc)
                     times[name].append(elapsed)
-                    print(f"  {mode:<4} {name:<8} {size / elapsed / 1e9:6.2f} GB/s  ({elapsed:.2f} s)")
+                    cpu[name].append(used)
+                    print(
+                        f"  {mode:<4} {name:<8} {size / elapsed / 1e9:6.2f} GB/s  ({elapsed:.2f} s, "
+                        f"client CPU {used:.2f} s)"
+                    )
             medians = {name: size / statistics.median(values) / 1e9 for name, values in times.items()}
             ratio = medians["netbench"] / medians["nc"]
+            cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
             summary.append(
                 f"{mode:<4}: netbench {medians['netbench']:.2f} GB/s, nc {medians['nc']:.2f} GB/s, "
-                f"ratio netbench/nc {ratio:.2f}x"
+                f"ratio netbench/nc {ratio:.2f}x; client CPU netbench {cpu_medians['netbench']:.2f} s, "
+                f"nc {cpu_medians['nc']:.2f} s"
             )
         print(f"median over {args.pairs} pairs (load now {os.getloadavg()[0]:.2f}):")
         for line in summary:
