@@ -6,6 +6,7 @@ import io
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -86,6 +87,33 @@ def test_json_then_sigint_stops_cleanly() -> None:
         status, stderr = stop(process, signal.SIGINT)
     assert status == 0
     assert "Traceback" not in stderr and stderr == ""
+
+
+def test_verbose_logs_connections_datagrams_and_requests_on_stderr() -> None:
+    with lab_process("-v", "--json", "echo", "http") as process:
+        ports = {e["service"]: e["port"] for e in json.loads(read_line(process))["services"]}
+        with socket.create_connection(("127.0.0.1", ports["echo"]), timeout=TIMEOUT) as sock:
+            sock.sendall(b"x")
+            assert sock.recv(10) == b"x"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.settimeout(TIMEOUT)
+            udp.sendto(b"12345", ("127.0.0.1", ports["echo"]))
+            assert udp.recv(100) == b"12345"
+        with socket.create_connection(("127.0.0.1", ports["http"]), timeout=TIMEOUT) as sock:
+            sock.sendall(b"GET /nope?\x1b HTTP/1.0\r\n\r\n")  # ESC: h11 rejects it (400)
+            while sock.recv(65536):
+                pass
+        with socket.create_connection(("127.0.0.1", ports["http"]), timeout=TIMEOUT) as sock:
+            sock.sendall(b"GET /nope HTTP/1.0\r\n\r\n")
+            while sock.recv(65536):
+                pass
+        status, stderr = stop(process, signal.SIGINT)
+    assert status == 0
+    assert re.search(r"^\d\d:\d\d:\d\d echo: 127\.0\.0\.1:\d+ connected$", stderr, re.M)
+    assert re.search(r"echo: 5 bytes from 127\.0\.0\.1:\d+ \(udp\)$", stderr, re.M)
+    assert re.search(r'http: 127\.0\.0\.1:\d+ "GET /nope HTTP/1\.0" 404$', stderr, re.M)
+    assert "(malformed request) 400" in stderr
+    assert "\x1b" not in stderr and "Traceback" not in stderr
 
 
 def test_table_then_sigterm_stops_cleanly() -> None:

@@ -132,6 +132,26 @@ def test_pipelined_requests_are_answered_in_order(lab: Lab) -> None:
     assert data.count(HELLO) == 20
 
 
+def test_a_request_trickled_byte_by_byte(lab: Lab) -> None:
+    with socket.create_connection(("127.0.0.1", lab["http"].port), timeout=TIMEOUT) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in b"GET /index.html HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n":
+            sock.send(bytes([byte]))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(HELLO)
+
+
+def test_an_upgrade_request_is_answered_normally_and_the_connection_goes_on(lab: Lab) -> None:
+    data = raw_exchange(
+        lab["http"].port,
+        b"GET /index.html HTTP/1.1\r\nHost: lab\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        b"GET /json HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n",
+    )
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [b"200", b"200"]
+
+
 def test_head_has_the_get_headers_and_no_body(lab: Lab) -> None:
     # The GET pipelined after the HEAD must follow the HEAD's headers directly.
     data = raw_exchange(

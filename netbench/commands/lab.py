@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document (one line) instead of the table"
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log each connection, datagram and HTTP request on stderr",
+    )
 
 
 def _what(description: str) -> str:
@@ -94,10 +100,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     host = check_loopback(args.host)
     specs = [parse_spec(spec) for spec in args.services]
-    return asyncio.run(_serve(specs, host, args.json, env))
+    return asyncio.run(_serve(specs, host, args.json, args.verbose, env))
 
 
-async def _serve(specs: list[tuple[str, int]], host: str, as_json: bool, env: Environment) -> int:
+async def _serve(
+    specs: list[tuple[str, int]], host: str, as_json: bool, verbose: bool, env: Environment
+) -> int:
     import asyncio
     import signal
 
@@ -109,7 +117,7 @@ async def _serve(specs: list[tuple[str, int]], host: str, as_json: bool, env: En
     for number in signals:
         loop.add_signal_handler(number, stop.set)
     try:
-        lab = await start_all(specs, host)
+        lab = await start_all(specs, host, log=env.note if verbose else None)
         try:
             env.stdout.write(render_json(lab) if as_json else render_table(lab))
             env.stdout.flush()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import time
 from collections.abc import Callable
+from typing import Any
 
 from netbench.errors import UsageError
 from netbench.lab.catalog import display_address
@@ -21,20 +23,72 @@ BACKLOG = 128
 CLOSE_WAIT = 2.0  # seconds close() waits for aborted connections to be gone
 LINGER = 2.0  # seconds a gracefully closing connection waits for the client's EOF
 
+Log = Callable[[str], None]
+"""Where a server reports connections and requests, one line per call (``-v``)."""
 
 
 class Connections(set[asyncio.Transport]):
-    """The open TCP transports of one server.
+    """The open TCP transports of one server, and what its protocols share.
 
     ``closed`` is set once the server stops; ``live`` counts protocols made
-    and not yet lost (a connection is counted before its transport exists).
+    and not yet lost (a connection is counted before its transport exists);
+    ``log`` (when set) receives one line per connection or request.
     """
 
     closed = False
     live = 0
+    log: Log | None = None
+    name = ""
+
+    def note(self, text: str) -> None:
+        """Send ``HH:MM:SS name: text`` to the log (call only when ``log`` is set)."""
+        if self.log is not None:
+            self.log(f"{time.strftime('%H:%M:%S')} {self.name}: {text}")
+
+
+def peer_of(transport: asyncio.BaseTransport) -> str:
+    """``127.0.0.1:PORT`` for the peer of *transport* (``?`` when unknown)."""
+    peer = transport.get_extra_info("peername")
+    return display_address(peer[0], peer[1]) if peer else "?"
 
 
 StreamFactory = Callable[[Connections], asyncio.Protocol]
+
+
+class DatagramBase(asyncio.DatagramProtocol):
+    """The UDP side of a service: one instance per server, answering with :meth:`answer`."""
+
+    transport: asyncio.DatagramTransport
+    raw: socket.socket | None = None
+    """The bound socket itself: asyncio's ``sendto`` silently drops empty datagrams."""
+    notes: Connections | None = None
+    """Where to report datagrams (``-v``), or None."""
+
+    def note(self, data: bytes, addr: Any) -> None:
+        """Report a datagram of *data* from *addr* when logging."""
+        if self.notes is not None:
+            self.notes.note(f"{len(data)} bytes from {display_address(addr[0], addr[1])} (udp)")
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # e.g. ICMP port unreachable from a client gone away: nothing to do
+
+    def answer(self, data: bytes, addr: Any) -> None:
+        """Send *data* (even an empty datagram) to *addr*; UDP: a failure drops it."""
+        if self.transport.is_closing():
+            return
+        if data:
+            self.transport.sendto(data, addr)
+        elif self.raw is not None:
+            try:
+                self.raw.sendto(b"", addr)
+            except OSError:
+                pass
+
+
+DatagramFactory = Callable[[], DatagramBase]
 
 
 class TrackedProtocol(asyncio.Protocol):
@@ -77,12 +131,16 @@ class TrackedProtocol(asyncio.Protocol):
             self.transport.abort()
             return
         self._connections.add(self.transport)
+        if self._connections.log is not None:
+            self._connections.note(f"{peer_of(transport)} connected")
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger is not None:
             self._linger.cancel()
         self._connections.discard(self.transport)
         self._connections.live -= 1
+        if self._connections.log is not None and not self._connections.closed:
+            self._connections.note(f"{peer_of(self.transport)} closed")
 
 
 class LabServer:
@@ -102,11 +160,14 @@ class LabServer:
         listener: socket.socket,
         stream: StreamFactory,
         udp: asyncio.DatagramTransport | None,
+        log: Log | None = None,
     ) -> None:
         self.name = name
         self.host, self.port = listener.getsockname()[:2]
         self.transports: tuple[str, ...] = ("tcp", "udp") if udp is not None else ("tcp",)
         self.connections = Connections()
+        self.connections.name = name
+        self.connections.log = log
         self.closed = False
         self._listener = listener
         self._stream = stream
@@ -233,18 +294,25 @@ async def serve(
     host: str,
     port: int,
     stream: StreamFactory,
-    datagram: Callable[[], asyncio.DatagramProtocol] | None,
+    datagram: DatagramFactory | None,
+    log: Log | None = None,
 ) -> LabServer:
-    """Bind and start one service; *stream* makes a protocol per TCP connection."""
+    """Bind and start one service; *stream* makes a protocol per TCP connection.
+
+    *log*, when given, receives a line per connection, datagram or request.
+    """
     tcp_sock, udp_sock = bind_sockets(name, host, port, udp=datagram is not None)
     udp: asyncio.DatagramTransport | None = None
     if udp_sock is not None and datagram is not None:
         try:
             loop = asyncio.get_running_loop()
             udp, protocol = await loop.create_datagram_endpoint(datagram, sock=udp_sock)
-            protocol.raw = udp_sock  # type: ignore[attr-defined]
+            protocol.raw = udp_sock
+            if log is not None:
+                protocol.notes = Connections()
+                protocol.notes.name, protocol.notes.log = name, log
         except BaseException:
             udp_sock.close()
             tcp_sock.close()
             raise
-    return LabServer(name, tcp_sock, stream, udp)
+    return LabServer(name, tcp_sock, stream, udp, log)

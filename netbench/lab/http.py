@@ -18,7 +18,8 @@ try:
 except ImportError:
     import h11
 
-from netbench.lab.base import Connections, TrackedProtocol
+from netbench.core.escape import escape
+from netbench.lab.base import Connections, TrackedProtocol, peer_of
 from netbench.lab.pages import MAX_BODY, Reply, route, simple
 
 SERVER = b"netbench-lab"
@@ -183,12 +184,23 @@ class HttpStream(TrackedProtocol):
             self.transport.abort()  # a bug in a reply: don't leave the client hanging
             return
         self.transport.write(out)
+        if self._connections.log is not None:
+            self._log(reply)
         self._request = None
         if conn.our_state is h11.MUST_CLOSE or conn.their_state in (h11.CLOSED, h11.MUST_CLOSE):
             self.close_gracefully()
         elif conn.our_state is h11.DONE and conn.their_state is h11.DONE:
             conn.start_next_cycle()
         # else: the client is still sending its body (e.g. 413): nothing more to read
+
+    def _log(self, reply: Reply) -> None:
+        request = self._request
+        if request is None:
+            what = "(malformed request)"
+        else:
+            line = b"%s %s HTTP/%s" % (request.method, request.target, request.http_version)
+            what = f'"{escape(line)}"'
+        self._connections.note(f"{peer_of(self.transport)} {what} {reply.status}")
 
     def _reject(self, error: h11.RemoteProtocolError) -> None:
         """Answer a malformed request with h11's status hint, then close."""

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from netbench.lab.base import LabServer
+from netbench.lab.base import LabServer, Log
 from netbench.lab.catalog import SERVICES, parse_spec
 from netbench.lab.services import start
 
@@ -58,8 +58,10 @@ def _specs(specs: Iterable[Spec]) -> list[tuple[str, int]]:
     return parsed or [(name, 0) for name in SERVICES]
 
 
-async def start_all(specs: Iterable[Spec] = (), host: str = "127.0.0.1") -> Lab:
+async def start_all(specs: Iterable[Spec] = (), host: str = "127.0.0.1", *, log: Log | None = None) -> Lab:
     """Start each ``"name"``/``"name:port"`` (or ``(name, port)``); none = every service.
+
+    *log*, when given, receives one line per connection, datagram or request.
 
     Either all start or none stays running: on an error the ones already
     started are closed and the error (a :class:`~netbench.errors.UsageError`)
@@ -68,7 +70,7 @@ async def start_all(specs: Iterable[Spec] = (), host: str = "127.0.0.1") -> Lab:
     started: list[LabServer] = []
     try:
         for name, port in _specs(specs):
-            started.append(await start(name, host, port))
+            started.append(await start(name, host, port, log=log))
     except BaseException:
         for server in started:
             await server.close()
@@ -77,18 +79,19 @@ async def start_all(specs: Iterable[Spec] = (), host: str = "127.0.0.1") -> Lab:
 
 
 @contextmanager
-def running(*specs: Spec, host: str = "127.0.0.1") -> Iterator[Lab]:
+def running(*specs: Spec, host: str = "127.0.0.1", log: Log | None = None) -> Iterator[Lab]:
     """Run lab services in a background thread for the duration of a ``with`` block.
 
     ``with running("http", "echo:9007") as lab: lab["http"].port``. Returns
     once every service listens; no specs = every service on free ports.
-    Errors starting (unknown service, port in use) are raised here.
+    Errors starting (unknown service, port in use) are raised here. *log*
+    is called (from the lab's thread) with one line per connection or request.
     """
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="netbench-lab", daemon=True)
     thread.start()
     try:
-        lab = asyncio.run_coroutine_threadsafe(start_all(specs, host), loop).result(START_TIMEOUT)
+        lab = asyncio.run_coroutine_threadsafe(start_all(specs, host, log=log), loop).result(START_TIMEOUT)
         try:
             yield lab
         finally:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from datetime import datetime
 from typing import Any
 
-from netbench.lab.base import Connections, TrackedProtocol
+from netbench.lab.base import Connections, DatagramBase, TrackedProtocol
 
 # --- pure parts -------------------------------------------------------------
 
@@ -146,52 +145,30 @@ class ChargenStream(TrackedProtocol):
 # --- UDP ----------------------------------------------------------------------
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    transport: asyncio.DatagramTransport
-    raw: socket.socket | None = None
-    """The bound socket itself: asyncio's ``sendto`` silently drops empty datagrams."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def error_received(self, exc: Exception) -> None:
-        pass  # e.g. ICMP port unreachable from a client gone away: nothing to do
-
-    def answer(self, data: bytes, addr: Any) -> None:
-        """Send *data* (even an empty datagram) to *addr*; UDP: a failure drops it."""
-        if self.transport.is_closing():
-            return
-        if data:
-            self.transport.sendto(data, addr)
-        elif self.raw is not None:
-            try:
-                self.raw.sendto(b"", addr)
-            except OSError:
-                pass
-
-
-class EchoDatagrams(_Datagrams):
+class EchoDatagrams(DatagramBase):
     """RFC 862 over UDP: each datagram is sent back to its sender."""
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.note(data, addr)
         self.answer(data, addr)
 
 
-class DiscardDatagrams(_Datagrams):
+class DiscardDatagrams(DatagramBase):
     """RFC 863 over UDP: datagrams are thrown away."""
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        pass
+        self.note(data, addr)
 
 
-class DaytimeDatagrams(_Datagrams):
+class DaytimeDatagrams(DatagramBase):
     """RFC 867 over UDP: any datagram is answered with one datagram holding the date line."""
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.note(data, addr)
         self.answer(daytime_line(), addr)
 
 
-class ChargenDatagrams(_Datagrams):
+class ChargenDatagrams(DatagramBase):
     """RFC 864 over UDP: any datagram is answered with 0..512 bytes of the pattern.
 
     Each answer starts at the next line of the rotation.
@@ -201,6 +178,7 @@ class ChargenDatagrams(_Datagrams):
         self._line = 0
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.note(data, addr)
         size = random.randint(0, UDP_MAX)
         self.answer(chargen_datagram(self._line, size), addr)
         self._line = (self._line + 1) % len(PRINTABLE)
