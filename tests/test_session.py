@@ -246,3 +246,20 @@ def test_udp_to_closed_port_is_refused() -> None:
         await session.close()
 
     run(main())
+
+
+def test_udp_empty_datagram_is_not_end_of_file() -> None:
+    async def main() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.settimeout(5)
+            session = await open_session(Target("udp", "127.0.0.1", peer.getsockname()[1]), timeout=5)
+            await session.send(b"hi")
+            _data, address = await asyncio.to_thread(peer.recvfrom, 100)
+            peer.sendto(b"", address)
+            peer.sendto(b"after", address)
+            assert await session.receive_some(timeout=5) == b"after"
+            assert not session.peer_closed
+            await session.close()
+
+    run(main())

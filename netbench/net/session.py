@@ -105,9 +105,14 @@ class Session:
         """Read once from the transport into the transcript; ``b""`` is EOF."""
         if self._eof:
             return b""
-        remaining = None if deadline is None else max(0.0, deadline - self.clock())
         try:
-            data = await asyncio.wait_for(self.transport.receive_some(READ_SIZE), remaining)
+            data = b""
+            while not data:
+                remaining = None if deadline is None else max(0.0, deadline - self.clock())
+                data = await asyncio.wait_for(self.transport.receive_some(READ_SIZE), remaining)
+                if self.target.is_stream:
+                    break
+                # An empty UDP datagram is not end-of-file (UDP has none): skip it.
         except TimeoutError:
             raise TimedOut(
                 f"timed out waiting for data from {self.target.display}",
