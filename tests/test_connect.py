@@ -342,3 +342,33 @@ def test_terminal_never_gets_raw_escapes() -> None:
     assert b"\x1b" not in output and b"\x9b" not in output and b"\x07" not in output
     assert b"hello \\x1b[31mred" in output
     assert b"\\xff\\xfe end" in output
+
+
+def test_ctrl_c_mid_conversation_exits_130_without_traceback() -> None:
+    import signal
+
+    accepted = threading.Event()
+    release = threading.Event()
+
+    def hold(conn: socket.socket) -> None:
+        accepted.set()
+        release.wait(15)
+
+    with tcp_server(hold) as port:
+        proc = subprocess.Popen(
+            [*NETBENCH, "connect", "127.0.0.1", str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=ENV,
+        )
+        try:
+            assert accepted.wait(15)
+            time.sleep(0.3)  # let it settle into the pipe loop
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=15)
+        finally:
+            proc.kill()
+            release.set()
+    assert proc.returncode == 130
+    assert err.decode().splitlines() == ["netbench: interrupted"]
