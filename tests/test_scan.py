@@ -358,6 +358,17 @@ def test_command_rows_and_hint(block: PortBlock) -> None:
     assert f"talk to it: netbench connect 127.0.0.1 {min(block.open)}" in err
 
 
+def test_progress_line_on_a_terminal(block: PortBlock) -> None:
+    # 12 ports at 8 per second: long enough (> 1 s) for the progress line.
+    spec = f"{block.ports[0]}-{block.ports[-1]}"
+    status, out, err = _run("scan", "127.0.0.1", "-p", spec, "--rate", "8", tty=True)
+    assert status == 0
+    assert re.search(r"\r\x1b\[Kscanning 127\.0\.0\.1: \d+/12 ports, \d open", err), repr(err)
+    assert "\x1b" not in out
+    quiet = _run("scan", "127.0.0.1", "-p", spec)[2]
+    assert quiet == ""  # no progress, no hint when stderr is not a terminal
+
+
 def test_command_json_parses(block: PortBlock) -> None:
     status, out, err = _run("scan", "127.0.0.1", "-p", ",".join(map(str, block.ports)), "--json")
     assert status == 0, err
