@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from netbench.environment import Environment
     from netbench.net.pipe import Ends, PipeOptions
+    from netbench.net.target import Target
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -146,13 +147,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
 
 def _run_stream(
-    args: argparse.Namespace, env: Environment, target: object, family: int, timeout: float
+    args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
 ) -> int:
+    """TCP and unix: blocking sockets and the kernel-copy pipe (no asyncio)."""
     from netbench.net.dial import dial
     from netbench.net.pipe import pipe_stream
-    from netbench.net.target import Target
 
-    assert isinstance(target, Target)
     sock = dial(target, family, timeout)
     try:
         _say_connected(args, env, target.display)
@@ -171,16 +171,15 @@ def _say_connected(args: argparse.Namespace, env: Environment, where: str) -> No
 
 
 def _run_session(
-    args: argparse.Namespace, env: Environment, target: object, family: int, timeout: float
+    args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
 ) -> int:
+    """TLS and UDP: through the asyncio session engine."""
     import asyncio
 
     from netbench.net.session import open_session
     from netbench.net.session_pipe import pipe_session
-    from netbench.net.target import Target
     from netbench.net.tls import TLSOptions
 
-    assert isinstance(target, Target)
     tls = TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile)
 
     async def main() -> None:
