@@ -22,7 +22,7 @@ from netbench.environment import Environment
 from tests.hostile.server import CLOSE, HANG, RESET, HostileServer, Pause, Step
 
 OK_HEAD = b"HTTP/1.1 200 OK\r\n"
-GZ = gzip.compress(b"decoded " * 64)
+GZ = gzip.compress(b"decoded " * 64, mtime=0)
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def tls_server() -> Iterator[tuple[int, str]]:
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
-    body = gzip.compress(b"secret hello\n")
+    body = gzip.compress(b"secret hello\n", mtime=0)
 
     def serve() -> None:
         while not stop.is_set():
