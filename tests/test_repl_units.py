@@ -233,3 +233,12 @@ def test_a_bug_in_a_command_is_reported_and_debug_shows_the_traceback() -> None:
             assert "--debug" in text or debug
     finally:
         TABLE.pop("boom-test", None)
+
+
+def test_toolbar_shows_connecting_and_a_running_command() -> None:
+    repl = make_repl()
+    repl.sessions.connecting = "tcp://127.0.0.1:9"
+    repl.busy = "/wait PONG 30"
+    bar = view.plain(toolbar(repl))
+    assert "connecting to tcp://127.0.0.1:9" in bar
+    assert "running /wait PONG 30 (Ctrl-C stops it)" in bar

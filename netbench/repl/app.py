@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from netbench.repl.commands import run_line
 from netbench.repl.commands_tools import close_labs
 from netbench.repl.context import PlainPrinter, Printer, Repl, Settings
+from netbench.repl.runner import CommandRunner
 from netbench.repl.sessions import Sessions
 from netbench.repl.view import Fragments
 
@@ -124,7 +125,8 @@ async def _main(options: Options, env: Environment) -> int:
     )
     try:
         if scripted:
-            await _start(repl, options)
+            for line in _start_lines(options):
+                await run_line(repl, line)
             await _scripted(repl, env)
         else:
             await _interactive(repl, options, env)
@@ -134,11 +136,14 @@ async def _main(options: Options, env: Environment) -> int:
     return 0
 
 
-async def _start(repl: Repl, options: Options) -> None:
+def _start_lines(options: Options) -> list[str]:
+    """The lines that the command-line options stand for (--lab, TARGET)."""
+    lines = []
     if options.lab:
-        await run_line(repl, f"/lab {options.lab}" + (" --no-open" if options.target else ""))
+        lines.append(f"/lab {options.lab}" + (" --no-open" if options.target else ""))
     if options.target:
-        await run_line(repl, "/open " + shlex.join([*options.target, *options.open_options]))
+        lines.append("/open " + shlex.join([*options.target, *options.open_options]))
+    return lines
 
 
 async def _scripted(repl: Repl, env: Environment) -> None:
@@ -177,7 +182,6 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
         completer=ReplCompleter(repl),
         complete_while_typing=False,
         auto_suggest=AutoSuggestFromHistory(),
-        key_bindings=build_key_bindings(),
         bottom_toolbar=lambda: toolbar(repl),
         vi_mode=options.vi,
         style=repl.printer.style,
@@ -185,19 +189,22 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
         enable_open_in_editor=False,
     )
     loop = asyncio.get_running_loop()
-    running: list[asyncio.Task[None]] = []
 
-    def on_sigint() -> None:  # Ctrl-C while a command runs: interrupt that command only
-        for task in running:
-            task.cancel()
+    def on_quit() -> None:
+        if session.app.is_running:
+            session.app.exit(exception=EOFError())
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    runner = CommandRunner(repl, on_quit)
+    session.key_bindings = build_key_bindings(runner.interrupt)
+    try:  # `kill -INT`: stop the running command, as Ctrl-C does
+        loop.add_signal_handler(signal.SIGINT, runner.interrupt)
     except (NotImplementedError, RuntimeError, ValueError):
         pass
+    worker = loop.create_task(runner.run_forever())
     with patch_stdout(raw=False):
         repl.info(f"netbench {__version__}: /help for commands, Tab completes, Ctrl-D quits")
-        await _start(repl, options)
+        for line in _start_lines(options):
+            runner.submit(line)
         while not repl.quit:
             try:
                 line = await session.prompt_async(handle_sigint=False)
@@ -205,15 +212,10 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
                 continue
             except EOFError:
                 break
-            task = loop.create_task(run_line(repl, line))
-            running.append(task)
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-                repl.info("interrupted")
-            finally:
-                running.remove(task)
+            runner.submit(line)
+        worker.cancel()
+        try:
+            await worker
+        except asyncio.CancelledError:
+            pass
     sys.stdout.flush()

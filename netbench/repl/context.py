@@ -83,6 +83,7 @@ class Repl:
     scripted: bool = False
     labs: list[Any] = field(default_factory=list)
     quit: bool = False
+    busy: str | None = None  # the line being run, for the toolbar
 
     def info(self, text: str) -> None:
         """A line of ours (safe text)."""

@@ -1,23 +1,32 @@
 """Key bindings for the REPL prompt (Emacs by default, Vi with --vi).
 
-Ctrl-C clears the line being typed and never ends the REPL; Ctrl-D on an
-empty line leaves (prompt_toolkit's default, which raises EOFError).
+Ctrl-C clears the line being typed; on an empty line it stops the command
+that is running, if any. It never ends the REPL. Ctrl-D on an empty line
+leaves (prompt_toolkit's default, which raises EOFError).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 
-def build_key_bindings() -> KeyBindings:
-    """The REPL's extra key bindings (on top of prompt_toolkit's defaults)."""
+def build_key_bindings(interrupt: Callable[[], bool]) -> KeyBindings:
+    """The REPL's extra key bindings (on top of prompt_toolkit's defaults).
+
+    *interrupt* stops the running command and says whether there was one.
+    """
     bindings = KeyBindings()
 
     @bindings.add("c-c")
     def _clear(event: KeyPressEvent) -> None:
-        """Clear the line (and any completion menu); never exit."""
+        """Clear the line (and any completion menu), or stop the running command; never exit."""
         buffer = event.current_buffer
-        buffer.cancel_completion()
-        buffer.reset()
+        if buffer.text:
+            buffer.cancel_completion()
+            buffer.reset()
+        else:
+            interrupt()
 
     return bindings

@@ -69,6 +69,7 @@ class Sessions:
         self.current_number: int | None = None
         self._next = 1
         self.last_response: Any = None
+        self.connecting: str | None = None  # the target being connected to, for the toolbar
 
     @property
     def current(self) -> Conversation | None:
@@ -96,7 +97,11 @@ class Sessions:
         """Connect to *target*, start its receive task and make it current."""
         from netbench.net.session import open_session
 
-        session = await open_session(target, timeout=timeout, tls=tls, family=family)
+        self.connecting = str(target)
+        try:
+            session = await open_session(target, timeout=timeout, tls=tls, family=family)
+        finally:
+            self.connecting = None
         conv = Conversation(self._next, session)
         self._next += 1
         self.items[conv.number] = conv

@@ -45,7 +45,12 @@ def toolbar(repl: Repl) -> Fragments:
     """The bottom bar: session, state, bytes each way, last RTT, settings."""
     conv = repl.sessions.current
     out: Fragments = []
-    if conv is None:
+    connecting = repl.sessions.connecting
+    if connecting is not None:
+        out.append(
+            ("class:toolbar.warn", f" connecting to {escape(connecting.encode(), keep_newlines=False)} ")
+        )
+    elif conv is None:
         out.append(("class:toolbar", " no session: /open HOST PORT or /lab http "))
     else:
         transcript = conv.session.transcript
@@ -64,6 +69,9 @@ def toolbar(repl: Repl) -> Fragments:
         ]
         if conv.tracker.waiting:
             out.append(("class:toolbar.warn", f" HTTP response: {size(conv.tracker.collected)} so far "))
+    if repl.busy is not None:
+        busy = escape(repl.busy[:40].encode(), keep_newlines=False)
+        out.append(("class:toolbar.warn", f" running {busy} (Ctrl-C stops it) "))
     if len(repl.sessions.items) > 1:
         out.append(("class:toolbar", f" {len(repl.sessions.items)} sessions (/use N) "))
     settings = repl.settings
