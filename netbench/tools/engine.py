@@ -122,6 +122,7 @@ def probe_tcp(
     expiry: deque[tuple[float, int, socket.socket]] = deque()  # (started, fd, sock), oldest first
     limit = timeout  # the per-probe timeout in force: shrinks to fit the round trips seen
     slowest = 0.0
+    answered_at_once = False  # an answer came inside connect() itself (loopback)
     spare: list[socket.socket] = []
     poller = select.epoll()
     register = poller.register
@@ -182,6 +183,7 @@ def probe_tcp(
                         continue
                 launched += 1
                 budget -= 1
+                answered_at_once = True
                 finish(sock, port, code)
             if inflight:
                 wait = 0.0
@@ -202,7 +204,7 @@ def probe_tcp(
                         if answered - began > slowest:
                             slowest = answered - began
                     limit = adaptive_timeout(timeout, slowest)
-                elif limit == timeout and verdicts:
+                elif limit == timeout and answered_at_once:
                     limit = adaptive_timeout(timeout, slowest)
                 now = time.monotonic()
                 while expiry and expiry[0][0] + limit <= now:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import json
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -237,13 +236,15 @@ def report_json(report: ScanReport, *, show_all: bool = False) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def next_step_hint(report: ScanReport, services: Sequence[str | None] = ()) -> str | None:
+def next_step_hint(report: ScanReport) -> str | None:
     """The walk's next step after a scan: talk to the first open port."""
     opened = [r for r in report.results if r.state == OPEN]
     if not opened:
         return None
     first = min(opened, key=lambda r: r.port)
     host = f"[{report.address}]" if ":" in report.address else report.address
+    if report.protocol == "udp":
+        return f"talk to it: netbench connect -u {report.address} {first.port}"
     if is_http_port(first.port, first.service):
         return f"talk to it: netbench connect {report.address} {first.port}   (or: netbench http http://{host}:{first.port}/)"
     return f"talk to it: netbench connect {report.address} {first.port}"
