@@ -145,3 +145,11 @@ def test_tool_commands_services_and_scan(lab: Lab) -> None:
     assert status == 0, err
     assert "80/tcp" in out
     assert f"{port}/tcp" in out and "open" in out
+
+
+def test_an_unreachable_target_ends_a_script_with_its_status() -> None:
+    from tests.support.peers import free_port
+
+    status, _out, err = repl("never sent\n", "127.0.0.1", str(free_port()))
+    assert status == 3
+    assert "connection refused" in err

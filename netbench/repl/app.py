@@ -6,7 +6,9 @@ Ctrl-C clears the line (and interrupts a running command), Ctrl-D leaves.
 
 Scripted (stdin is not a terminal): each line of stdin is run with the same
 command table and output is printed plainly; at end of input the REPL waits
-briefly for pending replies, then exits 0.
+briefly for pending replies, then exits 0. If the TARGET (or --lab) given on
+the command line cannot be reached, it exits at once with that error's status
+(3 refused, 4 timeout, 7 TLS, ...).
 """
 
 from __future__ import annotations
@@ -126,7 +128,9 @@ async def _main(options: Options, env: Environment) -> int:
     try:
         if scripted:
             for line in _start_lines(options):
-                await run_line(repl, line)
+                failed = await run_line(repl, line)
+                if failed is not None:  # no session to run the script on
+                    return int(failed.status)
             await _scripted(repl, env)
         else:
             await _interactive(repl, options, env)

@@ -18,8 +18,12 @@ from netbench.repl.context import EOLS, Repl
 from netbench.repl.registry import ALIASES, TABLE, command, find
 
 
-async def run_line(repl: Repl, line: str) -> None:
-    """Run one line typed at the prompt (or read from a script); never raises NetbenchError."""
+async def run_line(repl: Repl, line: str) -> NetbenchError | None:
+    """Run one line typed at the prompt (or read from a script).
+
+    Errors are reported as one line, never raised; the NetbenchError is
+    returned (None when the line went well) for callers that care.
+    """
     try:
         if line.startswith("/") and not line.startswith("//"):
             name, _, rest = line[1:].partition(" ")
@@ -34,6 +38,7 @@ async def run_line(repl: Repl, line: str) -> None:
             await repl.sessions.send(conv, data, echo=repl.scripted)
     except NetbenchError as error:
         repl.error(f"error: {escape(str(error).encode(), keep_newlines=False)}")
+        return error
     except Exception as error:  # a bug in a command: report it and go on
         repl.error(
             f"internal error in this command: {type(error).__name__}: "
@@ -44,6 +49,7 @@ async def run_line(repl: Repl, line: str) -> None:
             import traceback
 
             repl.printer.show([("class:error", escape(traceback.format_exc().encode())), ("", "\n")])
+    return None
 
 
 @command(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from netbench.errors import NetbenchError
 from netbench.repl.commands import run_line
 from netbench.repl.context import Repl
 
@@ -24,7 +25,7 @@ class CommandRunner:
         self.repl = repl
         self.on_quit = on_quit
         self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.current: asyncio.Task[None] | None = None
+        self.current: asyncio.Task[NetbenchError | None] | None = None
 
     def submit(self, line: str) -> None:
         """Queue *line* to run after the ones before it."""
