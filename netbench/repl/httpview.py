@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
     from netbench.core.http import HttpResponse, ResponseParser
 
 REQUEST_LINE = re.compile(rb"^([A-Z][A-Z-]{1,19}) (\S+) HTTP/1\.[01]\r?\n")
-MAX_COLLECT = 8 * 1024 * 1024
+MAX_COLLECT = 1024 * 1024  # beyond this, a response still incomplete is shown raw
 
 
 @dataclass(frozen=True)
