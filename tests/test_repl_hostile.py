@@ -1,0 +1,69 @@
+"""The REPL against misbehaving servers: a clear message, no hang, no crash, no raw escapes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from netbench.cli import main
+from netbench.environment import Environment
+from tests.hostile.server import CLOSE, HANG, RESET, HostileServer, Step
+
+
+def run_get(steps: list[Step], script: str = "/get /\n") -> tuple[int, str, str]:
+    with HostileServer(steps) as server:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(
+            stdin=io.StringIO(script),
+            stdout=out,
+            stderr=err,
+            stdin_isatty=False,
+            stdout_isatty=False,
+            stderr_isatty=False,
+            state_dir=Path("/nonexistent-netbench-state"),
+        )
+        status = main(["repl", "127.0.0.1", str(server.port)], env)
+    return status, out.getvalue(), err.getvalue()
+
+
+def no_raw_controls(text: str) -> bool:
+    return not any(c in text for c in "\x1b\x07\x9b\x00")
+
+
+def test_reset_in_the_middle_of_a_body() -> None:
+    status, out, err = run_get([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", RESET])
+    assert status == 0
+    assert "not shown parsed" in out
+    assert "<- HTTP/1.1 200 OK\n" in out and "<- abc\n" in out  # what arrived, raw
+    assert "reset" in (out + err).lower() or "closed" in (out + err)
+
+
+def test_garbage_with_escapes_is_shown_escaped() -> None:
+    status, out, err = run_get([b"\x1b]0;owned\x07\x1b[2J garbage \x00\xff\r\n", CLOSE])
+    assert status == 0
+    assert "not shown parsed" in out
+    assert no_raw_controls(out) and no_raw_controls(err)
+    assert "connection closed by peer" in out
+
+
+def test_escapes_inside_a_parsed_response_stay_escaped() -> None:
+    body = b"\x1b[31mred\x1b[0m \x07bell\n"
+    head = b"HTTP/1.1 200 OK\r\nX-Evil: \x1b]0;title\x07\r\nContent-Type: text/plain\r\n"
+    status, out, _ = run_get([head + b"Content-Length: %d\r\n\r\n" % len(body) + body])
+    assert status == 0
+    assert "<- HTTP/1.1 200 OK" in out
+    assert "red" in out and "bell" in out
+    assert no_raw_controls(out)
+
+
+def test_an_endless_partial_response_is_shown_raw_after_quiet() -> None:
+    status, out, _ = run_get([b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nstart of body", HANG])
+    assert status == 0
+    assert "incomplete after 2 s of quiet" in out
+    assert "<- start of body" in out
+
+
+def test_huge_headers() -> None:
+    status, out, _ = run_get([b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", CLOSE])
+    assert status == 0
+    assert "not shown parsed" in out
