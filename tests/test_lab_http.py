@@ -240,6 +240,16 @@ def test_echo_returns_the_request(client: Client, method: str) -> None:
     assert echoed["body"] == body.decode()
 
 
+def test_echo_takes_a_chunked_request_body(lab: Lab) -> None:
+    data = raw_exchange(
+        lab["http"].port,
+        b"POST /echo HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    )
+    _, _, body = data.partition(b"\r\n\r\n")
+    assert json.loads(body)["body"] == "hello world"
+
+
 def test_echo_gives_a_binary_body_as_hex(client: Client) -> None:
     _, data, _ = client.request("POST", "/echo", body=b"\xff\x00\xfe")
     echoed = json.loads(data)
