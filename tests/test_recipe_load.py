@@ -46,7 +46,7 @@ CORPUS = [
     (HEAD + "lab: gopher\nsteps:\n  - send: a\n", 3, "unknown service"),
     (HEAD + "vars: {1x: a}\nsteps:\n  - send: a\n", 3, "not a valid name"),
     (HEAD + "timeout: 1\ntimeout: 2\nsteps:\n  - send: a\n", 4, "given twice"),
-    (HEAD + "steps:\n  - send: !!python/object/apply:os.system ['true']\n", 4, "invalid YAML"),
+    (HEAD + "steps:\n  - send: !!python/object/apply:os.system ['true']\n", 4, "unsupported YAML tag"),
 ]
 
 

@@ -12,7 +12,7 @@ from netbench.recipe.model import Expect, Step
 
 def short(data: bytes, limit: int = 50) -> str:
     """*data* as a quoted, escaped, truncated string: ``"GET / HTTP/1.1\\r\\n..."``."""
-    text = escape(data, keep_newlines=False, keep_tabs=False)
+    text = escape(data[: limit * 4], keep_newlines=False, keep_tabs=False)
     if len(text) > limit:
         text = text[:limit] + "..."
     return '"' + text.replace('"', '\\"') + '"'

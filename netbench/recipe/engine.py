@@ -31,7 +31,7 @@ from netbench.recipe.template import Context
 from netbench.status import ExitStatus
 
 if TYPE_CHECKING:
-    from netbench.core.http import HttpResponse
+    from netbench.core.http import HttpConnection, HttpResponse
     from netbench.net.session import Session
     from netbench.net.target import Target
 
@@ -121,6 +121,7 @@ class Runner:
         self.connect_timeout = connect_timeout
         self.session: Session | None = None
         self.method = "GET"
+        self.http: HttpConnection | None = None  # h11 state kept across http steps
 
     async def connect(self) -> Session:
         from netbench.net.session import open_session
@@ -128,6 +129,7 @@ class Runner:
 
         spec = self.recipe.tls
         tls = TLSOptions(insecure=spec.insecure, sni=spec.sni, cafile=spec.cafile) if spec else None
+        self.http = None
         self.session = await open_session(self.target, timeout=self.connect_timeout, tls=tls)
         return self.session
 
@@ -137,6 +139,7 @@ class Runner:
         return self.session
 
     async def close(self) -> None:
+        self.http = None
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -150,21 +153,16 @@ class Runner:
             session = await self.current()
             found = _METHOD.match(data)
             self.method = found.group(1).decode() if found else self.method
+            self.http = None
             await session.send(data)
         elif step.http is not None:
-            from netbench.core.http import build_request
-
             request = step.http
             self.method = ctx.expand_text(request.method).upper()
             headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
             body = ctx.expand(request.body) if request.body is not None else None
-            try:
-                data = build_request(
-                    self.method, ctx.expand_text(request.url), headers, body, host=self.target.display
-                )
-            except NetbenchError as error:
-                raise RecipeError(f"http: {ctx.mask(str(error))}") from None
-            await (await self.current()).send(data)
+            session = await self.current()
+            data = self._request(self.method, ctx.expand_text(request.url), headers, body)
+            await session.send(data)
         elif step.close == "write":
             await (await self.current()).send_eof()
         elif step.close == "both":
@@ -182,6 +180,21 @@ class Runner:
             except match.CaptureFailed as error:
                 raise StepFailed(f"capture {spec.name}: {error}", received=received) from None
         return captured
+
+    def _request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None) -> bytes:
+        """The bytes of an http step, on the connection's h11 state (a fresh one when needed)."""
+        from netbench.core.http import HttpConnection
+
+        for attempt in range(2):
+            if self.http is None or not self.http.reusable or attempt:
+                self.http = HttpConnection()
+            try:
+                return self.http.request(method, url, headers, body, host=self.target.display)
+            except NetbenchError as error:
+                if attempt:
+                    self.http = None
+                    raise RecipeError(f"http: {self.context.mask(str(error))}") from None
+        raise AssertionError("unreachable")
 
     async def expect(
         self, expect: Expect, is_http: bool, timeout: float
@@ -203,16 +216,19 @@ class Runner:
                     raise RecipeError("expect closed: a UDP peer cannot close (use it over TCP)")
                 received += await session.receive_until_eof(timeout)
         except TimedOut as error:
+            self.http = None
             raise StepFailed(
                 f"timed out after {timeout:g} s waiting for {what}",
                 expected=_wanted(expect),
                 received=error.partial,
             ) from None
         except Reset as error:
+            self.http = None
             raise StepFailed(
                 f"{error} while waiting for {what}", expected=_wanted(expect), received=error.partial
             ) from None
         except ProtocolError as error:
+            self.http = None
             raise StepFailed(f"not a valid HTTP response: {error}", received=error.partial) from None
         return received, response
 
@@ -256,7 +272,7 @@ class Runner:
     async def _http(self, session: Session, expect: Expect, timeout: float) -> HttpResponse:
         from netbench.core.http import ResponseParser
 
-        parser = ResponseParser(self.method)
+        parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
         deadline = time.monotonic() + timeout
         response = None
         while response is None:

@@ -10,6 +10,7 @@ Every problem raises :class:`~netbench.errors.RecipeError` (exit status 2).
 from __future__ import annotations
 
 import difflib
+import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,15 +46,48 @@ MATCH_KEYS = ("exact", "contains", "regex")
 CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body")
 
 
+_STR = "tag:yaml.org,2002:str"
+_SAFE = yaml.constructor.SafeConstructor()
+_SCALARS = {
+    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
+    "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
+    "tag:yaml.org,2002:timestamp": _SAFE.construct_yaml_timestamp,
+}
+
+
 class Node:
-    """A constructed value and the YAML node it came from (for line numbers)."""
+    """A YAML node, its Python value made on demand, and its line (for messages).
 
-    __slots__ = ("node", "path", "value")
+    Only the node tree is built by PyYAML (the C composer when present);
+    values are made here, scalar by scalar, which is several times faster
+    than constructing the whole document first. Mappings are seen through
+    :meth:`items`, lists through :meth:`elements`.
+    """
 
-    def __init__(self, value: Any, node: yaml.Node, path: str) -> None:
-        self.value = value
+    __slots__ = ("node", "path")
+
+    def __init__(self, node: yaml.Node, path: str) -> None:
         self.node = node
         self.path = path
+
+    @property
+    def value(self) -> Any:
+        node = self.node
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            make = _SCALARS.get(node.tag)
+            if make is None:
+                raise self.fail(f"unsupported YAML tag {node.tag!r} (recipes hold plain data only)")
+            return make(node)
+        self._check_tag()
+        return {} if isinstance(node, yaml.MappingNode) else []
+
+    def _check_tag(self) -> None:
+        if self.node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            raise self.fail(f"unsupported YAML tag {self.node.tag!r} (recipes hold plain data only)")
 
     @property
     def line(self) -> int:
@@ -62,14 +96,21 @@ class Node:
     def fail(self, message: str) -> RecipeError:
         return RecipeError(message, self.path, self.line)
 
+    def elements(self) -> list[Node]:
+        """The items of a list node."""
+        self._check_tag()
+        return [Node(child, self.path) for child in self.node.value]
+
     def items(self, what: str, allowed: tuple[str, ...]) -> Iterator[tuple[str, Node, Node]]:
         """Yield ``(key, key_node, value_node)`` of a mapping, rejecting unknown or repeated keys."""
-        if not isinstance(self.node, yaml.MappingNode) or not isinstance(self.value, dict):
+        if not isinstance(self.node, yaml.MappingNode):
             raise self.fail(f"{what} must be a mapping (key: value), not {_kind(self.value)}")
+        self._check_tag()
         seen: set[str] = set()
+        path = self.path
         for key_node, value_node in self.node.value:
-            key_wrap = Node(key_node.value, key_node, self.path)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+            key_wrap = Node(key_node, path)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
                 raise key_wrap.fail(f"{what}: keys must be text, not {key_node.value!r}")
             key = key_node.value
             if allowed and key not in allowed:
@@ -79,7 +120,7 @@ class Node:
             if key in seen:
                 raise key_wrap.fail(f"{what}: key {key!r} is given twice")
             seen.add(key)
-            yield key, key_wrap, Node(self.value[key], value_node, self.path)
+            yield key, key_wrap, Node(value_node, path)
 
     def mapping(self, what: str, allowed: tuple[str, ...]) -> dict[str, Node]:
         return {key: value for key, _k, value in self.items(what, allowed)}
@@ -334,11 +375,20 @@ def _default_name(path: str) -> str:
 
 def loads(text: str, path: str = "<recipe>") -> Recipe:
     """Parse recipe *text*; *path* is used in messages and for the default name."""
+    collecting = gc.isenabled()
+    gc.disable()  # a big recipe is many small objects, none of them cyclic garbage
+    try:
+        return _loads(text, path)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _loads(text: str, path: str) -> Recipe:
     try:
         loader = Loader(text)
         try:
             root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
@@ -349,7 +399,7 @@ def loads(text: str, path: str = "<recipe>") -> Recipe:
         raise RecipeError(f"invalid YAML: {error}", path) from None
     if root is None:
         raise RecipeError("empty file: not a recipe", path, 1)
-    top = Node(data, root, path)
+    top = Node(root, path)
     fields = top.mapping("recipe", TOP_KEYS)
     version = _version(fields.get("netbench"), top)
     args: dict[str, Any] = {"version": version, "path": path}
@@ -377,14 +427,11 @@ def loads(text: str, path: str = "<recipe>") -> Recipe:
     if "steps" not in fields:
         raise top.fail("the recipe has no steps (a 'steps:' list)")
     steps = fields["steps"]
-    if not isinstance(steps.value, list) or not isinstance(steps.node, yaml.SequenceNode):
+    if not isinstance(steps.node, yaml.SequenceNode):
         raise steps.fail(f"steps must be a list (- send: ...), not {_kind(steps.value)}")
-    if not steps.value:
+    if not steps.node.value:
         raise steps.fail("steps is empty")
-    args["steps"] = tuple(
-        _step(Node(value, node, path), index)
-        for index, (value, node) in enumerate(zip(steps.value, steps.node.value, strict=True), 1)
-    )
+    args["steps"] = tuple(_step(node, index) for index, node in enumerate(steps.elements(), 1))
     return Recipe(**args)
 
 
