@@ -153,3 +153,12 @@ def test_an_unreachable_target_ends_a_script_with_its_status() -> None:
     status, _out, err = repl("never sent\n", "127.0.0.1", str(free_port()))
     assert status == 3
     assert "connection refused" in err
+
+
+def test_eof_half_closes_and_further_sends_are_refused(lab: Lab) -> None:
+    status, out, err = repl("last line\n/wait line\n/eof\n/wait\nmore\n", f"127.0.0.1:{lab['echo'].port}")
+    assert status == 0
+    assert "<- last line\n" in out
+    assert "write side shut down" in out
+    assert "connection closed by peer" in out  # echo closes once it reads our EOF
+    assert "the write side is shut down (/eof)" in err

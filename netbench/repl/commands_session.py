@@ -88,7 +88,7 @@ async def _close(repl: Repl, rest: str) -> None:
 )
 async def _eof(repl: Repl, rest: str) -> None:
     conv = _which(repl, rest)
-    await conv.session.send_eof()
+    await repl.sessions.send_eof(conv)
     repl.info(f"[{conv.number}] {conv.label}: write side shut down")
 
 

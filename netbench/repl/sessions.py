@@ -40,6 +40,7 @@ class Conversation:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     last_response: Any = None
     last_activity: float = field(default_factory=time.monotonic)
+    write_shut: bool = False  # /eof was used: nothing more can be sent
     give_up: asyncio.TimerHandle | None = None
 
     @property
@@ -201,6 +202,8 @@ class Sessions:
 
     async def send(self, conv: Conversation, data: bytes, *, echo: bool) -> None:
         """Send *data* on *conv*; show it with ``->`` when *echo*."""
+        if conv.write_shut:
+            raise UsageError(f"{conv.label}: the write side is shut down (/eof); /open a new session")
         if echo:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
         conv.tracker.on_sent(data)
@@ -208,6 +211,11 @@ class Sessions:
         conv.arrived.clear()
         conv.last_activity = time.monotonic()
         await conv.session.send(data)
+
+    async def send_eof(self, conv: Conversation) -> None:
+        """Half-close *conv*: shut down our write side (the peer reads end-of-file)."""
+        await conv.session.send_eof()
+        conv.write_shut = True
 
     async def wait(self, conv: Conversation, pattern: re.Pattern[bytes] | None, timeout: float) -> str:
         """Wait for data since the last send (matching *pattern*, or a whole HTTP response).
