@@ -193,3 +193,28 @@ def test_listen_then_connect_round_trip(tmp_path: Path) -> None:
     assert result.stdout == b"thanks\n"
     assert listener.returncode == 0, err
     assert out == b"upload\x00\xff\n"
+
+
+def test_keep_open_hands_stdin_to_the_client_of_the_moment() -> None:
+    listener = start_netbench("listen", "-k", "-v", "0", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    port = read_listening_port(listener)
+    assert listener.stdin is not None
+    try:
+        listener.stdin.write(b"first\n")
+        listener.stdin.flush()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as one:
+            assert readline_within(listener, listener.stderr).startswith(b"connection from 127.0.0.1:")
+            assert one.recv(100) == b"first\n"
+            one.sendall(b"bye from one\n")
+        assert readline_within(listener, listener.stdout) == b"bye from one\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as two:
+            assert readline_within(listener, listener.stderr).startswith(b"connection from 127.0.0.1:")
+            listener.stdin.write(b"second\n")  # typed while the second client is connected
+            listener.stdin.close()  # stdin ends: the second client gets EOF after it
+            two.settimeout(10)
+            assert read_until_eof(two) == b"second\n"
+        listener.send_signal(signal.SIGINT)
+        listener.wait(15)
+    finally:
+        listener.kill()
+    assert listener.returncode == 130

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import socket
 
     from netbench.environment import Environment
+    from netbench.net.stdin_feed import StdinFeed
 
 EPILOG = """\
 examples:
@@ -60,8 +61,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         env.note(f"listening on {'unix:' if path else ''}{where}{' (udp)' if args.udp else ''}")
         if args.udp:
             return _serve_udp(listener, args, env)
+        feed = _shared_stdin(env) if args.keep_open and not args.no_stdin else None
         while True:
-            status = _serve_one(listener, args, env)
+            status = _serve_one(listener, args, env, feed)
             if not args.keep_open:
                 return status
     finally:
@@ -75,7 +77,21 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                 pass
 
 
-def _serve_one(listener: socket.socket, args: argparse.Namespace, env: Environment) -> int:
+def _shared_stdin(env: Environment) -> StdinFeed | None:
+    """With -k, one reader of stdin for all connections (nothing typed is lost between them)."""
+    from netbench.net.stdin_feed import StdinFeed
+
+    try:
+        return StdinFeed(env.stdin_bytes.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _serve_one(
+    listener: socket.socket, args: argparse.Namespace, env: Environment, feed: StdinFeed | None = None
+) -> int:
+    from dataclasses import replace
+
     from netbench.commands.connect import pipe_setup
     from netbench.errors import NetworkError
     from netbench.net.dial import address_text
@@ -87,6 +103,9 @@ def _serve_one(listener: socket.socket, args: argparse.Namespace, env: Environme
         if args.verbose:
             env.note(f"connection from {peer}")
         ends, options = pipe_setup(args, env)
+        ends.feed = feed
+        if args.keep_open:  # the client closing ends its turn; stdin stays for the next one
+            options = replace(options, interactive=True)
         try:
             pipe_stream(conn, ends, options, peer)
         except NetworkError as error:

@@ -30,11 +30,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from netbench.errors import NetbenchError, Reset, TimedOut
 from netbench.net.output import CrlfTranslator
 from netbench.net.sink import Sink, Trace, wait_fd
+
+if TYPE_CHECKING:
+    from netbench.net.stdin_feed import StdinFeed
 
 CHUNK = 1 << 20
 SENDFILE_CHUNK = 16 << 20
@@ -62,6 +65,7 @@ class Ends:
     stdin_fd: int | None  # None: do not read stdin (-d)
     stdout_fd: int
     stderr: TextIO
+    feed: StdinFeed | None = None  # stdin shared by successive connections (listen -k)
 
 
 class _Shared:
@@ -111,7 +115,9 @@ class _Upstream:
         shutdown: bool,
         wake_fd: int,
         peer: str,
+        feed: StdinFeed | None = None,
     ) -> None:
+        self.feed = feed
         self.peer = peer
         self.sock = sock
         self.in_fd = in_fd
@@ -142,6 +148,9 @@ class _Upstream:
                     pass
 
     def _move(self) -> None:
+        if self.feed is not None:
+            self._copy_from_feed(self.feed)
+            return
         if self.transform is None:
             kind = os.fstat(self.in_fd).st_mode
             if stat.S_ISREG(kind) and self._kernel_copy(self._sendfile):
@@ -176,6 +185,16 @@ class _Upstream:
             moved = True
             self.shared.last_activity = time.monotonic()
         return True
+
+    def _copy_from_feed(self, feed: StdinFeed) -> None:
+        while True:
+            data = feed.take(lambda: self.shared.stopped)
+            if not data:  # b"": stdin ended; None: this connection is over
+                return
+            if self.transform is not None:
+                data = self.transform(data)
+            self.sock.sendall(data)
+            self.shared.last_activity = time.monotonic()
 
     def _copy(self) -> None:
         while not self.shared.stopped:
@@ -242,7 +261,14 @@ def pipe_stream(sock: socket.socket, ends: Ends, options: PipeOptions, peer: str
     worker: threading.Thread | None = None
     if ends.stdin_fd is not None:
         upstream = _Upstream(
-            sock, ends.stdin_fd, shared, make_source_transform(options, trace), options.shutdown, wake_w, peer
+            sock,
+            ends.stdin_fd,
+            shared,
+            make_source_transform(options, trace),
+            options.shutdown,
+            wake_w,
+            peer,
+            ends.feed,
         )
         worker = threading.Thread(target=upstream.run, name="netbench-stdin", daemon=True)
         worker.start()
