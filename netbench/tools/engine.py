@@ -115,6 +115,7 @@ def probe_tcp(
     outcome = ProbeOutcome()
     verdicts = outcome.verdicts
     address = sockaddr_for(family, sockaddr)
+    host, ipv4 = sockaddr[0], family == socket.AF_INET
     window = raise_fd_limit(max(1, window))
     queue: deque[int] = deque(ports)
     attempts: dict[int, int] = {}
@@ -129,6 +130,7 @@ def probe_tcp(
     unregister = poller.unregister
     watch = select.EPOLLOUT
     new_socket = socket.socket
+    popleft = queue.popleft
     total = len(queue)
     started = time.monotonic()
     launched = 0
@@ -160,7 +162,7 @@ def probe_tcp(
             if rate is not None:
                 budget = min(budget, int((now - started) * rate) + 1 - launched)
             while queue and budget > 0:
-                port = queue.popleft()
+                port = popleft()
                 try:
                     sock = spare.pop() if spare else new_socket(family, _STREAM)
                 except OSError as error:
@@ -169,20 +171,24 @@ def probe_tcp(
                         window = max(1, len(inflight))
                         break
                     raise NetworkError(f"cannot create a socket: {error.strerror}") from None
-                target = address(port)
-                code = sock.connect_ex(target)
-                if code == _EINPROGRESS:
-                    code = sock.connect_ex(target)
-                    if code in (_EALREADY, _EINPROGRESS):
-                        fd = sock.fileno()
-                        register(fd, watch)
-                        inflight[fd] = (sock, port, target, now)
-                        expiry.append((now, fd, sock))
-                        launched += 1
-                        budget -= 1
-                        continue
-                launched += 1
-                budget -= 1
+                connect = sock.connect_ex
+                while True:  # the hot loop: reuse this socket while ports refuse at once
+                    target = (host, port) if ipv4 else address(port)
+                    code = connect(target)
+                    if code == _EINPROGRESS:
+                        code = connect(target)
+                    launched += 1
+                    budget -= 1
+                    if code != _REFUSED or not queue or budget <= 0:
+                        break
+                    verdicts[port] = _CLOSED_REFUSED
+                    port = popleft()
+                if code in (_EALREADY, _EINPROGRESS):
+                    fd = sock.fileno()
+                    register(fd, watch)
+                    inflight[fd] = (sock, port, target, now)
+                    expiry.append((now, fd, sock))
+                    continue
                 answered_at_once = True
                 finish(sock, port, code)
             if inflight:

@@ -122,9 +122,8 @@ def scan(
             timeout=timeout, retries=retries, window=concurrency or 2048, rate=rate, progress=progress,
         )
     elapsed = time.monotonic() - started
-    table = services.port_names(protocol)
-    names: dict[int, str | None] = {port: table.get(port) for port in outcome.verdicts}
-    if not table:  # no services file: ask the resolver, for the ports worth naming only
+    names: dict[int, str | None] = dict(services.port_names(protocol))
+    if not names:  # no services file: ask the resolver, for the ports worth naming only
         for port, (state, _reason) in outcome.verdicts.items():
             if state != "closed":
                 names[port] = services.service_name(port, protocol)
@@ -138,8 +137,9 @@ def scan(
             banners = grab_banners(chosen_family, sockaddr, opened, names, timeout=banner_timeout, host=host)
         except KeyboardInterrupt:
             interrupted = True
+    name_of, banner_of = names.get, banners.get
     results = tuple(
-        PortResult(port, protocol, state, reason, names.get(port), banners.get(port))
+        PortResult(port, protocol, state, reason, name_of(port), banner_of(port))
         for port, (state, reason) in sorted(outcome.verdicts.items())
     )
     return ScanReport(
