@@ -73,7 +73,7 @@ def toolbar(repl: Repl) -> Fragments:
         busy = escape(repl.busy[:40].encode(), keep_newlines=False)
         out.append(("class:toolbar.warn", f" running {busy} (Ctrl-C stops it) "))
     if len(repl.sessions.items) > 1:
-        out.append(("class:toolbar", f" {len(repl.sessions.items)} sessions (/use N) "))
+        out.append(("class:toolbar", f" {len(repl.sessions.items)} sessions "))
     settings = repl.settings
     flags = [settings.eol]
     if settings.hex_mode:
@@ -82,5 +82,5 @@ def toolbar(repl: Repl) -> Fragments:
         flags.append("raw")
     if settings.timestamps:
         flags.append("time")
-    out.append(("class:toolbar.dim", f" {' '.join(flags)} | /help  Ctrl-D quits "))
+    out.append(("class:toolbar.dim", f" {' '.join(flags)} | /help, Ctrl-D quits "))
     return out
