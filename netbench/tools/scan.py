@@ -11,12 +11,9 @@ database, optionally grabs banners, and returns a
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from netbench.errors import Refused
 from netbench.tools import services
@@ -56,6 +53,9 @@ def resolve_host(host: str, family: int = socket.AF_UNSPEC) -> tuple[int, tuple,
 
 def reverse_name(address: str, timeout: float = 2.0) -> str | None:
     """The PTR name of *address*, or None (bounded by *timeout*)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         return pool.submit(socket.gethostbyaddr, address).result(timeout)[0]
@@ -68,14 +68,6 @@ def reverse_name(address: str, timeout: float = 2.0) -> str | None:
 def default_ports(protocol: str = "tcp", top: int = DEFAULT_TOP) -> tuple[int, ...]:
     """The ``--top`` ordering for *protocol* (see :mod:`netbench.tools.topports`)."""
     return top_ports(top, protocol, services.known_ports(protocol))
-
-
-def is_loopback(address: str) -> bool:
-    """Whether *address* is a loopback address (127.0.0.0/8, ::1)."""
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def scan(

@@ -14,7 +14,6 @@ Pure. States follow nmap's definitions:
 from __future__ import annotations
 
 import errno
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -233,6 +232,8 @@ def report_json(report: ScanReport, *, show_all: bool = False) -> str:
         "elapsed": round(report.elapsed, 4),
         "interrupted": report.interrupted,
     }
+    import json
+
     return json.dumps(data, indent=2) + "\n"
 
 

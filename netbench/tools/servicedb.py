@@ -7,7 +7,6 @@ answers look-ups by name, alias and port. Reading the file lives in
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 PROTOCOLS: tuple[str, ...] = ("tcp", "udp")
@@ -102,6 +101,8 @@ class ServiceDB:
 
     def suggestions(self, name: str, limit: int = 3) -> list[str]:
         """Known names close to *name* (for a "did you mean" hint)."""
+        import difflib
+
         return difflib.get_close_matches(name.lower(), list(self._by_name), n=limit, cutoff=0.75)
 
 

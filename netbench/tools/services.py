@@ -8,7 +8,6 @@ knows more (or that has no file) still answers.
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Sequence
 from functools import lru_cache
@@ -134,4 +133,6 @@ def render_services(entries: Sequence[ServiceEntry]) -> str:
 
 def services_json(entries: Sequence[ServiceEntry]) -> str:
     """One JSON document: ``{"services": [...]}``."""
+    import json
+
     return json.dumps({"services": [e.to_json() for e in entries]}, indent=2) + "\n"

@@ -8,7 +8,6 @@ escaped before they reach a terminal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -153,6 +152,8 @@ def hidden_note(rows: Sequence[SocketInfo], is_root: bool) -> str | None:
 
 def sockets_json(rows: Sequence[SocketInfo], note: str | None = None) -> str:
     """One JSON document: ``{"sockets": [...], "note": ...}``."""
+    import json
+
     return json.dumps({"sockets": [r.to_json() for r in rows], "note": note}, indent=2) + "\n"
 
 
