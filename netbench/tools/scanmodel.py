@@ -41,8 +41,9 @@ _TCP_VERDICTS: dict[int, tuple[str, str]] = {
     errno.EPERM: (FILTERED, "admin-prohibited"),
 }
 
-#: TCP errors worth a retry before the verdict "filtered" stands.
-RETRYABLE: frozenset[int] = frozenset({errno.ETIMEDOUT})
+#: TCP errors worth a retry before the verdict stands: silence, and running
+#: out of local ports for a moment (many connections in TIME_WAIT).
+RETRYABLE: frozenset[int] = frozenset({errno.ETIMEDOUT, errno.EADDRNOTAVAIL, errno.EAGAIN})
 
 #: Ports where ``--banner`` sends a HEAD request instead of waiting for a greeting.
 HTTP_PORTS: frozenset[int] = frozenset({80, 591, 3000, 5000, 8000, 8008, 8080, 8081, 8082, 8088, 8888, 9000})
