@@ -192,25 +192,32 @@ def test_raw_shows_the_bytes_received_before_a_malformed_response():
     assert err.splitlines()[-1].startswith("netbench: 127.0.0.1:")
 
 
-PTY_CASES = [c for c in CASES if c.name.startswith("escape-") or c.name == "nul-and-invalid-utf8"]
+ESCAPE_CASES = [c for c in CASES if c.name.startswith("escape-") or c.name == "nul-and-invalid-utf8"]
+PTY_RUNS = [(case, False) for case in CASES] + [(case, True) for case in ESCAPE_CASES]
 
 
-@pytest.mark.parametrize("case", PTY_CASES, ids=[c.name for c in PTY_CASES])
-@pytest.mark.parametrize("no_color", [True, False], ids=["no-color", "color"])
+@pytest.mark.parametrize(
+    ("case", "no_color"),
+    PTY_RUNS,
+    ids=[f"{case.name}-{'no-color' if no_color else 'color'}" for case, no_color in PTY_RUNS],
+)
 def test_no_raw_escape_reaches_a_real_terminal(case: Case, no_color: bool) -> None:
+    """Every case again, in a real pseudo-terminal: status, message, and a clean screen."""
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm"
     if no_color:
         env["NO_COLOR"] = "1"
     with HostileServer(case.steps) as server:
         child = pexpect.spawn(
-            sys.executable, ["-m", "netbench", "http", "-w", "2", server.url + "/"], env=env, timeout=15
+            sys.executable, ["-m", "netbench", "http", "-w", "0.5", server.url + "/"], env=env, timeout=15
         )
         child.expect(pexpect.EOF)
         screen = child.before
         child.close()
     assert child.exitstatus == case.status, screen
-    for sequence in (b"\x1b[2J", b"\x1b]0;", b"\x07", b"\x9b", b"\x1b[31m\x9b"):
+    for sequence in (b"\x1b[2J", b"\x1b]0;", b"\x07", b"\x9b", b"\x1b[31m\x9b", b"\x00"):
         assert sequence not in screen
     if no_color:
         assert b"\x1b" not in screen
+    if case.status:
+        assert case.message.encode() in screen and b"Traceback" not in screen
