@@ -162,3 +162,32 @@ def test_eof_half_closes_and_further_sends_are_refused(lab: Lab) -> None:
     assert "write side shut down" in out
     assert "connection closed by peer" in out  # echo closes once it reads our EOF
     assert "the write side is shut down (/eof)" in err
+
+
+def test_tls_session_verified_with_a_cafile(tmp_path: Path) -> None:
+    import socket
+    import ssl
+    import threading
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        with listener, context.wrap_socket(listener.accept()[0], server_side=True) as conn:
+            conn.settimeout(10)
+            conn.sendall(b"secure " + conn.recv(100))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    status, out, err = repl("over tls\n/wait over\n", f"tls://127.0.0.1:{port}", "--cafile", str(cafile))
+    thread.join(10)
+    assert status == 0, err
+    assert "TLS TLSv1" in out and "certificate:" in out
+    assert "<- secure over tls\n" in out

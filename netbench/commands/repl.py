@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls", action="store_true", help="TLS over TCP")
     parser.add_argument("--insecure", "-k", action="store_true", help="do not verify the TLS certificate")
     parser.add_argument("--sni", metavar="NAME", help="TLS server name to send")
+    parser.add_argument("--cafile", metavar="FILE", help="trust the CA certificates in FILE (TLS)")
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     parser.add_argument("-w", dest="timeout", metavar="SECS", type=float, help="connect timeout")
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             open_options.append(flag)
     if args.sni:
         open_options += ["--sni", args.sni]
+    if args.cafile:
+        open_options += ["--cafile", args.cafile]
     if args.timeout is not None:
         open_options += ["-w", str(args.timeout)]
     if args.target:

@@ -22,7 +22,7 @@ def _safe(text: str) -> str:
 
 @command(
     "open",
-    "TARGET [-u] [--tls] [--insecure] [--sni NAME] [-4|-6] [-w SECS]",
+    "TARGET [-u] [--tls] [--insecure] [--sni NAME] [--cafile FILE] [-4|-6] [-w SECS]",
     "connect to a TCP, UDP or TLS service and make it the current session",
     """
 TARGET is HOST PORT, HOST:PORT, [V6]:PORT, tcp://H:P, udp://H:P, tls://H:P,
@@ -32,7 +32,19 @@ unix:/path, or http(s)://HOST[:PORT]. A service name may stand for the port
   /open tls://example.org:443 --insecure
   /open udp://127.0.0.1:7
 """,
-    options=("-u", "--tls", "--insecure", "--sni", "-4", "-6", "-w", "tcp://", "udp://", "tls://"),
+    options=(
+        "-u",
+        "--tls",
+        "--insecure",
+        "--sni",
+        "--cafile",
+        "-4",
+        "-6",
+        "-w",
+        "tcp://",
+        "udp://",
+        "tls://",
+    ),
 )
 async def _open(repl: Repl, rest: str) -> None:
     from netbench.cli import ArgumentParser
@@ -45,6 +57,7 @@ async def _open(repl: Repl, rest: str) -> None:
     parser.add_argument("--tls", action="store_true")
     parser.add_argument("--insecure", "-k", action="store_true")
     parser.add_argument("--sni")
+    parser.add_argument("--cafile")
     parser.add_argument("-4", dest="ipv4", action="store_true")
     parser.add_argument("-6", dest="ipv6", action="store_true")
     parser.add_argument("-w", "--timeout", type=float, default=repl.settings.connect_timeout)
@@ -58,7 +71,7 @@ async def _open(repl: Repl, rest: str) -> None:
     conv = await repl.sessions.open(
         target,
         timeout=args.timeout,
-        tls=TLSOptions(insecure=args.insecure, sni=args.sni),
+        tls=TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile),
         family=family_from_flags(args.ipv4, args.ipv6),
     )
     peer = conv.session.peer or target.display
