@@ -138,3 +138,38 @@ def test_command_bad_options_exit_2() -> None:
     assert status == 2 and err.startswith("netbench: ")
     status, _out, err = _run("ports", "--port", "no-such-service-xyz")
     assert status == 2
+
+
+def test_unprivileged_view_hides_owners_without_error(listener: socket.socket) -> None:
+    """Seen by an unprivileged user, our (root's) socket is listed without pid, with the note."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user")
+    port = listener.getsockname()[1]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become nobody, then look
+        status = 1
+        try:
+            os.close(read_end)
+            listener.close()  # the child's inherited copy: the socket is the parent's alone
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            from netbench.tools.ports import is_root
+            from netbench.tools.socketview import sockets_json
+
+            rows = list_sockets(port=port)
+            os.write(write_end, sockets_json(rows, hidden_note(rows, is_root())).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and data
+    seen = json.loads(data)
+    mine = [s for s in seen["sockets"] if s["local_port"] == port and s["state"] == LISTEN]
+    assert len(mine) == 1
+    assert (mine[0]["pid"], mine[0]["program"], mine[0]["user"]) == (None, None, None)
+    assert "may not inspect" in seen["note"]
