@@ -286,6 +286,8 @@ def test_command_json_parses(block: PortBlock) -> None:
         ["scan", "127.0.0.1", "-p", "5-1"],
         ["scan", "127.0.0.1", "-w", "0"],
         ["scan", "127.0.0.1", "-p", "80", "--top", "5"],
+        ["scan", "127.0.0.1:8080"],
+        ["scan", "http://127.0.0.1/"],
         ["scan"],
     ],
 )

@@ -64,6 +64,15 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--rate must be positive")
     if args.ports is not None and args.top is not None:
         raise UsageError("-p and --top exclude each other")
+    host = args.host
+    if "://" in host or "/" in host:
+        raise UsageError(f"scan takes a host name or address, not {host!r} (e.g. netbench scan localhost)")
+    bracketed = host.startswith("[") and "]:" in host
+    if bracketed or (host.count(":") == 1 and host.rsplit(":", 1)[1].isdigit()):
+        name, port = host.rsplit(":", 1)
+        raise UsageError(f"scan takes the ports with -p: netbench scan {name.strip('[]')} -p {port}")
+    if host.startswith("[") and host.endswith("]"):
+        args.host = host[1:-1]
 
 
 class _ProgressLine:
