@@ -342,3 +342,23 @@ def test_vi_keys(term: Callable[..., Terminal]) -> None:
     t.prompt("netbench")
     t.line("/quit")
     assert t.exit_status() == 0
+
+
+def test_a_pasted_block_is_sent_line_by_line_with_the_line_ending(term: Callable[..., Terminal]) -> None:
+    def script(conn: socket.socket, peer: Peer) -> None:
+        peer.read_until(conn, b"\r\n\r\n")
+        conn.sendall(b"got it\r\n")
+
+    peer = Peer(script)
+    label = f"127.0.0.1:{peer.port}"
+    t = term(label)
+    t.prompt(label)
+    t.keys("\x1b[200~GET /json HTTP/1.1\nHost: localhost\n\x1b[201~")  # bracketed paste
+    t.expect("localhost")
+    t.keys("\r")  # Enter: the last line is empty, which ends the request
+    t.expect("got it")
+    peer.close()
+    assert bytes(peer.received) == b"GET /json HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    t.prompt(label)
+    t.line("/quit")
+    assert t.exit_status() == 0

@@ -216,7 +216,8 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
                 continue
             except EOFError:
                 break
-            runner.submit(line)
+            for part in line.split("\n"):  # a pasted block: one line at a time
+                runner.submit(part.removesuffix("\r"))
         worker.cancel()
         try:
             await worker
