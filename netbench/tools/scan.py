@@ -37,7 +37,8 @@ def resolve_host(host: str, family: int = socket.AF_UNSPEC) -> tuple[int, tuple,
     try:
         infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
     except socket.gaierror as error:
-        kind = {socket.AF_INET: " to an IPv4 address", socket.AF_INET6: " to an IPv6 address"}.get(family, "")
+        kinds = {int(socket.AF_INET): " to an IPv4 address", int(socket.AF_INET6): " to an IPv6 address"}
+        kind = kinds.get(int(family), "")
         raise Refused(f"cannot resolve {host!r}{kind}: {error.strerror}", host) from None
     except UnicodeError:
         raise Refused(f"cannot resolve {host!r}: not a valid host name", host) from None
