@@ -289,3 +289,21 @@ def test_https_verified_with_a_ca_file_shows_the_certificate(tls_server, tmp_pat
     assert status == 0, err
     text = view.decode()
     assert "secret hello" in text and "TLS TLSv1." in text and "certificate:" in text
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",  # closes without saying so
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nok\n",  # says so, body until the close
+        b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n",  # HTTP/1.0: no keep-alive
+    ],
+    ids=["silent-close", "connection-close", "http-1.0"],
+)
+def test_a_server_that_ends_keep_alive_gets_a_new_connection(reply):
+    with HostileServer([reply, CLOSE]) as server:
+        urls = [f"{server.url}/{i}" for i in range(3)]
+        status, out, err = run_http(*urls, tty=False)
+    assert status == 0, err
+    assert out == b"ok\n" * 3
+    assert [request.split(b" ")[1] for request in server.requests] == [b"/0", b"/1", b"/2"]

@@ -264,10 +264,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             current_url, current_method, current_body = url, method, body
             for hop in range(args.max_redirects + 1):
                 client = client_for(target)
-                request = client.request(current_method, path, headers, current_body)
                 try:
-                    exchange = client.exchange(
-                        request,
+                    exchange = client.fetch(
+                        current_method,
+                        path,
+                        headers,
+                        current_body,
                         sink=sink,
                         keep_raw=args.raw,
                         on_head=printer.on_head,
@@ -275,7 +277,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                 except NetbenchError as error:
                     partial = getattr(error, "partial", b"")
                     if args.raw:
-                        printer.show_partial(request[1], partial)
+                        printer.show_partial(client.last_request, partial)
                     raise
                 response = exchange.response
                 location = response.header("Location")

@@ -71,6 +71,8 @@ class HttpClient:
         self._connect_time = 0.0
         self._fresh = False
         self._view = memoryview(bytearray(READ_SIZE))
+        self.last_response_started = False
+        self.last_request = b""
 
     # -- connection ------------------------------------------------------------
 
@@ -135,6 +137,32 @@ class HttpClient:
             self._connect()
         return method, self._http.request(method, target, headers, body, host=self._host_header())
 
+    def fetch(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None = None,
+        *,
+        sink: Callable[[bytes], object] | None = None,
+        keep_raw: bool = True,
+        on_head: Callable[[HttpResponse], object] | None = None,
+    ) -> Exchange:
+        """:meth:`request` then :meth:`exchange`, retrying once on a fresh connection when a
+        reused keep-alive connection turns out closed before any byte of the response
+        (the server dropped an idle connection: curl retries the same way).
+        """
+        reused = self._sock is not None and self._http.reusable
+        request = self.request(method, target, headers, body)
+        try:
+            return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
+        except Reset as error:
+            if not reused or error.partial or self.last_response_started:
+                raise
+        self.close()
+        request = self.request(method, target, headers, body)
+        return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
+
     def _host_header(self) -> str:
         host = self.target.host
         host = f"[{host}]" if ":" in host else host
@@ -156,12 +184,14 @@ class HttpClient:
         as soon as it arrived, before any of the body goes to ``sink``.
         """
         _method, data = request
+        self.last_request = data
         sock = self._sock
         assert sock is not None
         reused, self._fresh = not self._fresh, False
         connect_time, self._connect_time = self._connect_time, 0.0
         address = self.target.display
         parser = self._http.parser(sink=sink, keep_raw=keep_raw)
+        self.last_response_started = False
         if on_head is not None:
             parser.on_head = on_head
         start = self.clock()
@@ -175,6 +205,7 @@ class HttpClient:
                 chunk = view[: sock.recv_into(view)].tobytes()
                 if first_byte is None:
                     first_byte = self.clock()
+                    self.last_response_started = bool(chunk)
                 response = parser.feed(chunk) if chunk else parser.feed_eof()
                 if response is not None:
                     break
