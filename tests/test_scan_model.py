@@ -16,7 +16,6 @@ from netbench.tools.scanmodel import (
     FILTERED,
     OPEN,
     OPEN_FILTERED,
-    PortResult,
     ScanReport,
     classify_tcp,
     classify_udp,
@@ -91,10 +90,8 @@ def test_banner_summary_is_terminal_safe() -> None:
 
 
 def _report(states: dict[int, str]) -> ScanReport:
-    results = tuple(
-        PortResult(p, "tcp", s, "r", "svc" if p == 80 else None) for p, s in sorted(states.items())
-    )
-    return ScanReport("localhost", "127.0.0.1", "tcp", results, len(results), 0.5)
+    verdicts = {p: (s, "r") for p, s in states.items()}
+    return ScanReport("localhost", "127.0.0.1", "tcp", verdicts, len(verdicts), 0.5, names={80: "svc"})
 
 
 def test_render_folds_big_states_like_nmap() -> None:
@@ -144,5 +141,5 @@ def test_next_step_hints() -> None:
     assert next_step_hint(_report({22: OPEN, 8080: OPEN})) == "talk to it: netbench connect 127.0.0.1 22"
     web = next_step_hint(_report({8080: OPEN}))
     assert web is not None and "netbench http http://127.0.0.1:8080/" in web
-    udp = ScanReport("::1", "::1", "udp", (PortResult(53, "udp", OPEN, "udp-response"),), 1, 0.1)
+    udp = ScanReport("::1", "::1", "udp", {53: (OPEN, "udp-response")}, 1, 0.1)
     assert next_step_hint(udp) == "talk to it: netbench connect -u ::1 53"

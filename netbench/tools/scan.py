@@ -19,7 +19,7 @@ from netbench.errors import Refused
 from netbench.tools import services
 from netbench.tools.engine import Progress
 from netbench.tools.portspec import top_ports
-from netbench.tools.scanmodel import PortResult, ScanReport, next_step_hint, render_report, report_json
+from netbench.tools.scanmodel import ScanReport, next_step_hint, render_report, report_json
 from netbench.tools.udpscan import probe_udp
 
 __all__ = ["ScanReport", "next_step_hint", "render_report", "report_json", "resolve_host", "scan"]
@@ -131,19 +131,16 @@ def scan(
             banners = grab_banners(chosen_family, sockaddr, opened, names, timeout=banner_timeout, host=host)
         except KeyboardInterrupt:
             interrupted = True
-    name_of, banner_of = names.get, banners.get
-    results = tuple(
-        PortResult(port, protocol, state, reason, name_of(port), banner_of(port))
-        for port, (state, reason) in sorted(outcome.verdicts.items())
-    )
     return ScanReport(
         host=host,
         address=address,
         protocol=protocol,
-        results=results,
+        verdicts=outcome.verdicts,
         total=len(port_list),
         elapsed=elapsed,
         interrupted=interrupted,
         hostname=reverse_name(address) if rdns and not interrupted else None,
         other_addresses=tuple(others),
+        names=names,
+        banners=banners,
     )

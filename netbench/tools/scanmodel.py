@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import errno
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from netbench.core.escape import escape
@@ -99,29 +101,46 @@ class PortResult(NamedTuple):
 
 @dataclass(frozen=True)
 class ScanReport:
-    """A whole scan: the target, every verdict (in port order), timing.
+    """A whole scan: the target, every verdict, timing.
 
-    ``interrupted`` is True when Ctrl-C stopped the scan; ``results`` then
-    holds what was found so far and ``total`` how many ports were asked.
+    ``verdicts`` maps each port scanned to its ``(state, reason)``;
+    ``names`` and ``banners`` give service names and banners by port.
+    ``interrupted`` is True when Ctrl-C stopped the scan; the verdicts are
+    then what was found so far and ``total`` how many ports were asked.
+    :attr:`results` is the same as :class:`PortResult` rows in port order,
+    built on first use (a full scan has 65535 of them; rendering builds
+    only the rows it shows).
     """
 
     host: str
     address: str
     protocol: str
-    results: tuple[PortResult, ...]
+    verdicts: Mapping[int, tuple[str, str]]
     total: int
     elapsed: float
     interrupted: bool = False
     hostname: str | None = None
     other_addresses: tuple[str, ...] = field(default=())
+    names: Mapping[int, str | None] = field(default_factory=dict)
+    banners: Mapping[int, str] = field(default_factory=dict)
+
+    def row(self, port: int) -> PortResult:
+        """The :class:`PortResult` of one scanned *port*."""
+        state, reason = self.verdicts[port]
+        return PortResult(port, self.protocol, state, reason, self.names.get(port), self.banners.get(port))
+
+    @cached_property
+    def results(self) -> tuple[PortResult, ...]:
+        """Every verdict as a row, in port order."""
+        return tuple(self.row(port) for port in sorted(self.verdicts))
 
     def counts(self) -> Counter[str]:
         """How many ports are in each state."""
-        return Counter(r.state for r in self.results)
+        return Counter(state for state, _reason in self.verdicts.values())
 
     def open_ports(self) -> list[int]:
         """Ports found open, ascending."""
-        return [r.port for r in self.results if r.state == OPEN]
+        return sorted(port for port, (state, _reason) in self.verdicts.items() if state == OPEN)
 
     def shown(self, show_all: bool = False) -> tuple[list[PortResult], dict[str, int]]:
         """The rows to show and the states folded into "Not shown" counts.
@@ -136,8 +155,8 @@ class ScanReport:
             for state, n in counts.items()
             if not show_all and state in (CLOSED, FILTERED, OPEN_FILTERED) and n > 25
         }
-        rows = [r for r in self.results if r.state not in folded]
-        return rows, folded
+        ports = sorted(port for port, (state, _reason) in self.verdicts.items() if state not in folded)
+        return [self.row(port) for port in ports], folded
 
 
 def summarize_banner(data: bytes, limit: int = 80) -> str:
@@ -208,7 +227,7 @@ def render_report(report: ScanReport, *, show_all: bool = False, reason: bool = 
         text += render_table(headers, table_rows)
     elif not folded:
         text += "no ports scanned\n"
-    done = len(report.results)
+    done = len(report.verdicts)
     if report.interrupted:
         text += f"interrupted: {done} of {report.total} ports scanned in {report.elapsed:.2f} s\n"
     else:
@@ -229,7 +248,7 @@ def report_json(report: ScanReport, *, show_all: bool = False) -> str:
         "counts": dict(report.counts()),
         "open": report.open_ports(),
         "total": report.total,
-        "scanned": len(report.results),
+        "scanned": len(report.verdicts),
         "elapsed": round(report.elapsed, 4),
         "interrupted": report.interrupted,
     }
@@ -240,10 +259,10 @@ def report_json(report: ScanReport, *, show_all: bool = False) -> str:
 
 def next_step_hint(report: ScanReport) -> str | None:
     """The walk's next step after a scan: talk to the first open port."""
-    opened = [r for r in report.results if r.state == OPEN]
+    opened = report.open_ports()
     if not opened:
         return None
-    first = min(opened, key=lambda r: r.port)
+    first = report.row(opened[0])
     host = f"[{report.address}]" if ":" in report.address else report.address
     if report.protocol == "udp":
         return f"talk to it: netbench connect -u {report.address} {first.port}"
