@@ -242,3 +242,16 @@ def test_toolbar_shows_connecting_and_a_running_command() -> None:
     bar = view.plain(toolbar(repl))
     assert "connecting to tcp://127.0.0.1:9" in bar
     assert "running /wait PONG 30 (Ctrl-C stops it)" in bar
+
+
+def test_input_highlighting() -> None:
+    from netbench.repl.commands import TABLE as _loaded  # noqa: F401  (fills the command table)
+    from netbench.repl.lexer import style_line
+
+    assert style_line("/get ${p}") == [
+        ("class:input.command", "/get "),
+        ("class:input.variable", "${p}"),
+    ]
+    assert style_line("/nope x")[0] == ("class:input.unknown", "/nope ")
+    assert style_line("Host: x")[0] == ("class:input.header", "Host:")
+    assert "".join(text for _s, text in style_line("GET / HTTP/1.1")) == "GET / HTTP/1.1"

@@ -54,6 +54,11 @@ STYLE_RULES = {
     "toolbar.warn": "bg:ansiyellow fg:ansiblack",
     "toolbar.bad": "bg:ansired fg:ansiwhite",
     "toolbar.dim": "",
+    "input.command": "ansicyan bold",
+    "input.unknown": "ansired",
+    "input.argument": "",
+    "input.variable": "ansimagenta",
+    "input.header": "ansiblue",
 }
 
 
@@ -170,6 +175,7 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
     from netbench import __version__
     from netbench.repl.completion import ReplCompleter
     from netbench.repl.keys import build_key_bindings
+    from netbench.repl.lexer import ReplLexer
     from netbench.repl.toolbar import prompt, toolbar
 
     history: History
@@ -184,6 +190,7 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
         message=lambda: prompt(repl),
         history=history,
         completer=ReplCompleter(repl),
+        lexer=ReplLexer(),
         complete_while_typing=False,
         auto_suggest=AutoSuggestFromHistory(),
         bottom_toolbar=lambda: toolbar(repl),
