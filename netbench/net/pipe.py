@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from netbench.errors import NetbenchError, Reset, TimedOut
-from netbench.net.output import CrlfTranslator
 from netbench.net.sink import Sink, Trace, wait_fd
 
 if TYPE_CHECKING:
@@ -82,6 +81,8 @@ def make_source_transform(options: PipeOptions, trace: Trace | None) -> Callable
     """The function applied to stdin bytes before sending (None: send them as they are)."""
     if not options.crlf and trace is None:
         return None
+    from netbench.net.output import CrlfTranslator
+
     crlf = CrlfTranslator() if options.crlf else None
 
     def transform(data: bytes) -> bytes:

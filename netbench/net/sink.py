@@ -11,9 +11,13 @@ from __future__ import annotations
 import os
 import select
 import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from netbench.net.output import HexTrace, StreamEscaper
+if TYPE_CHECKING:
+    from netbench.net.output import StreamEscaper
+
+# netbench.net.output (and the escaping it needs) is imported only when a
+# terminal or --hex needs it: the raw pipe starts without it.
 
 
 def wait_fd(fd: int, *, write: bool, timeout: float | None = None) -> None:
@@ -40,6 +44,8 @@ class Trace:
     """The ``--hex`` trace on a text stream (stderr), safe to call from two threads."""
 
     def __init__(self, stream: TextIO) -> None:
+        from netbench.net.output import HexTrace
+
         self.stream = stream
         self._hex = HexTrace()
         self._lock = threading.Lock()
@@ -66,7 +72,11 @@ class Sink:
     def __init__(self, fd: int, *, terminal: bool, trace: Trace | None = None) -> None:
         self.fd = fd
         self.trace = trace
-        self.escaper = StreamEscaper() if terminal else None
+        self.escaper: StreamEscaper | None = None
+        if terminal:
+            from netbench.net.output import StreamEscaper
+
+            self.escaper = StreamEscaper()
 
     @property
     def raw(self) -> bool:
