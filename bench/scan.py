@@ -18,7 +18,10 @@ set is parsed from its output and checked: it must contain the ports the
 benchmark listens on, and netbench and nmap must agree within a pair
 (a mismatch is printed with what /proc says listens now, since other
 programs on a shared machine may open and close ports meanwhile).
-Prints each run, the medians, and the ratio netbench/nmap (< 1: netbench faster).
+Prints each run (wall and CPU time), the medians, and the ratio
+netbench/nmap of the median wall times (< 1: netbench faster). The CPU
+times (user + system of every process of the run) show the cost apart from
+the machine's load.
 
     python bench/scan.py [--pairs 5] [--case loopback|slow|both]
 """
@@ -29,6 +32,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -74,13 +78,17 @@ def hold_listeners(count: int, low: int, high: int) -> list[socket.socket]:
     return held
 
 
-def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, set[int], str]:
+def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, set[int], str]:
+    """Run *argv*: (wall seconds, CPU seconds user+system, open ports, stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip()}")
-    return elapsed, {int(p) for p in OPEN_ROW.findall(done.stdout)}, done.stdout
+    return elapsed, cpu, {int(p) for p in OPEN_ROW.findall(done.stdout)}, done.stdout
 
 
 def run_pairs(
@@ -93,6 +101,7 @@ def run_pairs(
     strict: bool = False,
 ) -> float:
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     mismatches = 0
     print(f"\n== {label}")
     for name, argv in commands.items():
@@ -101,13 +110,15 @@ def run_pairs(
         order = list(commands) if pair % 2 == 0 else list(reversed(commands))
         found: dict[str, set[int]] = {}
         for name in order:
-            elapsed, opened, out = timed(commands[name], env)
+            elapsed, cpu, opened, out = timed(commands[name], env)
             times[name].append(elapsed)
+            cpus[name].append(cpu)
             found[name] = opened
             missing = must_find - opened
             if missing:
                 raise SystemExit(f"{name} missed ports we listen on: {sorted(missing)}\n{out}")
-            print(f"   pair {pair + 1} {name:<8} {elapsed:6.3f} s  open: {sorted(opened)}")
+            shown = sorted(opened)
+            print(f"   pair {pair + 1} {name:<8} {elapsed:6.3f} s wall {cpu:6.3f} s cpu  open: {shown}")
         if found["netbench"] != found["nmap"]:
             mismatches += 1
             diff = sorted(found["netbench"] ^ found["nmap"])
@@ -116,11 +127,16 @@ def run_pairs(
             if strict:
                 raise SystemExit("netbench and nmap disagree on an isolated host")
     medians = {name: statistics.median(values) for name, values in times.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpus.items()}
     ratio = medians["netbench"] / medians["nmap"]
     print(
-        f"   median netbench {medians['netbench']:.3f} s, nmap {medians['nmap']:.3f} s, "
+        f"   median wall: netbench {medians['netbench']:.3f} s, nmap {medians['nmap']:.3f} s, "
         f"ratio netbench/nmap {ratio:.2f}"
         + (f"  ({mismatches} pair(s) disagreed)" if mismatches else "  (open sets agree)")
+    )
+    print(
+        f"   median cpu:  netbench {cpu_medians['netbench']:.3f} s, nmap {cpu_medians['nmap']:.3f} s, "
+        f"ratio {cpu_medians['netbench'] / cpu_medians['nmap']:.2f} (user+system, all processes)"
     )
     return ratio
 
