@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -312,7 +313,15 @@ def test_ctrl_c_prints_what_was_found(block: PortBlock, workers: str) -> None:
          "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(1.5)
+    # Interrupt once every open port of the block has been probed (its
+    # listener has a connection waiting), while ports 1-1000 remain.
+    waiting = {block.socks[port - block.ports[0]] for port in block.open}
+    deadline = time.monotonic() + 30
+    while waiting and time.monotonic() < deadline and child.poll() is None:
+        ready, _, _ = select.select(list(waiting), [], [], 0.1)
+        waiting -= set(ready)
+    assert not waiting, "the scan never reached the open ports"
+    time.sleep(0.1)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=20)
     assert child.returncode == 130, (out, err)
