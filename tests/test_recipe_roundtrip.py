@@ -62,7 +62,7 @@ def steps(draw: st.DrawFn) -> Step:
         if args["expect"].regex:
             args["capture"] = (Capture(draw(names), "regex", args["expect"].regex, 0),)
         elif args["expect"].is_http or action == "http":
-            args["capture"] = (Capture(draw(names), "header", "ETag"), Capture("s", "status"))
+            args["capture"] = (Capture(draw(names) + "_etag", "header", "ETag"), Capture("s", "status"))
     args["timeout"] = draw(st.none() | st.floats(0.1, 60, allow_nan=False))
     args["reply"] = draw(st.none() | st.binary(max_size=80))
     args["name"] = draw(st.none() | safe_text)

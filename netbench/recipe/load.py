@@ -9,10 +9,8 @@ Every problem raises :class:`~netbench.errors.RecipeError` (exit status 2).
 
 from __future__ import annotations
 
-import difflib
 import gc
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +27,20 @@ from netbench.recipe.model import (
     TextMatch,
     TlsSpec,
 )
+from netbench.recipe.yamlnode import (
+    NAME,
+    Node,
+    as_bytes,
+    as_hex,
+    as_number,
+    as_regex,
+    as_text,
+    boolean,
+    kind_of,
+    name_of,
+)
 
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 SUFFIX = ".recipe.yaml"
 
 TOP_KEYS = ("netbench", "name", "description", "target", "lab", "vars", "timeout", "tls", "steps")
@@ -46,154 +55,7 @@ MATCH_KEYS = ("exact", "contains", "regex")
 CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body")
 
 
-_STR = "tag:yaml.org,2002:str"
-_SAFE = yaml.constructor.SafeConstructor()
-_SCALARS = {
-    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
-    "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
-    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
-    "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
-    "tag:yaml.org,2002:timestamp": _SAFE.construct_yaml_timestamp,
-}
-
-
-class Node:
-    """A YAML node, its Python value made on demand, and its line (for messages).
-
-    Only the node tree is built by PyYAML (the C composer when present);
-    values are made here, scalar by scalar, which is several times faster
-    than constructing the whole document first. Mappings are seen through
-    :meth:`items`, lists through :meth:`elements`.
-    """
-
-    __slots__ = ("node", "path")
-
-    def __init__(self, node: yaml.Node, path: str) -> None:
-        self.node = node
-        self.path = path
-
-    @property
-    def value(self) -> Any:
-        node = self.node
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag == _STR:
-                return node.value
-            make = _SCALARS.get(node.tag)
-            if make is None:
-                raise self.fail(f"unsupported YAML tag {node.tag!r} (recipes hold plain data only)")
-            return make(node)
-        self._check_tag()
-        return {} if isinstance(node, yaml.MappingNode) else []
-
-    def _check_tag(self) -> None:
-        if self.node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-            raise self.fail(f"unsupported YAML tag {self.node.tag!r} (recipes hold plain data only)")
-
-    @property
-    def line(self) -> int:
-        return int(self.node.start_mark.line) + 1
-
-    def fail(self, message: str) -> RecipeError:
-        return RecipeError(message, self.path, self.line)
-
-    def elements(self) -> list[Node]:
-        """The items of a list node."""
-        self._check_tag()
-        return [Node(child, self.path) for child in self.node.value]
-
-    def items(self, what: str, allowed: tuple[str, ...]) -> Iterator[tuple[str, Node, Node]]:
-        """Yield ``(key, key_node, value_node)`` of a mapping, rejecting unknown or repeated keys."""
-        if not isinstance(self.node, yaml.MappingNode):
-            raise self.fail(f"{what} must be a mapping (key: value), not {_kind(self.value)}")
-        self._check_tag()
-        seen: set[str] = set()
-        path = self.path
-        for key_node, value_node in self.node.value:
-            key_wrap = Node(key_node, path)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
-                raise key_wrap.fail(f"{what}: keys must be text, not {key_node.value!r}")
-            key = key_node.value
-            if allowed and key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
-                raise key_wrap.fail(f"{what}: unknown key {key!r}{hint}")
-            if key in seen:
-                raise key_wrap.fail(f"{what}: key {key!r} is given twice")
-            seen.add(key)
-            yield key, key_wrap, Node(value_node, path)
-
-    def mapping(self, what: str, allowed: tuple[str, ...]) -> dict[str, Node]:
-        return {key: value for key, _k, value in self.items(what, allowed)}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    return {dict: "a mapping", list: "a list", bool: "true/false", str: "text"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _text(node: Node, what: str) -> str:
-    value = node.value
-    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise node.fail(f"{what} must be text, not {_kind(value)} (quote it if you mean text)")
-    if isinstance(value, (int, float)):
-        return str(value)
-    if not isinstance(value, str):
-        raise node.fail(f"{what} must be text, not {type(value).__name__}")
-    return value
-
-
-def _bytes(node: Node, what: str) -> bytes:
-    text = _text(node, what)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise node.fail(f"{what} is not valid text (write binary data as hex)") from None
-
-
-def _hex(node: Node, what: str) -> bytes:
-    from netbench.core.escape import parse_hex
-
-    text = _text(node, what)
-    try:
-        return parse_hex(text)
-    except NetbenchError as error:
-        raise node.fail(f"{what}: {error}") from None
-
-
-def _number(node: Node, what: str, *, positive: bool = True) -> float:
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise node.fail(f"{what} must be a number of seconds, not {_kind(value)}")
-    if value < 0 or (positive and value == 0):
-        raise node.fail(f"{what} must be {'more than' if positive else 'at least'} 0, not {value}")
-    return float(value)
-
-
-def _bool(node: Node, what: str) -> bool:
-    if not isinstance(node.value, bool):
-        raise node.fail(f"{what} must be true or false, not {_kind(node.value)}")
-    return node.value
-
-
-def _regex(node: Node, what: str) -> str:
-    pattern = _text(node, what)
-    if "${" not in pattern:
-        try:
-            re.compile(pattern.encode("utf-8", "surrogateescape"))
-        except re.error as error:
-            raise node.fail(f"{what}: invalid regular expression: {error}") from None
-    return pattern
-
-
-def _name(node: Node, what: str) -> str:
-    name = _text(node, what)
-    if not NAME.match(name):
-        raise node.fail(f"{what} {name!r} is not a valid name (letters, digits, _ . -)")
-    return name
-
+__all__ = ["NAME", "SUFFIX", "find_recipes", "load_recipe", "loads"]
 
 def _text_match(node: Node, what: str) -> TextMatch:
     if isinstance(node.value, dict):
@@ -201,9 +63,9 @@ def _text_match(node: Node, what: str) -> TextMatch:
         if len(fields) != 1:
             raise node.fail(f"{what} takes exactly one of: exact, contains, regex")
         ((kind, value),) = fields.items()
-        text = _regex(value, f"{what}.regex") if kind == "regex" else _text(value, f"{what}.{kind}")
+        text = as_regex(value, f"{what}.regex") if kind == "regex" else as_text(value, f"{what}.{kind}")
         return TextMatch(kind, text)  # type: ignore[arg-type]
-    return TextMatch("exact", _text(node, what))
+    return TextMatch("exact", as_text(node, what))
 
 
 def _expect(node: Node, where: str) -> Expect:
@@ -221,18 +83,18 @@ def _expect(node: Node, where: str) -> Expect:
     args: dict[str, Any] = {}
     for key in ("exact", "contains", "line"):
         if key in fields:
-            args[key] = _bytes(fields[key], f"{where}: expect.{key}")
+            args[key] = as_bytes(fields[key], f"{where}: expect.{key}")
     if "hex" in fields:
-        args["exact"] = _hex(fields["hex"], f"{where}: expect.hex")
+        args["exact"] = as_hex(fields["hex"], f"{where}: expect.hex")
     if "regex" in fields:
-        args["regex"] = _regex(fields["regex"], f"{where}: expect.regex")
+        args["regex"] = as_regex(fields["regex"], f"{where}: expect.regex")
     if "bytes" in fields:
         count = fields["bytes"].value
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise fields["bytes"].fail(f"{where}: expect.bytes must be a byte count (1 or more)")
         args["count"] = count
     if "closed" in fields:
-        args["closed"] = _bool(fields["closed"], f"{where}: expect.closed")
+        args["closed"] = boolean(fields["closed"], f"{where}: expect.closed")
         if not args["closed"]:
             raise fields["closed"].fail(f"{where}: expect.closed can only be true")
     if "status" in fields:
@@ -262,24 +124,24 @@ def _http(node: Node, where: str) -> HttpRequest:
     headers: list[tuple[str, str]] = []
     if "headers" in fields:
         for key, _k, value in fields["headers"].items(f"{where}: http.headers", ()):
-            headers.append((key, _text(value, f"{where}: http.headers.{key}")))
+            headers.append((key, as_text(value, f"{where}: http.headers.{key}")))
     if "body" in fields and "body_hex" in fields:
         raise fields["body_hex"].fail(f"{where}: http has both body and body_hex")
     body = None
     if "body" in fields:
-        body = _bytes(fields["body"], f"{where}: http.body")
+        body = as_bytes(fields["body"], f"{where}: http.body")
     elif "body_hex" in fields:
-        body = _hex(fields["body_hex"], f"{where}: http.body_hex")
-    method = _text(fields["method"], f"{where}: http.method") if "method" in fields else "GET"
+        body = as_hex(fields["body_hex"], f"{where}: http.body_hex")
+    method = as_text(fields["method"], f"{where}: http.method") if "method" in fields else "GET"
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*|\$\{[^}]+\}", method):
         raise fields["method"].fail(f"{where}: http.method {method!r} is not an HTTP method")
-    return HttpRequest(method, _text(fields["url"], f"{where}: http.url"), tuple(headers), body)
+    return HttpRequest(method, as_text(fields["url"], f"{where}: http.url"), tuple(headers), body)
 
 
 def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]:
     out = []
     for name, key_node, spec in node.items(f"{where}: capture", ()):
-        _name(key_node, f"{where}: capture name")
+        name_of(key_node, f"{where}: capture name")
         what = f"{where}: capture {name}"
         fields = spec.mapping(what, CAPTURE_KEYS)
         kinds = [key for key in ("header", "regex", "json", "status", "body") if key in fields]
@@ -291,12 +153,12 @@ def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]
         if kind != "regex" and not step_is_http:
             raise spec.fail(f"{what}: {kind} captures need an HTTP answer (an http step or status/body)")
         if kind in ("status", "body"):
-            if not _bool(fields[kind], f"{what}.{kind}"):
+            if not boolean(fields[kind], f"{what}.{kind}"):
                 raise fields[kind].fail(f"{what}.{kind} can only be true")
             out.append(Capture(name, kind))
             continue
         if kind == "regex":
-            pattern = _regex(fields["regex"], f"{what}.regex")
+            pattern = as_regex(fields["regex"], f"{what}.regex")
             group: int | str = 1 if re.compile(pattern.encode("utf-8", "surrogateescape")).groups else 0
             if "group" in fields:
                 value = fields["group"].value
@@ -305,7 +167,7 @@ def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]
                 group = value
             out.append(Capture(name, "regex", pattern, group))
             continue
-        out.append(Capture(name, kind, _text(fields[kind], f"{what}.{kind}")))
+        out.append(Capture(name, kind, as_text(fields[kind], f"{what}.{kind}")))
     return tuple(out)
 
 
@@ -324,9 +186,9 @@ def _step(node: Node, index: int) -> Step:
         raise fields["reply_hex"].fail(f"{where} has both reply and reply_hex")
     args: dict[str, Any] = {"line": node.line}
     if "send" in fields:
-        args["send"] = _bytes(fields["send"], f"{where}: send")
+        args["send"] = as_bytes(fields["send"], f"{where}: send")
     if "send_hex" in fields:
-        args["send"] = _hex(fields["send_hex"], f"{where}: send_hex")
+        args["send"] = as_hex(fields["send_hex"], f"{where}: send_hex")
     if "http" in fields:
         args["http"] = _http(fields["http"], where)
     if "close" in fields:
@@ -335,7 +197,7 @@ def _step(node: Node, index: int) -> Step:
             raise fields["close"].fail(f"{where}: close must be 'write' (half-close) or 'both', not {mode!r}")
         args["close"] = mode
     if "sleep" in fields:
-        args["sleep"] = _number(fields["sleep"], f"{where}: sleep", positive=False)
+        args["sleep"] = as_number(fields["sleep"], f"{where}: sleep", positive=False)
     if "expect" in fields:
         args["expect"] = _expect(fields["expect"], where)
     if "capture" in fields:
@@ -344,13 +206,13 @@ def _step(node: Node, index: int) -> Step:
         is_http = "http" in fields or bool(args.get("expect") and args["expect"].is_http)
         args["capture"] = _captures(fields["capture"], where, is_http)
     if "timeout" in fields:
-        args["timeout"] = _number(fields["timeout"], f"{where}: timeout")
+        args["timeout"] = as_number(fields["timeout"], f"{where}: timeout")
     if "reply" in fields:
-        args["reply"] = _bytes(fields["reply"], f"{where}: reply")
+        args["reply"] = as_bytes(fields["reply"], f"{where}: reply")
     if "reply_hex" in fields:
-        args["reply"] = _hex(fields["reply_hex"], f"{where}: reply_hex")
+        args["reply"] = as_hex(fields["reply_hex"], f"{where}: reply_hex")
     if "name" in fields:
-        args["name"] = _text(fields["name"], f"{where}: name")
+        args["name"] = as_text(fields["name"], f"{where}: name")
     return Step(**args)
 
 
@@ -403,32 +265,32 @@ def _loads(text: str, path: str) -> Recipe:
     fields = top.mapping("recipe", TOP_KEYS)
     version = _version(fields.get("netbench"), top)
     args: dict[str, Any] = {"version": version, "path": path}
-    args["name"] = _text(fields["name"], "name") if "name" in fields else _default_name(path)
+    args["name"] = as_text(fields["name"], "name") if "name" in fields else _default_name(path)
     if "description" in fields:
-        args["description"] = _text(fields["description"], "description")
+        args["description"] = as_text(fields["description"], "description")
     if "target" in fields:
         args["target"] = _target(fields["target"])
     if "lab" in fields:
         args["lab"] = _lab(fields["lab"])
     if "vars" in fields:
         args["vars"] = tuple(
-            (_name(key, "variable"), _text(value, f"vars.{name}"))
+            (name_of(key, "variable"), as_text(value, f"vars.{name}"))
             for name, key, value in fields["vars"].items("vars", ())
         )
     if "timeout" in fields:
-        args["timeout"] = _number(fields["timeout"], "timeout")
+        args["timeout"] = as_number(fields["timeout"], "timeout")
     if "tls" in fields:
         tls = fields["tls"].mapping("tls", ("insecure", "sni", "cafile"))
         args["tls"] = TlsSpec(
-            insecure=_bool(tls["insecure"], "tls.insecure") if "insecure" in tls else False,
-            sni=_text(tls["sni"], "tls.sni") if "sni" in tls else None,
-            cafile=_text(tls["cafile"], "tls.cafile") if "cafile" in tls else None,
+            insecure=boolean(tls["insecure"], "tls.insecure") if "insecure" in tls else False,
+            sni=as_text(tls["sni"], "tls.sni") if "sni" in tls else None,
+            cafile=as_text(tls["cafile"], "tls.cafile") if "cafile" in tls else None,
         )
     if "steps" not in fields:
         raise top.fail("the recipe has no steps (a 'steps:' list)")
     steps = fields["steps"]
     if not isinstance(steps.node, yaml.SequenceNode):
-        raise steps.fail(f"steps must be a list (- send: ...), not {_kind(steps.value)}")
+        raise steps.fail(f"steps must be a list (- send: ...), not {kind_of(steps.value)}")
     if not steps.node.value:
         raise steps.fail("steps is empty")
     args["steps"] = tuple(_step(node, index) for index, node in enumerate(steps.elements(), 1))
@@ -438,7 +300,7 @@ def _loads(text: str, path: str) -> Recipe:
 def _target(node: Node) -> str:
     from netbench.net.target import parse_target
 
-    text = _text(node, "target")
+    text = as_text(node, "target")
     if "${" not in text:
         try:
             parse_target(text)
@@ -448,7 +310,7 @@ def _target(node: Node) -> str:
 
 
 def _lab(node: Node) -> str:
-    name = _text(node, "lab")
+    name = as_text(node, "lab")
     try:
         from netbench.lab import SERVICES
     except ImportError:

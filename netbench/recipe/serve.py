@@ -150,7 +150,11 @@ class MockServer:
                 return False
         if move.reply:
             writer.write(move.reply)
-            await writer.drain()
+            try:
+                await asyncio.wait_for(writer.drain(), WAIT)
+            except TimeoutError:
+                self._problem(move, f"the client read nothing for {WAIT:g} s")
+                return False
         return not move.close_after
 
     async def _read_request(self, request: Request, reader: asyncio.StreamReader) -> bytes:
