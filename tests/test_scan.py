@@ -93,6 +93,7 @@ def test_scan_finds_exactly_the_open_ports(block: PortBlock) -> None:
     assert not report.interrupted and report.total == len(block.ports)
 
 
+@pytest.mark.peers
 def test_scan_agrees_with_nmap(block: PortBlock) -> None:
     nmap = require_binary("nmap")
     spec = f"{block.ports[0]}-{block.ports[-1]}"
@@ -332,6 +333,7 @@ def test_ctrl_c_prints_what_was_found(block: PortBlock, workers: str) -> None:
 # ---------------------------------------------------------------- filtered, in namespaces
 
 
+@pytest.mark.root
 def test_filtered_through_a_dropping_link() -> None:
     why = slowlink.unavailable()
     if why:
