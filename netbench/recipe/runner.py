@@ -17,6 +17,7 @@ from netbench.errors import NetbenchError, ProtocolError, RecipeError, Reset, Ti
 from netbench.recipe import match
 from netbench.recipe.describe import describe_expect
 from netbench.recipe.model import Expect, Recipe, Step
+from netbench.recipe.reader import StreamReader
 from netbench.recipe.result import StepFailed
 from netbench.recipe.template import Context
 
@@ -39,6 +40,7 @@ class Runner:
         self.session: Session | None = None
         self.method = "GET"
         self.http: HttpConnection | None = None  # h11 state kept across http steps
+        self.reader: StreamReader | None = None
 
     async def connect(self) -> Session:
         from netbench.net.session import open_session
@@ -131,7 +133,7 @@ class Runner:
             if expect.closed:
                 if not session.target.is_stream:
                     raise RecipeError("expect closed: a UDP peer cannot close (use it over TCP)")
-                received += await session.receive_until_eof(timeout)
+                received += await self._reader(session).until_eof(time.monotonic() + timeout)
         except TimedOut as error:
             self.http = None
             raise StepFailed(
@@ -151,23 +153,24 @@ class Runner:
 
     async def _stream(self, session: Session, expect: Expect, timeout: float) -> bytes:
         ctx = self.context
+        reader = self._reader(session)
+        deadline = time.monotonic() + timeout
         if expect.exact is not None:
             wanted = ctx.expand(expect.exact)
-            piece = await session.receive_exactly(len(wanted), timeout)
+            piece = await reader.exactly(len(wanted), deadline)
             _check(match.check_piece(Expect(exact=wanted), piece))
             return piece
         if expect.line is not None:
             wanted = ctx.expand(expect.line)
-            piece = await session.receive_line(timeout)
+            piece = await reader.line(deadline)
             _check(match.check_piece(Expect(line=wanted), piece))
             return piece
         if expect.contains is not None:
-            return await session.receive_until(ctx.expand(expect.contains), timeout)
+            return await reader.until(ctx.expand(expect.contains), deadline)
         if expect.regex is not None:
-            found = await session.receive_match(self._pattern(expect.regex), timeout)
-            return found.string[: found.end()]
+            return await reader.match(self._pattern(expect.regex), deadline)
         if expect.count is not None:
-            return await session.receive_exactly(expect.count, timeout)
+            return await reader.exactly(expect.count, deadline)
         return b""
 
     async def _datagram(self, session: Session, expect: Expect, timeout: float) -> bytes:
@@ -190,19 +193,7 @@ class Runner:
         from netbench.core.http import ResponseParser
 
         parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
-        deadline = time.monotonic() + timeout
-        response = None
-        while response is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimedOut("timed out", partial=parser.raw)
-            try:
-                data = await session.receive_some(remaining)
-            except TimedOut:
-                raise TimedOut("timed out", partial=parser.raw) from None
-            response = parser.feed(data) if data else parser.feed_eof()
-        if parser.leftover:
-            _unread(session, parser.leftover)
+        response = await self._reader(session).response(parser, time.monotonic() + timeout)
         ctx = self.context
         expanded = Expect(
             status=expect.status,
@@ -215,6 +206,11 @@ class Runner:
             message = "; ".join(p.message for p in problems)
             raise StepFailed(message, expected=first.expected, received=first.received or response.raw)
         return response
+
+    def _reader(self, session: Session) -> StreamReader:
+        if self.reader is None or self.reader.session is not session:
+            self.reader = StreamReader(session)
+        return self.reader
 
     def _pattern(self, pattern: str) -> re.Pattern[bytes]:
         text = self.context.expand_text(pattern)
@@ -250,14 +246,3 @@ def _wanted(expect: Expect) -> bytes | None:
 def _check(problem: match.Mismatch | None) -> None:
     if problem is not None:
         raise StepFailed(problem.message, expected=problem.expected, received=problem.received)
-
-
-def _unread(session: Session, data: bytes) -> None:
-    """Give back bytes read past the end of an HTTP response (the next one's start)."""
-    unread = getattr(session, "unread", None)
-    if unread is not None:
-        unread(data)
-    else:
-        session._buffer.feed(data)
-
-
