@@ -119,7 +119,6 @@ class Runner:
         self, expect: Expect, is_http: bool, timeout: float
     ) -> tuple[bytes, HttpResponse | None]:
         session = await self.current()
-        what = describe_expect(expect) or "an HTTP response"
         try:
             if is_http:
                 response = await self._http(session, expect, timeout)
@@ -137,14 +136,14 @@ class Runner:
         except TimedOut as error:
             self.http = None
             raise StepFailed(
-                f"timed out after {timeout:g} s waiting for {what}",
+                f"timed out after {timeout:g} s waiting for {_what(expect)}",
                 expected=_wanted(expect),
                 received=error.partial,
             ) from None
         except Reset as error:
             self.http = None
             raise StepFailed(
-                f"{error} while waiting for {what}", expected=_wanted(expect), received=error.partial
+                f"{error} while waiting for {_what(expect)}", expected=_wanted(expect), received=error.partial
             ) from None
         except ProtocolError as error:
             self.http = None
@@ -229,12 +228,17 @@ def _expand_match(ctx: Context, value: Any) -> Any:
 async def _send(session: Session, data: bytes, timeout: float) -> None:
     """Send under the step's deadline: a peer that stops reading cannot hang the run."""
     try:
-        await asyncio.wait_for(session.send(data), timeout)
+        async with asyncio.timeout(timeout):  # no task per send, unlike wait_for
+            await session.send(data)
     except TimeoutError:
         raise TimedOut(
             f"timed out after {timeout:g} s sending to {session.target.display} (the peer is not reading)",
             session.target.display,
         ) from None
+
+
+def _what(expect: Expect) -> str:
+    return describe_expect(expect) or "an HTTP response"
 
 
 def _wanted(expect: Expect) -> bytes | None:
