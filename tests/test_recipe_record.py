@@ -143,3 +143,19 @@ def test_banner_expectations_are_stable(answer: bytes, kind: str) -> None:
     step = record(transcript, "tcp://127.0.0.1:25").recipe.steps[0]
     assert step.send is None and step.reply == answer
     assert step.expect is not None and step.expect.raw_kind == kind
+
+
+def test_udp_datagrams_are_never_merged(tmp_path: Path) -> None:
+    with running("echo") as lab:
+        target = lab["echo"].target.with_transport("udp")
+        transcript = asyncio.run(converse(target, b"one|two", b"three"))
+        recipe = record(transcript, target, name="udp").recipe
+        # converse() reads one datagram per message: "two" is read after "three" went out
+        assert [(step.send, step.expect and step.expect.exact) for step in recipe.steps] == [
+            (b"one", None),
+            (b"two", b"one"),
+            (b"three", b"two"),
+        ]
+        path = tmp_path / "udp.recipe.yaml"
+        save(recipe, path)
+        assert replay(path).ok

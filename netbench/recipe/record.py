@@ -192,7 +192,11 @@ class _Literal:
 def record(
     transcript: Transcript, target: object, name: str = "recording", lab: str | None = None
 ) -> RecordResult:
-    """Turn *transcript* (a session's events) into a recipe aimed at *target*."""
+    """Turn *transcript* (a session's events) into a recipe aimed at *target*.
+
+    Over UDP (*target* ``udp://...``) nothing is merged: each datagram sent
+    is a step, and each datagram received an ``expect`` of its own.
+    """
     from netbench.recipe.dump import dumps
 
     exchanges: list[tuple[bytes, bytes, bool] | str] = []
@@ -206,12 +210,15 @@ def record(
             exchanges.append((b"".join(sent), b"".join(received), closed))
         sent, received, closed = [], [], False
 
+    datagrams = str(target).startswith("udp://")
     for event in transcript:
         if isinstance(event, Sent):
-            if received or closed:
-                flush()
+            if received or closed or (datagrams and sent):
+                flush()  # over UDP each datagram is a step of its own
             sent.append(event.data)
         elif isinstance(event, Received):
+            if datagrams and received:
+                flush()
             received.append(event.data)
         elif isinstance(event, Eof):
             closed = True
