@@ -117,6 +117,22 @@ def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> 
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def use_bytecode_cache() -> None:
+    """Let the children cache netbench's bytecode, in a private directory.
+
+    An installed netbench has its .pyc files (pip compiles them); with
+    PYTHONDONTWRITEBYTECODE set, as on some CI machines, every run would
+    compile netbench from source (~40 ms), which nc does not pay for. The
+    cache goes to a temporary PYTHONPYCACHEPREFIX, never into the tree.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="netbench-pycache-")
+    subprocess.run([_netbench_command(), "--help"], stdout=subprocess.DEVNULL, check=True, timeout=60)
+    subprocess.run(
+        [_netbench_command(), "connect", "--help"], stdout=subprocess.DEVNULL, check=True, timeout=60
+    )
+
+
 def _netbench_command() -> str:
     """The ``netbench`` console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("netbench")
@@ -143,6 +159,7 @@ def main() -> int:
         "nc": [nc, "-N"],
     }
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    use_bytecode_cache()
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.NamedTemporaryFile(dir=shm, prefix="netbench-bench-") as source:
         modes = ["file", "pipe"] if args.mode == "both" else [args.mode]

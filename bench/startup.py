@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    # As installed by pip, netbench has its bytecode: let the children cache it
+    # (in a private directory) even where PYTHONDONTWRITEBYTECODE is set.
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        print("(PYTHONDONTWRITEBYTECODE was set: using a private bytecode cache instead)")
+    os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="netbench-pycache-")
     script = Path(sys.executable).with_name("netbench")
     commands = {"python -c pass": [sys.executable, "-c", "pass"]}
     if script.exists():

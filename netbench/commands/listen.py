@@ -90,8 +90,6 @@ def _shared_stdin(env: Environment) -> StdinFeed | None:
 def _serve_one(
     listener: socket.socket, args: argparse.Namespace, env: Environment, feed: StdinFeed | None = None
 ) -> int:
-    from dataclasses import replace
-
     from netbench.commands.connect import pipe_setup
     from netbench.errors import NetworkError
     from netbench.net.dial import address_text
@@ -103,9 +101,9 @@ def _serve_one(
         if args.verbose:
             env.note(f"connection from {peer}")
         ends, options = pipe_setup(args, env)
-        ends.feed = feed
+        ends = ends._replace(feed=feed)
         if args.keep_open:  # the client closing ends its turn; stdin stays for the next one
-            options = replace(options, interactive=True)
+            options = options._replace(interactive=True)
         try:
             pipe_stream(conn, ends, options, peer)
         except NetworkError as error:

@@ -29,8 +29,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from netbench.errors import NetbenchError, Reset, TimedOut
 from netbench.net.sink import Sink, Trace, wait_fd
@@ -44,9 +43,12 @@ PIPE_SIZE = 1 << 20
 _FALLBACK_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.ESPIPE}
 
 
-@dataclass(frozen=True)
-class PipeOptions:
-    """How the pipe behaves (from the command-line options)."""
+class PipeOptions(NamedTuple):
+    """How the pipe behaves (from the command-line options).
+
+    A NamedTuple rather than a dataclass: the dataclass machinery (and the
+    ``inspect`` module it pulls in) would cost the fast path start-up time.
+    """
 
     crlf: bool = False
     hex: bool = False
@@ -57,8 +59,7 @@ class PipeOptions:
     interactive: bool = False  # stdin is a terminal: the peer's EOF ends the pipe
 
 
-@dataclass
-class Ends:
+class Ends(NamedTuple):
     """Our side of the pipe: file descriptors and the stream for ``--hex``."""
 
     stdin_fd: int | None  # None: do not read stdin (-d)
