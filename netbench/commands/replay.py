@@ -150,7 +150,10 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         from netbench.recipe.dump import write_atomic
         from netbench.recipe.junit import to_junit
 
-        write_atomic(args.junit_xml, to_junit(results))
+        try:
+            write_atomic(args.junit_xml, to_junit(results))
+        except OSError as error:
+            raise UsageError(f"cannot write {args.junit_xml}: {error.strerror or error}") from None
     if args.json:
         document = {
             "status": int(status),

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OnStep", "Result", "StepResult", "make_context", "resolve_target", "run"]
 
-
-
 OnStep = Callable[[StepResult], object]
 
 
@@ -84,7 +82,7 @@ async def run(
         recipe = replace(recipe, timeout=timeout)
     context = Context(environ=os.environ if environ is None else environ)
     results: list[StepResult] = []
-    shown = target or recipe.target or f"lab {recipe.lab}"
+    shown = target or recipe.target or (f"lab {recipe.lab}" if recipe.lab else "(no target)")
     lab_server: Any = None
     runner: Runner | None = None
 
@@ -134,7 +132,10 @@ async def run(
             record(StepResult(index, step.line, summary, True, duration=time.monotonic() - begin))
         return finish(ExitStatus.OK)
     except NetbenchError as error:
-        record(StepResult(0, 1, "start", False, error.status, context.mask(str(error))))
+        message = str(error)
+        if isinstance(error, RecipeError) and not error.path:
+            message = f"{recipe.where}: {error.reason}"
+        record(StepResult(0, 1, "start", False, error.status, context.mask(message)))
         return finish(error.status)
     finally:
         if runner is not None:
