@@ -230,7 +230,6 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from netbench.errors import NetbenchError, ProtocolError, UsageError
     from netbench.net.http_client import HttpClient
     from netbench.net.target import family_from_flags
-    from netbench.net.tls import TLSOptions
     from netbench.status import ExitStatus
 
     if args.timeout is not None and args.timeout <= 0:
@@ -242,12 +241,16 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     printer = _Printer(env, args.raw)
     if args.cacert is not None and not os.path.isfile(args.cacert):
         raise UsageError(f"--cacert {args.cacert}: no such file")
-    tls = TLSOptions(insecure=args.insecure, cafile=args.cacert)
     clients: dict[Target, HttpClient] = {}
     failed_status = False
 
     def client_for(target: Target) -> HttpClient:
         if target not in clients:
+            tls = None
+            if target.transport == "tls":
+                from netbench.net.tls import TLSOptions
+
+                tls = TLSOptions(insecure=args.insecure, cafile=args.cacert)
             clients[target] = HttpClient(target, timeout=args.timeout, family=family, tls=tls)
         return clients[target]
 

@@ -19,17 +19,26 @@ saying how many of how many bytes arrived; a malformed response raises
 from __future__ import annotations
 
 import socket
-import ssl
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
-from netbench.net.failures import translate
 from netbench.net.target import Target, resolve
-from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
+
+if TYPE_CHECKING:
+    from netbench.net.tls import CertificateSummary, TLSOptions
+
+
+def translate(error: BaseException, address: str, *, during: str = "") -> NetbenchError:
+    """:func:`netbench.net.failures.translate`, imported when needed (it imports ssl)."""
+    from netbench.net.failures import translate as translate_error
+
+    return translate_error(error, address, during=during)
 
 READ_SIZE = 256 * 1024
 
@@ -62,7 +71,7 @@ class HttpClient:
         self.target = target
         self.timeout = timeout
         self.family = family
-        self.tls = tls or TLSOptions()
+        self.tls = tls
         self.clock = clock
         self.certificate: CertificateSummary | None = None
         self.connections = 0
@@ -87,17 +96,14 @@ class HttpClient:
                 sock.connect(sockaddr)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if self.target.transport == "tls":
-                    context = client_context(self.tls)
-                    sock = context.wrap_socket(sock, server_hostname=self.tls.sni or self.target.host)
-                    self.certificate = summarize(sock, verified=not self.tls.insecure)
+                    sock = self._wrap(sock)
             except TimeoutError:
                 sock.close()
                 raise TimedOut(f"timed out connecting to {address}", address) from None
-            except ssl.SSLError as error:
-                sock.close()
-                raise translate(error, address) from None
             except OSError as error:
                 sock.close()
+                if _is_tls_error(error):
+                    raise translate(error, address) from None
                 last = error
                 continue
             self._sock = sock
@@ -107,6 +113,15 @@ class HttpClient:
             self.connections += 1
             return
         raise translate(last or OSError("no address"), address, during="connect to")
+
+    def _wrap(self, sock: socket.socket) -> socket.socket:
+        """The TLS handshake, with the session engine's options and context (imports ssl)."""
+        from netbench.net.tls import TLSOptions, client_context, summarize
+
+        options = self.tls or TLSOptions()
+        wrapped = client_context(options).wrap_socket(sock, server_hostname=options.sni or self.target.host)
+        self.certificate = summarize(wrapped, verified=not options.insecure)
+        return wrapped
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -247,3 +262,8 @@ def _progress(parser: ResponseParser) -> str:
     if expected is not None:
         return f" (after {parser.encoded_size} of {expected} body bytes)"
     return f" (after {parser.encoded_size} body bytes)"
+
+
+def _is_tls_error(error: OSError) -> bool:
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(error, ssl.SSLError)
