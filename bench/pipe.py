@@ -13,7 +13,7 @@ to the load of a shared machine. Prints each run,
 then the median throughput per tool and the ratio netbench/nc (>= 1.0 means
 netbench is at least as fast).
 
-    python bench/pipe.py [--size 1G] [--pairs 3] [--mode file|pipe|both]
+    python bench/pipe.py [--size 1G] [--pairs 5] [--mode file|pipe|both]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size", default="1G", help="bytes to move (1G, 256M, ...)")
-    parser.add_argument("--pairs", type=int, default=3, help="alternating netbench/nc pairs per mode")
+    parser.add_argument("--pairs", type=int, default=5, help="alternating netbench/nc pairs per mode")
     parser.add_argument("--mode", choices=("file", "pipe", "both"), default="both")
     args = parser.parse_args()
     nc = shutil.which("nc")
