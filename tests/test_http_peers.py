@@ -307,3 +307,17 @@ def test_a_server_that_ends_keep_alive_gets_a_new_connection(reply):
     assert status == 0, err
     assert out == b"ok\n" * 3
     assert [request.split(b" ")[1] for request in server.requests] == [b"/0", b"/1", b"/2"]
+
+
+def test_ipv6_loopback_and_host_header():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = HostileServer([b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nv6\n", CLOSE], host="::1")
+    except OSError:
+        pytest.skip("::1 is not available here")
+    with server:
+        status, out, err = run_http(server.url + "/six", "-6", tty=False)
+        assert status == 0, err
+        assert out == b"v6\n"
+        assert f"Host: [::1]:{server.port}\r\n".encode() in server.requests[0]

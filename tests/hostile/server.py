@@ -32,14 +32,17 @@ Step = bytes | Pause | str
 class HostileServer:
     """Serve *steps* to every connection; ``.port`` and ``.url`` say where."""
 
-    def __init__(self, steps: Sequence[Step], *, read_request: bool = True) -> None:
+    def __init__(self, steps: Sequence[Step], *, read_request: bool = True, host: str = "127.0.0.1") -> None:
         self.steps = list(steps)
         self.read_request = read_request
         self.requests: list[bytes] = []
         self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        assert host in ("127.0.0.1", "::1"), "loopback only"
+        self.host = host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._listener = socket.socket(family, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
+        self._listener.bind((host, 0))
         self._listener.listen(8)
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
@@ -48,7 +51,8 @@ class HostileServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def __enter__(self) -> HostileServer:
         self._accepter.start()
