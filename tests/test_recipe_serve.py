@@ -109,3 +109,17 @@ def test_serve_command_exits_1_after_a_mismatch() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "chunked.recipe.yaml"
+    path.write_text(
+        "netbench: 1\nsteps:\n"
+        '  - send: "POST /up HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'
+        '5\\r\\nhello\\r\\n0\\r\\n\\r\\n"\n'
+        "    expect: {status: 201}\n"
+        "  - http: {url: /next}\n    expect: {status: 200, body: fine}\n"
+    )
+    with serve(path) as address:
+        result = replay(path, target=address)
+    assert result.ok, result.report()

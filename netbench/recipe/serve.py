@@ -160,11 +160,19 @@ class MockServer:
     async def _read_request(self, request: Request, reader: asyncio.StreamReader) -> bytes:
         if request.http:
             head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
+            length, chunked = 0, False
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length" and value.strip().isdigit():
-                    length = int(value.strip())
+                name, value = name.strip().lower(), value.strip()
+                if name == b"content-length" and value.isdigit():
+                    length = int(value)
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+            if chunked:  # up to the last chunk (a zero size line, then the empty line)
+                body = b""
+                while not (body == b"0\r\n\r\n" or body.endswith(b"\r\n0\r\n\r\n")):
+                    body += await reader.readuntil(b"0\r\n\r\n")
+                return head + body
             body = await reader.readexactly(length) if length else b""
             return head + body
         if request.data is not None:
