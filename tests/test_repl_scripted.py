@@ -94,9 +94,11 @@ def test_udp_echo_and_hex(lab: Lab) -> None:
 
 def test_peer_close_is_announced_and_sessions_listed(lab: Lab) -> None:
     port = lab["daytime"].port
-    status, out, _ = repl("/wait\n/sessions\n", "127.0.0.1", str(port))
+    # the second /wait ends when the peer closes: nothing more can match
+    status, out, err = repl("/wait\n/wait never-matches 10\n/sessions\n", "127.0.0.1", str(port))
     assert status == 0
     assert "connection closed by peer" in out
+    assert "is closed by peer: nothing more will arrive" in err
     assert "closed by peer" in out.split("connection closed by peer")[1]  # /sessions shows the state
 
 
