@@ -321,3 +321,11 @@ def test_ipv6_loopback_and_host_header():
         assert status == 0, err
         assert out == b"v6\n"
         assert f"Host: [::1]:{server.port}\r\n".encode() in server.requests[0]
+
+
+def test_chunked_request_body():
+    with HostileServer([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", CLOSE]) as server:
+        status, _out, err = run_http(server.url + "/up", "-d", "hello", "--chunked", tty=False)
+    assert status == 0, err
+    assert b"Transfer-Encoding: chunked\r\n" in server.requests[0]
+    assert b"Content-Length" not in server.requests[0]

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-d", "--data", metavar="DATA|@FILE", help="request body; @FILE reads a file, @- stdin"
     )
     parser.add_argument(
+        "--chunked", action="store_true", help="send the body with Transfer-Encoding: chunked"
+    )
+    parser.add_argument(
         "-w",
         "--timeout",
         type=float,
@@ -273,6 +276,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                         path,
                         headers,
                         current_body,
+                        chunked=args.chunked and current_body is not None,
                         sink=sink,
                         keep_raw=args.raw,
                         on_head=printer.on_head,

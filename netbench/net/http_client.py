@@ -145,12 +145,14 @@ class HttpClient:
         target: str,
         headers: list[tuple[str, str]],
         body: bytes | None = None,
+        chunked: bool = False,
     ) -> tuple[str, bytes]:
         """Connect when needed and return ``(method, request bytes)`` for :meth:`exchange`."""
         if self._sock is None or not self._http.reusable:
             self.close()
             self._connect()
-        return method, self._http.request(method, target, headers, body, host=self._host_header())
+        host = self._host_header()
+        return method, self._http.request(method, target, headers, body, host=host, chunked=chunked)
 
     def fetch(
         self,
@@ -159,6 +161,7 @@ class HttpClient:
         headers: list[tuple[str, str]],
         body: bytes | None = None,
         *,
+        chunked: bool = False,
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         on_head: Callable[[HttpResponse], object] | None = None,
@@ -168,14 +171,14 @@ class HttpClient:
         (the server dropped an idle connection: curl retries the same way).
         """
         reused = self._sock is not None and self._http.reusable
-        request = self.request(method, target, headers, body)
+        request = self.request(method, target, headers, body, chunked)
         try:
             return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
         except Reset as error:
             if not reused or error.partial or self.last_response_started:
                 raise
         self.close()
-        request = self.request(method, target, headers, body)
+        request = self.request(method, target, headers, body, chunked)
         return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
 
     def _host_header(self) -> str:
