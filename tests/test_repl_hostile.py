@@ -39,7 +39,8 @@ def test_reset_in_the_middle_of_a_body() -> None:
 
 
 def test_garbage_with_escapes_is_shown_escaped() -> None:
-    status, out, err = run_get([b"\x1b]0;owned\x07\x1b[2J garbage \x00\xff\r\n", CLOSE])
+    steps: list[Step] = [b"\x1b]0;owned\x07\x1b[2J garbage \x00\xff\r\n", CLOSE]
+    status, out, err = run_get(steps, "/get /\n/wait never-matches 10\n")  # the /wait ends at the close
     assert status == 0
     assert "not shown parsed" in out
     assert no_raw_controls(out) and no_raw_controls(err)

@@ -62,7 +62,8 @@ def test_raw_on_shows_the_wire_bytes_and_head_has_no_body(lab: Lab) -> None:
 
 def test_errors_are_reported_and_the_script_goes_on(lab: Lab) -> None:
     script = (
-        f"hello\n/nope\n/use 7\n/open 127.0.0.1 notaport\n/open 127.0.0.1 {lab['echo'].port}\nstill here\n"
+        "hello\n/nope\n/use 7\n/open 127.0.0.1 notaport\n"
+        f"/open 127.0.0.1 {lab['echo'].port}\nstill here\n/wait here\n"
     )
     status, out, err = repl(script)
     assert status == 0
