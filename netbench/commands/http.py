@@ -237,6 +237,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("-w: the timeout must be positive")
+    if args.max_redirects < 0:
+        raise UsageError("--max-redirects: must be 0 or more")
     family = family_from_flags(args.ipv4, args.ipv6)
     body = _body(args, env)
     method = (args.method or ("POST" if body is not None else "GET")).upper()
