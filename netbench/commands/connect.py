@@ -100,19 +100,24 @@ def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOp
     from netbench.errors import UsageError
     from netbench.net.pipe import Ends, PipeOptions
 
+    stdin_fd: int | None = None
+    if not args.no_stdin:
+        try:
+            stdin_fd = env.stdin_bytes.fileno()
+        except (AttributeError, OSError, ValueError):
+            stdin_fd = None  # stdin closed (<&-): receive only, as with -d
     try:
         env.stdout.flush()
-        stdin_fd = None if args.no_stdin else env.stdin_bytes.fileno()
         stdout_fd = env.stdout_bytes.fileno()
     except (AttributeError, OSError, ValueError):
-        raise UsageError("the pipe needs real stdin/stdout file descriptors") from None
+        raise UsageError("the pipe needs a real stdout file descriptor") from None
     ends = Ends(stdin_fd=stdin_fd, stdout_fd=stdout_fd, stderr=env.stderr)
     options = PipeOptions(
         crlf=args.crlf,
         hex=args.hex,
         terminal=bool(env.stdout_isatty),
         idle_timeout=args.wait or None,
-        shutdown=args.shutdown and not args.no_stdin,
+        shutdown=args.shutdown and stdin_fd is not None,
         quit_after=args.quit_after,
         interactive=bool(env.stdin_isatty),
     )
