@@ -109,6 +109,16 @@ def test_awkward_bytes_are_written_readably() -> None:
     assert "send_hex: 00 ff fe" in text
 
 
+@given(st.binary(max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_http_reply_with_a_binary_body_keeps_a_readable_head(body: bytes) -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n\x1f\x8b" + body
+    text = dumps(Recipe("r", (Step(send=b"x", reply=reply),)))
+    assert 'reply: "HTTP/1.1 200 OK\\r\\n\\' in text
+    assert "reply_hex:" in text and "1f 8b" in text.split("reply_hex:")[1][:12]
+    assert loads(text).steps[0].reply == reply
+
+
 def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     path = tmp_path / "a.recipe.yaml"
     path.write_text("old content that must not be half-replaced\n")

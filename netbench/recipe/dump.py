@@ -144,6 +144,19 @@ def _put_bytes(out: dict[str, Any], key: str, hex_key: str, data: bytes) -> None
         out[key] = text
 
 
+def _put_reply(out: dict[str, Any], data: bytes) -> None:
+    """A reply: text, hex, or (an HTTP head with a binary body) the text head then the hex rest."""
+    end = data.find(b"\r\n\r\n") + 4
+    if _as_text(data) is None and end >= 4 and data.startswith(b"HTTP/"):
+        head = _as_text(data[:end])
+        if head is not None:
+            out["reply"] = head
+            if end < len(data):
+                out["reply_hex"] = _hex(data[end:])
+            return
+    _put_bytes(out, "reply", "reply_hex", data)
+
+
 def _text_only(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
@@ -221,7 +234,7 @@ def step_data(step: Step) -> dict[str, Any]:
     if step.timeout is not None:
         out["timeout"] = step.timeout
     if step.reply is not None:
-        _put_bytes(out, "reply", "reply_hex", step.reply)
+        _put_reply(out, step.reply)
     return out
 
 

@@ -182,8 +182,6 @@ def _step(node: Node, index: int) -> Step:
         raise fields[actions[1]].fail(f"{where} has both {actions[0]!r} and {actions[1]!r}; split it in two")
     if not actions and "expect" not in fields:
         raise node.fail(f"{where} does nothing: give send, send_hex, http, close, sleep or expect")
-    if "reply" in fields and "reply_hex" in fields:
-        raise fields["reply_hex"].fail(f"{where} has both reply and reply_hex")
     args: dict[str, Any] = {"line": node.line}
     if "send" in fields:
         args["send"] = as_bytes(fields["send"], f"{where}: send")
@@ -207,10 +205,10 @@ def _step(node: Node, index: int) -> Step:
         args["capture"] = _captures(fields["capture"], where, is_http)
     if "timeout" in fields:
         args["timeout"] = as_number(fields["timeout"], f"{where}: timeout")
-    if "reply" in fields:
-        args["reply"] = as_bytes(fields["reply"], f"{where}: reply")
-    if "reply_hex" in fields:
-        args["reply"] = as_hex(fields["reply_hex"], f"{where}: reply_hex")
+    if "reply" in fields or "reply_hex" in fields:  # both: the text, then the binary rest
+        head = as_bytes(fields["reply"], f"{where}: reply") if "reply" in fields else b""
+        tail = as_hex(fields["reply_hex"], f"{where}: reply_hex") if "reply_hex" in fields else b""
+        args["reply"] = head + tail
     if "name" in fields:
         args["name"] = as_text(fields["name"], f"{where}: name")
     return Step(**args)
