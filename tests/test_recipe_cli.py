@@ -78,3 +78,11 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         status, _, err = cli(*argv)
         assert status == 2, argv
         assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_example_recipes_pass_through_the_command_line() -> None:
+    recipes = Path(__file__).resolve().parent.parent / "recipes"
+    status, out, err = cli("replay", "--json", str(recipes))
+    document = json.loads(out)
+    assert status == 0, out + err
+    assert document["passed"] == len(list(recipes.glob("*.recipe.yaml"))) >= 7
