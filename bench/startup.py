@@ -81,9 +81,9 @@ def main() -> int:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"  {name:<30} {median * 1000:7.1f} ms   ratio {median / base:4.2f}x")
-    modules, total = connect_imports()
+    modules, _total = connect_imports()
     heavy = [m for m in modules if m.split(".")[0] in ("prompt_toolkit", "asyncio", "ssl", "yaml", "h11")]
-    print(f"connect -z imports {len(modules)} modules ({total:.1f} ms of imports, site included)")
+    print(f"connect -z imports {len(modules)} modules")
     print(f"  heavy modules imported by connect: {', '.join(heavy) or 'none'}")
     if any(m.startswith("prompt_toolkit") for m in modules):
         print("FAIL: connect imports prompt_toolkit")
