@@ -152,6 +152,11 @@ def main() -> None:
     if curl is None:
         raise SystemExit("curl is not installed")
     with tempfile.TemporaryDirectory(prefix="netbench-bench-") as tmp:
+        # An installed netbench has its .pyc files; with PYTHONDONTWRITEBYTECODE set (as here
+        # and on some CI machines) every run would compile netbench from source, a cost curl
+        # never pays. Let the children cache bytecode in a private directory, not in the tree.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         nginx = Nginx(Path(tmp) / "nginx").start()
         try:
             bench_requests(nginx, args.rounds, args.requests, curl)

@@ -18,6 +18,7 @@ response raises :class:`~netbench.errors.Reset` saying how much arrived.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 try:
     import h11_mypyc as h11  # the compiled build of h11, when installed
@@ -35,8 +36,21 @@ from netbench.core.http_message import (
     build_request,
 )
 from netbench.core.http_parser import ResponseParser, parse_response
-from netbench.core.http_sniff import HttpExchange, NotHttp, sniff_exchange
 from netbench.errors import UsageError
+
+if TYPE_CHECKING:
+    from netbench.core.http_sniff import HttpExchange, NotHttp, sniff_exchange
+
+_LAZY = {"HttpExchange", "NotHttp", "sniff_exchange"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the sniffing helpers on first use (``netbench http`` never needs them)."""
+    if name in _LAZY:
+        from netbench.core import http_sniff
+
+        return getattr(http_sniff, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Headers",
