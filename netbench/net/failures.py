@@ -30,6 +30,8 @@ def translate(error: BaseException, address: str, *, during: str = "") -> Netben
         return Refused(f"connection refused: {address}", address)
     if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
         return Reset(f"connection reset by peer: {address}", address)
+    if isinstance(error, RuntimeError):  # asyncio: write to a closed transport
+        return Reset(f"connection to {address} is already closed", address)
     if isinstance(error, FileNotFoundError):
         return Refused(f"no such socket: {address}", address)
     if isinstance(error, OSError) and error.errno in _UNREACHABLE:

@@ -58,6 +58,7 @@ class Session:
     last_rtt: float | None = None
     _buffer: ReceiveBuffer = field(default_factory=ReceiveBuffer)
     _eof: bool = False
+    _write_shut: bool = False
     _awaiting_reply_since: float | None = None
 
     # -- state ---------------------------------------------------------------
@@ -82,7 +83,10 @@ class Session:
 
     def _fail(self, error: BaseException, during: str) -> NetbenchError:
         failure = translate(error, self.target.display, during=during)
-        self.state = "error"
+        # UDP has no connection to break: a refused datagram (ICMP port
+        # unreachable) is reported, and the session can go on.
+        if self.target.transport != "udp":
+            self.state = "error"
         self.transcript.append(Error(self.clock(), type(failure).__name__, str(failure)))
         return failure
 
@@ -91,11 +95,11 @@ class Session:
     async def send(self, data: bytes) -> None:
         """Send all of *data* (for UDP: one datagram)."""
         self._check_usable()
-        if self.state == "half-closed":
+        if self._write_shut:
             raise SessionClosed(f"cannot send to {self.target.display}: write side is shut down")
         try:
             await self.transport.send_all(data)
-        except (OSError, asyncio.IncompleteReadError) as error:
+        except (OSError, RuntimeError, asyncio.IncompleteReadError) as error:
             raise self._fail(error, "send to") from None
         now = self.clock()
         self.transcript.append(Sent(now, bytes(data)))
@@ -209,8 +213,9 @@ class Session:
     async def send_eof(self) -> None:
         """Half-close: shut down our write side; the peer reads end-of-file."""
         self._check_usable()
-        if self.state == "half-closed":
+        if self._write_shut:
             return
+        self._write_shut = True
         try:
             await self.transport.send_eof()
         except OSError as error:
