@@ -62,7 +62,7 @@ CASES = [
     ),
     Case(
         "reset-mid-body",
-        [OK_HEAD + b"Content-Length: 1000\r\n\r\n" + b"x" * 120, Pause(0.05), RESET],
+        [OK_HEAD + b"Content-Length: 1000\r\n\r\n" + b"x" * 120, Pause(0.3), RESET],
         5,
         "120 of 1000 body bytes",
     ),
