@@ -113,7 +113,9 @@ class Session:
             data = b""
             while not data:
                 remaining = None if deadline is None else max(0.0, deadline - self.clock())
-                data = await asyncio.wait_for(self.transport.receive_some(READ_SIZE), remaining)
+                # asyncio.timeout, not wait_for: wait_for wraps every read in a task.
+                async with asyncio.timeout(remaining):
+                    data = await self.transport.receive_some(READ_SIZE)
                 if self.target.is_stream:
                     break
                 # An empty UDP datagram is not end-of-file (UDP has none): skip it.
