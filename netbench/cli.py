@@ -25,7 +25,8 @@ class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        command = self.prog.removeprefix("netbench").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
 def _top_level_help() -> str:
