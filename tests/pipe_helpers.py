@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 NETBENCH = [sys.executable, "-m", "netbench"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -44,6 +46,20 @@ def start_netbench(*args: str, **popen: object) -> subprocess.Popen[bytes]:
     """Start ``netbench ARGS`` in the background."""
     popen.setdefault("stderr", subprocess.PIPE)
     return subprocess.Popen([*NETBENCH, *args], env=ENV, **popen)  # type: ignore[call-overload]
+
+
+PAYLOAD_SIZE = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module", name="payload")
+def payload_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The ``payload`` fixture: a file of PAYLOAD_SIZE random bytes, made once per module.
+
+    A test module that wants it imports ``payload_fixture`` (pytest finds it by name).
+    """
+    path = tmp_path_factory.mktemp("payload") / "random.bin"
+    path.write_bytes(os.urandom(PAYLOAD_SIZE))
+    yield path
 
 
 def sha256(data: bytes) -> str:

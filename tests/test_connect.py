@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,21 +16,14 @@ from tests.pipe_helpers import (
     NETBENCH,
     file_sha256,
     netbench,
+    payload_fixture,  # noqa: F401 - the payload fixture
     read_until_eof,
     sha256,
     tcp_server,
     wait_listening,
 )
 from tests.support.peers import HELLO, free_port, require_binary
-
-SIZE = 10 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def payload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("payload") / "random.bin"
-    path.write_bytes(os.urandom(SIZE))
-    yield path
+from tests.support.sockets import full_backlog, has_ipv6_loopback
 
 
 def _peer_receiver(peer: str, port: int, out: Path) -> subprocess.Popen[bytes]:
@@ -147,25 +138,8 @@ def test_idle_timeout_exits_4() -> None:
 
 
 def test_connect_timeout_on_full_backlog_exits_4() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        for _ in range(4):
-            filler = socket.socket()
-            filler.setblocking(False)
-            try:
-                filler.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(filler)
-        time.sleep(0.2)
-        try:
-            result = netbench("connect", "-w", "1", "127.0.0.1", str(port), timeout=15)
-        finally:
-            for filler in fillers:
-                filler.close()
+    with full_backlog() as port:
+        result = netbench("connect", "-w", "1", "127.0.0.1", str(port), timeout=15)
     assert result.returncode == 4, result.stderr
     assert b"timed out" in result.stderr
 
@@ -295,16 +269,7 @@ def test_unix_socket(tmp_path: Path) -> None:
     assert result.stdout == b"done\n"
 
 
-def _has_ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 on loopback")
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 on loopback")
 @pytest.mark.parametrize("form", [["-6", "::1"], ["[::1]:{port}"], ["tcp://[::1]:{port}"]])
 def test_ipv6_loopback(form: list[str]) -> None:
     def echo(conn: socket.socket) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.pipe_helpers import (
     file_sha256,
+    payload_fixture,  # noqa: F401 - the payload fixture
     read_listening_port,
     read_until_eof,
     readline_within,
@@ -22,15 +21,7 @@ from tests.pipe_helpers import (
     wait_listening,
 )
 from tests.support.peers import require_binary
-
-SIZE = 10 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def payload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("payload") / "random.bin"
-    path.write_bytes(os.urandom(SIZE))
-    yield path
+from tests.support.sockets import has_ipv6_loopback
 
 
 def _finish(process: subprocess.Popen[bytes], timeout: float = 15) -> tuple[int, bytes]:
@@ -156,16 +147,7 @@ def test_listen_unix(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def _has_ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 on loopback")
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 on loopback")
 def test_listen_ipv6() -> None:
     listener = start_netbench("listen", "[::1]:0", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     port = read_listening_port(listener)

@@ -20,6 +20,7 @@ from netbench.errors import Refused, Reset, SessionClosed, TimedOut
 from netbench.net.session import open_session
 from netbench.net.target import Target
 from tests.support.peers import free_port
+from tests.support.sockets import full_backlog
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -169,27 +170,8 @@ def test_connect_refused() -> None:
 
 def test_connect_timeout_on_full_backlog() -> None:
     async def main() -> None:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        for _ in range(4):
-            filler = socket.socket()
-            filler.setblocking(False)
-            try:
-                filler.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(filler)
-        await asyncio.sleep(0.2)
-        try:
-            with pytest.raises(TimedOut):
-                await open_session(Target("tcp", "127.0.0.1", port), timeout=0.5)
-        finally:
-            for filler in fillers:
-                filler.close()
-            listener.close()
+        with full_backlog() as port, pytest.raises(TimedOut):
+            await open_session(Target("tcp", "127.0.0.1", port), timeout=0.5)
 
     run(main())
 
