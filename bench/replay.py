@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -50,7 +51,7 @@ def make_recipe(steps: int, port: int) -> Recipe:
 
 def timed(command: list[str]) -> float:
     start = time.perf_counter()
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if completed.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({completed.returncode}): {completed.stderr.decode()[:300]}")
@@ -65,16 +66,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     curl = shutil.which("curl")
-    netbench = shutil.which("netbench") or ""
     with tempfile.TemporaryDirectory() as scratch:
+        # As bench/http.py: cache the children's bytecode privately (an installed netbench has
+        # its .pyc files; with PYTHONDONTWRITEBYTECODE set every run would compile from source).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(scratch) / "pycache")
         nginx = Nginx(Path(scratch) / "nginx").start()
         try:
             path = Path(scratch) / "bench.recipe.yaml"
             recipe = make_recipe(args.steps, nginx.port)
             save(recipe, path)
             url = f"http://127.0.0.1:{nginx.port}/index.html?[1-{args.steps}]"
-            program = [netbench] if netbench else [sys.executable, "-m", "netbench"]
-            cli = [*program, "replay", "-q", str(path)]
+            # This checkout's netbench (run from ROOT), not whatever a `netbench` script on PATH
+            # imports: an editable install may point at another clone, and a pyenv shim adds
+            # a shell start-up that is no part of netbench.
+            cli = [sys.executable, "-m", "netbench", "replay", "-q", str(path)]
             results: dict[str, list[float]] = {
                 "netbench replay": [],
                 "engine in-process": [],
