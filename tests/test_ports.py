@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -11,8 +10,6 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.tools.ports import list_sockets
 from netbench.tools.socketview import (
     ESTABLISHED,
@@ -25,6 +22,7 @@ from netbench.tools.socketview import (
     select_sockets,
     service_side,
 )
+from tests.support.cli import run_main
 
 ROWS = [
     SocketInfo("tcp", 4, "127.0.0.1", 5000, "127.0.0.1", 40000, ESTABLISHED, 10, "srv", "bob"),
@@ -115,9 +113,7 @@ def test_ports_shows_bound_udp() -> None:
 
 
 def _run(*argv: str, tty: bool = False) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, stdout_isatty=tty, stderr_isatty=tty)
-    return main(list(argv), env), out.getvalue(), err.getvalue()
+    return run_main(argv, tty=tty)
 
 
 def test_command_table_json_and_hint(listener: socket.socket) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 from collections.abc import Iterator
@@ -11,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from netbench import replay
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.lab import Lab, running
+from tests.support.cli import run_main
 from tests.support.peers import Nginx, free_port, require_binary, wait_for_port
 
 SECRET = "s3cr3t-v4lue-never-shown"
@@ -32,10 +30,7 @@ def write(tmp_path: Path, text: str, name: str = "r") -> Path:
 
 
 def cli(*argv: str, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, stdin=io.StringIO(), environ=environ or {})
-    status = main(list(argv), env)
-    return status, out.getvalue(), err.getvalue()
+    return run_main(argv, environ=environ or {})
 
 
 def test_binary_mismatch_shows_hexdumps_with_the_first_difference_marked(tmp_path: Path, lab: Lab) -> None:

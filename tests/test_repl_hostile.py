@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from netbench.cli import main
-from netbench.environment import Environment
 from tests.hostile.server import CLOSE, HANG, RESET, HostileServer, Step
+from tests.support.cli import run_main
 
 
 def run_get(steps: list[Step], script: str = "/get /\n") -> tuple[int, str, str]:
     with HostileServer(steps) as server:
-        out, err = io.StringIO(), io.StringIO()
-        env = Environment(
-            stdin=io.StringIO(script),
-            stdout=out,
-            stderr=err,
-            stdin_isatty=False,
-            stdout_isatty=False,
-            stderr_isatty=False,
-            state_dir=Path("/nonexistent-netbench-state"),
-        )
-        status = main(["repl", "127.0.0.1", str(server.port)], env)
-    return status, out.getvalue(), err.getvalue()
+        argv = ["repl", "127.0.0.1", str(server.port)]
+        return run_main(argv, stdin=script, state_dir=Path("/nonexistent-netbench-state"))
 
 
 def no_raw_controls(text: str) -> bool:

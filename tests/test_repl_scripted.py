@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.lab import Lab, running
+from tests.support.cli import run_main
 
 
 @pytest.fixture(scope="module")
@@ -22,18 +20,7 @@ def lab() -> Iterator[Lab]:
 
 
 def repl(script: str, *args: str, state: Path | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(
-        stdin=io.StringIO(script),
-        stdout=out,
-        stderr=err,
-        stdin_isatty=False,
-        stdout_isatty=False,
-        stderr_isatty=False,
-        state_dir=state or Path("/nonexistent-netbench-state"),
-    )
-    status = main(["repl", *args], env)
-    return status, out.getvalue(), err.getvalue()
+    return run_main(["repl", *args], stdin=script, state_dir=state or Path("/nonexistent-netbench-state"))
 
 
 def test_http_typed_by_hand_get_wait_and_explain(lab: Lab) -> None:
@@ -137,9 +124,8 @@ def test_save_writes_a_recipe_that_replays(lab: Lab, tmp_path: Path) -> None:
     assert f"saved {recipe}" in out
     text = recipe.read_text()
     assert "lab: http" in text and "hello world" in text
-    replay_out, replay_err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=replay_out, stderr=replay_err, stdin_isatty=False, stdout_isatty=False)
-    assert main(["replay", str(recipe)], env) == 0, replay_out.getvalue() + replay_err.getvalue()
+    replayed, replay_out, replay_err = run_main(["replay", str(recipe)])
+    assert replayed == 0, replay_out + replay_err
 
 
 def test_tool_commands_services_and_scan(lab: Lab) -> None:

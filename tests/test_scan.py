@@ -7,7 +7,6 @@ out of everyone else's hands, a listening one makes it open.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -23,8 +22,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.errors import Refused
 from netbench.tools.banner import read_banner
 from netbench.tools.scan import scan
@@ -37,6 +34,7 @@ from netbench.tools.scanmodel import (
     summarize_banner,
 )
 from tests.support import slowlink
+from tests.support.cli import run_main
 from tests.support.peers import require_binary
 
 # ---------------------------------------------------------------- real sockets
@@ -246,10 +244,7 @@ def test_banner_on_http_port_sends_head(nginx) -> None:  # type: ignore[no-untyp
 
 
 def _run(*argv: str, tty: bool = False) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, stdout_isatty=tty, stderr_isatty=tty)
-    status = main(list(argv), env)
-    return status, out.getvalue(), err.getvalue()
+    return run_main(argv, tty=tty)
 
 
 def test_command_rows_and_hint(block: PortBlock) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
 
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.errors import UsageError
 from netbench.tools.servicedb import ServiceDB, ServiceEntry, parse_query, parse_services
 from netbench.tools.services import SERVICES_FILE, lookup, lookup_all, render_services
+from tests.support.cli import run_main
 
 SAMPLE = """\
 # comment line
@@ -126,9 +124,7 @@ def test_render_services_table() -> None:
 
 
 def _run(*argv: str, tty: bool = False) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, stdout_isatty=tty, stderr_isatty=tty)
-    return main(list(argv), env), out.getvalue(), err.getvalue()
+    return run_main(argv, tty=tty)
 
 
 @needs_file
