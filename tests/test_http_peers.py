@@ -14,7 +14,7 @@ import pytest
 from netbench.core.http import build_request
 from netbench.net.http_client import HttpClient
 from netbench.net.target import Target
-from tests.hostile.server import CLOSE, HostileServer
+from tests.hostile.server import CLOSE, HostileServer, read_request_head
 from tests.support.peers import HELLO
 from tests.test_http_hostile import run_http
 
@@ -126,15 +126,10 @@ class CountingServer:
         data = b""
         with conn:
             while True:
-                while b"\r\n\r\n" not in data:
-                    try:
-                        chunk = conn.recv(65536)
-                    except OSError:
-                        return
-                    if not chunk:
-                        return
-                    data += chunk
-                head, data = data.split(b"\r\n\r\n", 1)
+                received = read_request_head(conn, data)
+                if received is None:
+                    return
+                head, data = received.split(b"\r\n\r\n", 1)
                 target = head.split(b" ")[1]
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s\n" % (len(target) + 1, target))
 

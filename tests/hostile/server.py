@@ -29,6 +29,23 @@ RESET = "reset"
 Step = bytes | Pause | str
 
 
+def read_request_head(conn: socket.socket, data: bytes = b"") -> bytes | None:
+    """Receive onto *data* until it holds a blank line (the end of a request head).
+
+    Returns everything received so far, head and whatever followed it; None
+    when the peer closes or the socket fails (its timeout included) first.
+    """
+    while b"\r\n\r\n" not in data:
+        try:
+            chunk = conn.recv(65536)
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 class HostileServer:
     """Serve *steps* to every connection; ``.port`` and ``.url`` say where."""
 
@@ -76,17 +93,10 @@ class HostileServer:
             thread.start()
 
     def _read_head(self, conn: socket.socket) -> None:
-        data = b""
         conn.settimeout(5)
-        while b"\r\n\r\n" not in data:
-            try:
-                chunk = conn.recv(65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            data += chunk
-        self.requests.append(data)
+        data = read_request_head(conn)
+        if data is not None:
+            self.requests.append(data)
 
     def _serve(self, conn: socket.socket) -> None:
         try:
