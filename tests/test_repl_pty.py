@@ -41,19 +41,25 @@ class Terminal:
         )
         self.raw = bytearray()  # everything the REPL wrote to the terminal
 
-    def expect(self, text: str | bytes) -> bytes:
-        """Wait for *text* to appear; return what came before it."""
-        needle = text.encode() if isinstance(text, str) else text
+    def _wait_for(self, pattern: object) -> bytes:
+        """Wait for *pattern* (a regex or pexpect.EOF), answering cursor-position
+        requests on the way; return what came before it. Everything seen goes to ``raw``."""
         before = bytearray()
         while True:
-            index = self.child.expect([CPR, re.compile(re.escape(needle))])
-            chunk = self.child.before + self.child.after
-            self.raw += chunk
+            index = self.child.expect([CPR, pattern])
+            self.raw += self.child.before
+            if isinstance(self.child.after, bytes):
+                self.raw += self.child.after
             before += self.child.before
             if index == 0:
                 self.child.send("\x1b[1;1R")
                 continue
             return bytes(before)
+
+    def expect(self, text: str | bytes) -> bytes:
+        """Wait for *text* to appear; return what came before it."""
+        needle = text.encode() if isinstance(text, str) else text
+        return self._wait_for(re.compile(re.escape(needle)))
 
     def prompt(self, label: str) -> None:
         """Wait for the prompt ``label> `` (the terminal is in raw mode from then on)."""
@@ -69,13 +75,7 @@ class Terminal:
 
     def exit_status(self) -> int:
         """Wait for the process to end; its exit status."""
-        while True:
-            index = self.child.expect([CPR, pexpect.EOF])
-            self.raw += self.child.before
-            if index == 0:
-                self.child.send("\x1b[1;1R")
-                continue
-            break
+        self._wait_for(pexpect.EOF)
         self.child.close()
         return int(self.child.exitstatus)
 
