@@ -180,3 +180,11 @@ def test_tls_session_verified_with_a_cafile(tmp_path: Path) -> None:
     assert status == 0, err
     assert "TLS TLSv1" in out and "certificate:" in out
     assert "<- secure over tls\n" in out
+
+
+def test_on_off_switches_set_show_and_refuse_other_words() -> None:
+    status, out, err = repl("/time on\n/time\n/raw\n/hex yes\n/time maybe\n/raw off\n")
+    assert status == 0
+    assert out.count("timestamps: on") == 2
+    assert "raw: off" in out and "hex: on" in out
+    assert "/time takes on or off" in out + err

@@ -114,9 +114,15 @@ async def _eol(repl: Repl, rest: str) -> None:
     options=("on", "off"),
 )
 async def _hex(repl: Repl, rest: str) -> None:
+    _switch(repl, rest, "hex", "hex_mode", "hex")
+
+
+def _switch(repl: Repl, rest: str, name: str, setting: str, label: str) -> None:
+    """The on/off commands: set the boolean ``repl.settings.<setting>`` from
+    *rest* when given (``/NAME on|off``), then show ``LABEL: on|off``."""
     if rest:
-        repl.settings.hex_mode = on_off(rest, "hex")
-    repl.info(f"hex: {'on' if repl.settings.hex_mode else 'off'}")
+        setattr(repl.settings, setting, on_off(rest, name))
+    repl.info(f"{label}: {'on' if getattr(repl.settings, setting) else 'off'}")
 
 
 @command(
@@ -127,16 +133,12 @@ async def _hex(repl: Repl, rest: str) -> None:
     options=("on", "off"),
 )
 async def _raw(repl: Repl, rest: str) -> None:
-    if rest:
-        repl.settings.raw = on_off(rest, "raw")
-    repl.info(f"raw: {'on' if repl.settings.raw else 'off'}")
+    _switch(repl, rest, "raw", "raw", "raw")
 
 
 @command("time", "[on|off]", "timestamp what is shown (wall clock, milliseconds)", options=("on", "off"))
 async def _time(repl: Repl, rest: str) -> None:
-    if rest:
-        repl.settings.timestamps = on_off(rest, "time")
-    repl.info(f"timestamps: {'on' if repl.settings.timestamps else 'off'}")
+    _switch(repl, rest, "time", "timestamps", "timestamps")
 
 
 @command(
