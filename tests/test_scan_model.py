@@ -61,6 +61,16 @@ def test_adaptive_timeout() -> None:
     assert adaptive_timeout(0.2, 0.1) == 0.2  # never above what was asked
 
 
+def test_launch_budget_is_the_window_capped_by_the_rate() -> None:
+    from netbench.tools.engine import launch_budget
+
+    assert launch_budget(100, 30, None, 5.0, 1000) == 70  # no rate: the free window
+    assert launch_budget(100, 0, 10.0, 0.0, 0) == 1  # one may start at once
+    assert launch_budget(100, 0, 10.0, 0.5, 3) == 3  # 10/s for 0.5 s, plus one, minus 3 started
+    assert launch_budget(100, 99, 10.0, 60.0, 0) == 1  # the window still caps it
+    assert launch_budget(100, 0, 10.0, 0.05, 1) <= 0  # ahead of the rate: wait
+
+
 def test_describe_ports() -> None:
     assert describe_ports((1, 2, 3)) == "1-3"
     assert describe_ports((22, 80)) == "22,80"

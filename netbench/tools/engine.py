@@ -62,6 +62,19 @@ def raise_fd_limit(wanted: int) -> int:
     return max(1, min(wanted, soft - 64))
 
 
+def launch_budget(window: int, in_flight: int, rate: float | None, elapsed: float, launched: int) -> int:
+    """How many probes may start now (<= 0: none).
+
+    The free places in the *window*; with a *rate* (probes per second), also
+    no more than that rate allows over the *elapsed* seconds of the run, given
+    the *launched* probes so far (one may start at once).
+    """
+    budget = window - in_flight
+    if rate is not None:
+        budget = min(budget, int(elapsed * rate) + 1 - launched)
+    return budget
+
+
 MIN_TIMEOUT = 0.25
 
 
@@ -158,9 +171,7 @@ def probe_tcp(
     try:
         while queue or inflight:
             now = time.monotonic()
-            budget = window - len(inflight)
-            if rate is not None:
-                budget = min(budget, int((now - started) * rate) + 1 - launched)
+            budget = launch_budget(window, len(inflight), rate, now - started, launched)
             while queue and budget > 0:
                 port = popleft()
                 try:

@@ -16,7 +16,14 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
-from netbench.tools.engine import PROGRESS_EVERY, ProbeOutcome, Progress, raise_fd_limit, sockaddr_for
+from netbench.tools.engine import (
+    PROGRESS_EVERY,
+    ProbeOutcome,
+    Progress,
+    launch_budget,
+    raise_fd_limit,
+    sockaddr_for,
+)
 from netbench.tools.scanmodel import OPEN, classify_udp
 
 #: Probes that make well-known UDP services answer (others get an empty datagram).
@@ -68,9 +75,7 @@ def probe_udp(
     try:
         while queue or inflight:
             now = time.monotonic()
-            budget = window - len(inflight)
-            if rate is not None:
-                budget = min(budget, int((now - started) * rate) + 1 - launched)
+            budget = launch_budget(window, len(inflight), rate, now - started, launched)
             while queue and budget > 0:
                 port = queue.popleft()
                 sock = socket.socket(family, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK)
