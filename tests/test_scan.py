@@ -18,7 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -162,48 +163,54 @@ def test_connected_socket_is_not_a_self_connect(block: PortBlock) -> None:
         assert not is_self_connect(sock)
 
 
-def _udp_responder() -> tuple[socket.socket, threading.Thread]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+@contextmanager
+def _serving(sock: socket.socket, serve: Callable[[socket.socket], None]) -> Iterator[int]:
+    """Run ``serve(sock)`` in a thread; yield sock's port; close it and join the thread on exit."""
     sock.settimeout(5)
-
-    def serve() -> None:
-        try:
-            data, peer = sock.recvfrom(2048)
-            sock.sendto(b"pong " + data, peer)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=serve, args=(sock,), daemon=True)
     thread.start()
-    return sock, thread
-
-
-def test_udp_probe_states() -> None:
-    answering, thread = _udp_responder()
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", 0))
-    spare = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    spare.bind(("127.0.0.1", 0))
-    closed = spare.getsockname()[1]
-    spare.close()
     try:
-        ports = [answering.getsockname()[1], silent.getsockname()[1], closed]
-        report = scan("127.0.0.1", ports, protocol="udp", timeout=0.5, retries=0)
-        assert _states(report) == {ports[0]: OPEN, ports[1]: OPEN_FILTERED, ports[2]: CLOSED}
+        yield sock.getsockname()[1]
     finally:
-        answering.close()
-        silent.close()
+        sock.close()
         thread.join(5)
 
 
-def _greeter(greeting: bytes) -> tuple[socket.socket, threading.Thread]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(5)
+def _loopback(kind: int = socket.SOCK_STREAM) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, kind)
+    sock.bind(("127.0.0.1", 0))
+    if kind == socket.SOCK_STREAM:
+        sock.listen(4)
+    return sock
 
-    def serve() -> None:
+
+def _pong(sock: socket.socket) -> None:
+    """Answer one datagram with ``pong `` + its data."""
+    try:
+        data, peer = sock.recvfrom(2048)
+        sock.sendto(b"pong " + data, peer)
+    except OSError:
+        pass
+
+
+def test_udp_probe_states() -> None:
+    silent = _loopback(socket.SOCK_DGRAM)
+    spare = _loopback(socket.SOCK_DGRAM)
+    closed = spare.getsockname()[1]
+    spare.close()
+    try:
+        with _serving(_loopback(socket.SOCK_DGRAM), _pong) as answering:
+            ports = [answering, silent.getsockname()[1], closed]
+            report = scan("127.0.0.1", ports, protocol="udp", timeout=0.5, retries=0)
+        assert _states(report) == {ports[0]: OPEN, ports[1]: OPEN_FILTERED, ports[2]: CLOSED}
+    finally:
+        silent.close()
+
+
+def _greeter(greeting: bytes) -> Callable[[socket.socket], None]:
+    """A server that sends *greeting* on each of two connections."""
+
+    def serve(server: socket.socket) -> None:
         for _ in range(2):  # the scan's probe, then the banner's connection
             try:
                 conn, _ = server.accept()
@@ -217,20 +224,14 @@ def _greeter(greeting: bytes) -> tuple[socket.socket, threading.Thread]:
                 except OSError:
                     pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return server, thread
+    return serve
 
 
 def test_banner_is_read_and_made_safe() -> None:
-    server, thread = _greeter(b"SSH-2.0-Test\x1b[31m red\r\n")
-    try:
-        report = scan("127.0.0.1", [server.getsockname()[1]], banner=True, banner_timeout=2.0)
+    with _serving(_loopback(), _greeter(b"SSH-2.0-Test\x1b[31m red\r\n")) as port:
+        report = scan("127.0.0.1", [port], banner=True, banner_timeout=2.0)
         assert report.results[0].state == OPEN
         assert report.results[0].banner == "SSH-2.0-Test\\x1b[31m red"
-    finally:
-        server.close()
-        thread.join(5)
 
 
 @pytest.mark.nginx
