@@ -32,6 +32,7 @@ from netbench.core.http_message import (
     HttpResponse,
     Informational,
     _request_events,
+    _safe,
     _send_all,
     build_request,
 )
@@ -78,6 +79,10 @@ class HttpConnection:
     def __init__(self, max_header_size: int = DEFAULT_MAX_HEADER_SIZE) -> None:
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
         self._method = "GET"
+        # The last body-less request's (headers, host) and the h11 Headers they validated to:
+        # the next request with the same ones reuses them instead of validating them again.
+        self._head_key: tuple[object, ...] | None = None
+        self._head_headers: Any = None
 
     @property
     def reusable(self) -> bool:
@@ -102,7 +107,18 @@ class HttpConnection:
         elif conn.our_state is not h11.IDLE:
             raise UsageError("the previous exchange on this connection is not finished")
         self._method = method
-        return _send_all(conn, _request_events(method, target, headers, body, host, chunked))
+        headers = tuple(headers)
+        key = (headers, host) if body is None and not chunked else None
+        if key is not None and key == self._head_key:
+            try:
+                request = h11.Request(method=method, target=target, headers=self._head_headers)
+            except h11.LocalProtocolError as error:
+                raise UsageError(f"invalid request: {_safe(str(error))}") from None
+            return _send_all(conn, [request, h11.EndOfMessage()])
+        events = _request_events(method, target, headers, body, host, chunked)
+        if key is not None:
+            self._head_key, self._head_headers = key, events[0].headers
+        return _send_all(conn, events)
 
     def parser(
         self, *, sink: Callable[[bytes], object] | None = None, keep_raw: bool = True

@@ -29,7 +29,7 @@ def _text(value: bytes) -> str:
 
 
 def _pairs(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    return tuple((_text(name), _text(value)) for name, value in raw)
+    return tuple([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
 
 
 def _find(headers: Headers, name: str) -> str | None:

@@ -73,6 +73,8 @@ def _status_line(version: str, status: int, reason: str, color: bool) -> str:
 
 
 def _header_lines(headers: Headers, color: bool) -> list[str]:
+    if not color and _PLAIN.fullmatch("".join([name + value for name, value in headers])):
+        return [f"{name}: {value}" for name, value in headers]  # all plain: one check, not one each
     return [f"{_paint(_field(name), _NAME_COLOR, color)}: {_field(value)}" for name, value in headers]
 
 
