@@ -143,15 +143,6 @@ def tcp_server(
         listener.close()
 
 
-def read_until_eof(conn: socket.socket) -> bytes:
-    chunks = []
-    while True:
-        data = conn.recv(65536)
-        if not data:
-            return b"".join(chunks)
-        chunks.append(data)
-
-
 def readline_within(process: subprocess.Popen[bytes], stream: object, timeout: float = 10.0) -> bytes:
     """One line from *stream* (a pipe of *process*), killing the process if none comes in time."""
     result: list[bytes] = []

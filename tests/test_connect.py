@@ -17,13 +17,12 @@ from tests.pipe_helpers import (
     file_sha256,
     netbench,
     payload_fixture,  # noqa: F401 - the payload fixture
-    read_until_eof,
     sha256,
     tcp_server,
     wait_listening,
 )
 from tests.support.peers import HELLO, free_port, require_binary
-from tests.support.sockets import full_backlog, has_ipv6_loopback
+from tests.support.sockets import full_backlog, has_ipv6_loopback, read_until_eof
 
 
 def _peer_receiver(peer: str, port: int, out: Path) -> subprocess.Popen[bytes]:

@@ -21,6 +21,7 @@ from netbench.errors import UsageError
 from netbench.lab import SERVICES, Lab, LabServer, check_loopback, running, start
 from netbench.lab.simple import ChargenStream
 from tests.support.peers import free_port, require_binary
+from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
 HOST = "127.0.0.1"
@@ -35,13 +36,6 @@ def lab() -> Iterator[Lab]:
 def connect(port: int, host: str = HOST) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=TIMEOUT)
     return sock
-
-
-def receive_all(sock: socket.socket) -> bytes:
-    data = bytearray()
-    while chunk := sock.recv(65536):
-        data += chunk
-    return bytes(data)
 
 
 def receive_exactly(sock: socket.socket, size: int) -> bytes:
@@ -79,7 +73,7 @@ def test_echo_tcp_returns_every_byte_then_closes_after_half_close(lab: Lab) -> N
     with connect(lab["echo"].port) as sock:
         sock.sendall(payload)
         sock.shutdown(socket.SHUT_WR)
-        assert receive_all(sock) == payload
+        assert read_until_eof(sock) == payload
 
 
 def test_echo_tcp_answers_each_line_interactively(lab: Lab) -> None:
@@ -131,7 +125,7 @@ def test_discard_tcp_swallows_everything_and_sends_nothing(lab: Lab) -> None:
     with connect(lab["discard"].port) as sock:
         sock.sendall(os.urandom(1_000_000))
         sock.shutdown(socket.SHUT_WR)
-        assert receive_all(sock) == b""
+        assert read_until_eof(sock) == b""
 
 
 def test_discard_udp_never_answers(lab: Lab) -> None:
@@ -161,7 +155,7 @@ def check_daytime(line: bytes) -> None:
 
 def test_daytime_tcp_sends_one_line_and_closes(lab: Lab) -> None:
     with connect(lab["daytime"].port) as sock:
-        check_daytime(receive_all(sock))
+        check_daytime(read_until_eof(sock))
 
 
 def test_daytime_tcp_client_that_talks_first_still_gets_its_line(lab: Lab) -> None:
@@ -173,7 +167,7 @@ def test_daytime_tcp_client_that_talks_first_still_gets_its_line(lab: Lab) -> No
                 sock.sendall(b"what time is it?\r\n" * 5000)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may be done before we are; the line must still be there
-            check_daytime(receive_all(sock))
+            check_daytime(read_until_eof(sock))
     deadline = time.monotonic() + TIMEOUT
     while server.connections and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -20,6 +20,7 @@ import pytest
 from netbench.cli import main
 from netbench.environment import Environment
 from tests.support.peers import HELLO, free_port
+from tests.support.sockets import read_until_eof
 
 TIMEOUT = 10.0
 
@@ -80,10 +81,7 @@ def test_json_then_sigint_stops_cleanly() -> None:
             assert sock.recv(100) == b"ping\n"
         with socket.create_connection(("127.0.0.1", services["http"]["port"]), timeout=TIMEOUT) as sock:
             sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-            data = b""
-            while chunk := sock.recv(65536):
-                data += chunk
-            assert data.endswith(HELLO)
+            assert read_until_eof(sock).endswith(HELLO)
         status, stderr = stop(process, signal.SIGINT)
     assert status == 0
     assert "Traceback" not in stderr and stderr == ""

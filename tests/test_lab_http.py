@@ -17,6 +17,7 @@ import pytest
 from netbench.lab import Lab, running
 from netbench.lab.pages import MAX_DELAY, route, slow
 from tests.support.peers import HELLO
+from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
 
@@ -90,10 +91,7 @@ def raw_exchange(port: int, data: bytes, *, half_close: bool = False) -> bytes:
         sock.sendall(data)
         if half_close:
             sock.shutdown(socket.SHUT_WR)
-        received = bytearray()
-        while chunk := sock.recv(65536):
-            received += chunk
-    return bytes(received)
+        return read_until_eof(sock)
 
 
 def test_index_page(client: Client) -> None:
@@ -137,9 +135,7 @@ def test_a_request_trickled_byte_by_byte(lab: Lab) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for byte in b"GET /index.html HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n":
             sock.send(bytes([byte]))
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
+        data = read_until_eof(sock)
     assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(HELLO)
 
 

@@ -14,14 +14,13 @@ from tests.pipe_helpers import (
     file_sha256,
     payload_fixture,  # noqa: F401 - the payload fixture
     read_listening_port,
-    read_until_eof,
     readline_within,
     sha256,
     start_netbench,
     wait_listening,
 )
 from tests.support.peers import require_binary
-from tests.support.sockets import has_ipv6_loopback
+from tests.support.sockets import has_ipv6_loopback, read_until_eof
 
 
 def _finish(process: subprocess.Popen[bytes], timeout: float = 15) -> tuple[int, bytes]:

@@ -40,6 +40,14 @@ def full_backlog(fillers: int = 4) -> Iterator[int]:
                 filler.close()
 
 
+def read_until_eof(sock: socket.socket) -> bytes:
+    """Everything *sock* receives until the peer closes (bounded by its timeout)."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def has_ipv6_loopback() -> bool:
     """Whether a socket can bind ::1 here (containers often lack IPv6)."""
     try:
