@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import queue
@@ -17,8 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
+from tests.support.cli import run_main
 from tests.support.peers import HELLO, free_port
 from tests.support.sockets import read_until_eof
 
@@ -63,9 +61,7 @@ def stop(process: subprocess.Popen[str], signum: int) -> tuple[int, str]:
 
 
 def run_in_process(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["lab", *argv], Environment(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
+    return run_main(["lab", *argv])
 
 
 def test_json_then_sigint_stops_cleanly() -> None:

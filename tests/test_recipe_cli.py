@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from netbench.cli import main
-from netbench.environment import Environment
+from tests.support.cli import run_main
 
 PASSING = 'netbench: 1\nname: passes\nlab: echo\nsteps:\n  - send: "a\\n"\n    expect: {line: a}\n'
 FAILING = 'netbench: 1\nname: fails\nlab: echo\nsteps:\n  - send: "a\\n"\n    expect: {line: b}\n'
 
 
 def cli(*argv: str, tty: bool = False) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(
-        stdout=out, stderr=err, stdin=io.StringIO(), stdout_isatty=tty, environ={"NO_COLOR": "1"}
-    )
-    return main(list(argv), env), out.getvalue(), err.getvalue()
+    return run_main(argv, tty=tty, environ={"NO_COLOR": "1"})
 
 
 def two_recipes(tmp_path: Path) -> Path:

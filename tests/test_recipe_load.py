@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from netbench.cli import main
-from netbench.environment import Environment
 from netbench.errors import RecipeError
 from netbench.recipe.load import load_recipe, loads
+from tests.support.cli import run_main
 
 HEAD = "netbench: 1\nname: bad\n"
 
@@ -60,11 +58,8 @@ def test_malformed_recipe_is_exit_2_with_file_and_line(
         load_recipe(path)
     assert caught.value.line == line, str(caught.value)
     assert words in str(caught.value)
-    stderr = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=stderr, stdin=io.StringIO())
-    status = main(["replay", str(path)], env)
+    status, _, message = run_main(["replay", str(path)])
     assert status == 2
-    message = stderr.getvalue()
     assert message.startswith(f"netbench: {path}:{line}: ")
     assert message.count("\n") == 1 and "Traceback" not in message
 
@@ -74,10 +69,9 @@ def test_binary_file_and_missing_file_are_exit_2(tmp_path: Path) -> None:
     binary.write_bytes(b"netbench: 1\nsteps:\n  - send: \xff\xfe\n")
     missing = tmp_path / "missing.recipe.yaml"
     for path, words in ((binary, "bin.recipe.yaml:3: not UTF-8"), (missing, "cannot read recipe")):
-        stderr = io.StringIO()
-        status = main(["replay", str(path)], Environment(stdout=io.StringIO(), stderr=stderr))
+        status, _, err = run_main(["replay", str(path)])
         assert status == 2
-        assert words in stderr.getvalue()
+        assert words in err
 
 
 def test_valid_recipe_loads_with_lines_and_defaults() -> None:
