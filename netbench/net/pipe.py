@@ -193,20 +193,21 @@ class _Upstream:
             data = feed.take(lambda: self.shared.stopped)
             if not data:  # b"": stdin ended; None: this connection is over
                 return
-            if self.transform is not None:
-                data = self.transform(data)
-            self.sock.sendall(data)
-            self.shared.last_activity = time.monotonic()
+            self._send(data)
 
     def _copy(self) -> None:
         while not self.shared.stopped:
             data = read_some(self.in_fd, 256 * 1024)
             if not data:
                 return
-            if self.transform is not None:
-                data = self.transform(data)
-            self.sock.sendall(data)
-            self.shared.last_activity = time.monotonic()
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
+        """Send *data* whole (through the transform, when there is one); note the activity."""
+        if self.transform is not None:
+            data = self.transform(data)
+        self.sock.sendall(data)
+        self.shared.last_activity = time.monotonic()
 
 
 def _grow_pipe(fd: int) -> None:
