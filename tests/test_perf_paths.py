@@ -8,12 +8,18 @@ general code it stands for.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from netbench.core.escape import escape
 from netbench.core.http import HttpConnection, ResponseParser, build_request, parse_response
 from netbench.core.render import render_head
 from netbench.errors import ProtocolError, UsageError
+from netbench.net.target import _host_argument
+from tests.pipe_helpers import ENV
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
@@ -119,3 +125,51 @@ def test_plain_headers_render_as_they_are_and_others_escaped():
     assert "\t" not in render_head(mixed)
     coloured = render_head(plain, color=True)
     assert "\x1b[34mServer\x1b[0m: nginx" in coloured
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "::1", "fe80::1%lo", "localhost", "example.com.", "a..b", "", ".", "a" * 64, "é.test"],
+)
+def test_getaddrinfo_gets_the_bytes_the_idna_codec_would_make(host):
+    argument = _host_argument(host)
+    if isinstance(argument, bytes):
+        assert argument == host.encode("idna")
+    else:
+        assert argument == host  # anything else still goes through the codec, errors and all
+
+
+PROBE = r"""
+import io, sys
+from netbench.cli import main
+from netbench.environment import Environment
+
+def env():
+    return Environment(stdin=open("/dev/null"), stdout=open("/dev/null", "w"), stderr=io.StringIO())
+
+statuses = [main(["http", sys.argv[1]], env()), main(["replay", "-q", sys.argv[2]], env())]
+modules = sorted(sys.modules)
+import json
+print(json.dumps({"statuses": statuses, "modules": modules}))
+"""
+
+
+def test_http_and_replay_leave_out_what_only_other_paths_need(nginx, tmp_path):
+    recipe = tmp_path / "one.recipe.yaml"
+    recipe.write_text(
+        f"netbench: 1\ntarget: tcp://127.0.0.1:{nginx.port}\nsteps:\n"
+        "  - http: {method: GET, url: /index.html}\n    expect: {status: 200}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, f"http://127.0.0.1:{nginx.port}/index.html", str(recipe)],
+        capture_output=True,
+        timeout=60,
+        env=ENV,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["statuses"] == [0, 0]
+    # json (a JSON view, --json, a json capture), difflib (error hints and diffs) and the
+    # idna codec (non-ASCII host names) cost milliseconds of start-up each.
+    assert not {"json", "difflib", "encodings.idna"} & set(report["modules"])

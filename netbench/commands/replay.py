@@ -87,7 +87,6 @@ def result_json(result: Result) -> dict[str, object]:
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     import asyncio
-    import json
     import time
 
     from netbench.errors import UsageError
@@ -155,6 +154,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         except OSError as error:
             raise UsageError(f"cannot write {args.junit_xml}: {error.strerror or error}") from None
     if args.json:
+        import json  # only for --json
+
         document = {
             "status": int(status),
             "passed": sum(r.ok for r in results),

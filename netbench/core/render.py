@@ -9,7 +9,6 @@ from the peer) is added only when asked for.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -111,6 +110,8 @@ def _is_json(content_type: str | None, body: bytes) -> bool:
 
 
 def _json_view(body: bytes, content_type: str | None, color: bool) -> str | None:
+    import json  # only for a JSON body on a terminal: not on the path of every response
+
     text = text_of(body, content_type)
     if text is None:
         return None

@@ -7,7 +7,6 @@ diff or a hexdump).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -151,6 +150,8 @@ def capture(spec: Capture, received: bytes, response: HttpResponse | None) -> st
         if value is None:
             raise CaptureFailed(f"header {spec.arg} is not in the response")
         return value
+    import json  # only a json capture needs it: not on every run's start-up
+
     try:
         document = json.loads(response.body)
     except (ValueError, UnicodeDecodeError):

@@ -9,7 +9,6 @@ Results are already masked by the engine: secrets show as ``***``.
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from netbench.core.escape import escape, hexdump, is_text
@@ -45,6 +44,8 @@ def compare(expected: bytes | None, received: bytes | None, indent: str = "  ") 
         received = received[:LIMIT]
     if expected is not None and received is not None and expected != received:
         if is_text(expected) and is_text(received):
+            import difflib  # only a failure report needs it
+
             diff = difflib.unified_diff(
                 _visible_lines(expected), _visible_lines(received), "expected", "received", lineterm="", n=2
             )

@@ -8,7 +8,6 @@ and every complaint is ``file:line: what is wrong`` (a
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -87,6 +86,8 @@ class Node:
                 raise key_wrap.fail(f"{what}: keys must be text, not {key_node.value!r}")
             key = key_node.value
             if allowed and key not in allowed:
+                import difflib  # only for the error message: not on every load
+
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
                 raise key_wrap.fail(f"{what}: unknown key {key!r}{hint}")
