@@ -7,6 +7,8 @@ import struct
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,15 +45,29 @@ def _peer_sender(peer: str, port: int, source: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
+@contextmanager
+def _listening_peer(start: Callable[[int], subprocess.Popen[bytes]]) -> Iterator[int]:
+    """Start a peer with ``start(port)`` on a free port; yield the port once it listens.
+
+    After the block the peer must exit 0 by itself within 10 s; it is killed
+    on the way out whatever happens.
+    """
+    port = free_port()
+    process = start(port)
+    try:
+        wait_listening(port)
+        yield port
+        assert process.wait(10) == 0
+    finally:
+        process.kill()
+
+
 @pytest.mark.peers
 @pytest.mark.parametrize("peer", ["nc", "socat"])
 @pytest.mark.parametrize("stdin_kind", ["file", "pipe"])
 def test_connect_sends_10mib_to_peer(peer: str, stdin_kind: str, payload: Path, tmp_path: Path) -> None:
-    port = free_port()
     out = tmp_path / "received.bin"
-    receiver = _peer_receiver(peer, port, out)
-    try:
-        wait_listening(port)
+    with _listening_peer(lambda port: _peer_receiver(peer, port, out)) as port:
         with open(payload, "rb") as source:
             if stdin_kind == "file":
                 result = netbench("connect", "127.0.0.1", str(port), stdin=source)
@@ -62,9 +78,6 @@ def test_connect_sends_10mib_to_peer(peer: str, stdin_kind: str, payload: Path, 
                 cat.stdout.close()
                 cat.wait(10)
         assert result.returncode == 0, result.stderr
-        assert receiver.wait(10) == 0
-    finally:
-        receiver.kill()
     assert file_sha256(out) == file_sha256(payload)
 
 
@@ -72,10 +85,7 @@ def test_connect_sends_10mib_to_peer(peer: str, stdin_kind: str, payload: Path, 
 @pytest.mark.parametrize("peer", ["nc", "socat"])
 @pytest.mark.parametrize("stdout_kind", ["pipe", "file"])
 def test_connect_receives_10mib_from_peer(peer: str, stdout_kind: str, payload: Path, tmp_path: Path) -> None:
-    port = free_port()
-    sender = _peer_sender(peer, port, payload)
-    try:
-        wait_listening(port)
+    with _listening_peer(lambda port: _peer_sender(peer, port, payload)) as port:
         # -d: read nothing from stdin, so no early FIN (nc -l gives up sending on a FIN)
         if stdout_kind == "pipe":
             result = netbench("connect", "-d", "127.0.0.1", str(port))
@@ -86,9 +96,6 @@ def test_connect_receives_10mib_from_peer(peer: str, stdout_kind: str, payload: 
                 result = netbench("connect", "-d", "127.0.0.1", str(port), stdout=sink)
             received = out.read_bytes()
         assert result.returncode == 0, result.stderr
-        assert sender.wait(10) == 0
-    finally:
-        sender.kill()
     assert sha256(received) == file_sha256(payload)
 
 
