@@ -66,19 +66,27 @@ def test_listen_sends_10mib(peer: str, payload: Path) -> None:
     assert sha256(received.stdout) == file_sha256(payload)
 
 
+def _deliver(listener: subprocess.Popen[bytes], client: socket.socket, data: bytes) -> bytes:
+    """Send *data* from *client* to *listener* (started with an empty stdin), half-close,
+    see the listener close without sending anything; it must then exit 0.
+    Returns what the listener wrote on its stdout."""
+    client.sendall(data)
+    client.shutdown(socket.SHUT_WR)
+    assert read_until_eof(client) == b""  # our stdin is empty: listen half-closed
+    out, err = listener.communicate(timeout=15)
+    assert listener.returncode == 0, err
+    return out
+
+
 def test_listen_is_loopback_by_default_and_port_is_printed() -> None:
     listener = start_netbench("listen", "0", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     port = read_listening_port(listener)
     try:
         wait_listening(port)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
-            client.sendall(b"one line\n")
-            client.shutdown(socket.SHUT_WR)
-            assert read_until_eof(client) == b""  # our stdin is empty: listen half-closed
-        out, err = listener.communicate(timeout=15)
+            out = _deliver(listener, client, b"one line\n")
     finally:
         listener.kill()
-    assert listener.returncode == 0, err
     assert out == b"one line\n"
 
 
@@ -137,12 +145,7 @@ def test_listen_unix(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX) as client:
         client.settimeout(10)
         client.connect(str(path))
-        client.sendall(b"via unix\n")
-        client.shutdown(socket.SHUT_WR)
-        read_until_eof(client)
-    out, err = listener.communicate(timeout=15)
-    assert listener.returncode == 0, err
-    assert out == b"via unix\n"
+        assert _deliver(listener, client, b"via unix\n") == b"via unix\n"
     assert not path.exists()
 
 
@@ -151,12 +154,7 @@ def test_listen_ipv6() -> None:
     listener = start_netbench("listen", "[::1]:0", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     port = read_listening_port(listener)
     with socket.create_connection(("::1", port), timeout=10) as client:
-        client.sendall(b"six\n")
-        client.shutdown(socket.SHUT_WR)
-        read_until_eof(client)
-    out, err = listener.communicate(timeout=15)
-    assert listener.returncode == 0, err
-    assert out == b"six\n"
+        assert _deliver(listener, client, b"six\n") == b"six\n"
 
 
 def test_listen_then_connect_round_trip(tmp_path: Path) -> None:
