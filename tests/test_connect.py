@@ -20,6 +20,7 @@ from tests.pipe_helpers import (
     netbench,
     payload_fixture,  # noqa: F401 - the payload fixture
     sha256,
+    start_netbench,
     tcp_server,
     wait_listening,
 )
@@ -157,11 +158,8 @@ def _reset_after_reading(conn: socket.socket) -> None:
 
 def test_reset_exits_5() -> None:
     with tcp_server(_reset_after_reading) as port:
-        proc = subprocess.Popen(
-            [*NETBENCH, "connect", "127.0.0.1", str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        proc = start_netbench(
+            "connect", "127.0.0.1", str(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         assert proc.stdin is not None
         proc.stdin.write(b"hello\n")
@@ -326,12 +324,8 @@ def test_ctrl_c_mid_conversation_exits_130_without_traceback() -> None:
         release.wait(15)
 
     with tcp_server(hold) as port:
-        proc = subprocess.Popen(
-            [*NETBENCH, "connect", "127.0.0.1", str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=ENV,
+        proc = start_netbench(
+            "connect", "127.0.0.1", str(port), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         try:
             assert accepted.wait(15)
