@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -20,26 +19,54 @@ def _default_state_dir() -> Path:
     return Path(base) / "netbench"
 
 
-@dataclass
+_UNSET: object = object()
+
+
 class Environment:
-    """Streams and facts about the terminal for one command run."""
+    """Streams and facts about the terminal for one command run.
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stdin_isatty: bool | None = None
-    stdout_isatty: bool | None = None
-    stderr_isatty: bool | None = None
-    state_dir: Path = field(default_factory=_default_state_dir)
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    Every argument is optional: the streams default to ``sys.stdin``/``stdout``/
+    ``stderr`` (read when the Environment is made), the tty flags to what the
+    streams say, ``state_dir`` to ``$XDG_STATE_HOME/netbench`` (else
+    ``~/.local/state/netbench``), ``environ`` to a copy of ``os.environ``.
+    A plain class, not a dataclass: importing :mod:`dataclasses` (and with it
+    :mod:`inspect`) cost every command ~10 ms of start-up.
+    """
 
-    def __post_init__(self) -> None:
-        if self.stdin_isatty is None:
-            self.stdin_isatty = _isatty(self.stdin)
-        if self.stdout_isatty is None:
-            self.stdout_isatty = _isatty(self.stdout)
-        if self.stderr_isatty is None:
-            self.stderr_isatty = _isatty(self.stderr)
+    __match_args__ = (
+        "stdin", "stdout", "stderr", "stdin_isatty", "stdout_isatty", "stderr_isatty", "state_dir", "environ"
+    )
+
+    def __init__(
+        self,
+        stdin: TextIO = _UNSET,  # type: ignore[assignment]
+        stdout: TextIO = _UNSET,  # type: ignore[assignment]
+        stderr: TextIO = _UNSET,  # type: ignore[assignment]
+        stdin_isatty: bool | None = None,
+        stdout_isatty: bool | None = None,
+        stderr_isatty: bool | None = None,
+        state_dir: Path = _UNSET,  # type: ignore[assignment]
+        environ: dict[str, str] = _UNSET,  # type: ignore[assignment]
+    ) -> None:
+        self.stdin: TextIO = sys.stdin if stdin is _UNSET else stdin
+        self.stdout: TextIO = sys.stdout if stdout is _UNSET else stdout
+        self.stderr: TextIO = sys.stderr if stderr is _UNSET else stderr
+        self.stdin_isatty: bool | None = _isatty(self.stdin) if stdin_isatty is None else stdin_isatty
+        self.stdout_isatty: bool | None = _isatty(self.stdout) if stdout_isatty is None else stdout_isatty
+        self.stderr_isatty: bool | None = _isatty(self.stderr) if stderr_isatty is None else stderr_isatty
+        self.state_dir: Path = _default_state_dir() if state_dir is _UNSET else state_dir
+        self.environ: dict[str, str] = dict(os.environ) if environ is _UNSET else environ
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
+        return f"Environment({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__match_args__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     @property
     def stdin_bytes(self) -> BinaryIO:

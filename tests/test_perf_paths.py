@@ -173,3 +173,68 @@ def test_http_and_replay_leave_out_what_only_other_paths_need(nginx, tmp_path):
     # json (a JSON view, --json, a json capture), difflib (error hints and diffs) and the
     # idna codec (non-ASCII host names) cost milliseconds of start-up each.
     assert not {"json", "difflib", "encodings.idna"} & set(report["modules"])
+
+
+def test_target_behaves_as_the_frozen_dataclass_it_was():
+    import copy
+    import pickle
+
+    from netbench.net.target import Target
+
+    target = Target("tcp", "127.0.0.1", 80)
+    assert target == Target("tcp", host="127.0.0.1", port=80, path="")
+    assert target != Target("udp", "127.0.0.1", 80) and target != ("tcp", "127.0.0.1", 80, "")
+    assert len({target, Target("tcp", "127.0.0.1", 80), Target("tls", "127.0.0.1", 80)}) == 2
+    assert repr(target) == "Target(transport='tcp', host='127.0.0.1', port=80, path='')"
+    assert (target.transport, target.host, target.port, target.path) == ("tcp", "127.0.0.1", 80, "")
+    with pytest.raises(AttributeError):
+        target.port = 81  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del target.host
+    assert copy.copy(target) == target and pickle.loads(pickle.dumps(target)) == target
+    assert target.with_transport("tls") == Target("tls", "127.0.0.1", 80)
+    assert target.replace(port=81) == Target("tcp", "127.0.0.1", 81) and target.port == 80
+    match Target("unix", path="/tmp/s"):
+        case Target("unix", _, _, path):
+            assert path == "/tmp/s"
+        case _:
+            pytest.fail("no match")
+
+
+def test_environment_defaults_and_overrides(tmp_path, monkeypatch):
+    import io
+    import os
+
+    from netbench.environment import Environment
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    env = Environment()
+    assert env.stdin is sys.stdin and env.stdout is sys.stdout and env.stderr is sys.stderr
+    assert env.state_dir == tmp_path / "netbench"
+    assert env.environ == dict(os.environ) and env.environ is not os.environ
+    out = io.StringIO()
+    custom = Environment(stdout=out, stdout_isatty=True, environ={"NO_COLOR": "1"}, state_dir=tmp_path)
+    assert custom.stdout is out and custom.stdout_isatty is True and custom.stdin_isatty is False
+    assert custom.color is False and custom.environ == {"NO_COLOR": "1"}
+    none_stream = Environment(stdin=None)  # type: ignore[arg-type]
+    assert none_stream.stdin is None and none_stream.stdin_isatty is False
+    assert Environment(stdout=out, environ={}) == Environment(stdout=out, environ={})
+    assert "stdout_isatty=False" in repr(Environment(stdout=out))
+
+
+def test_connect_does_not_import_dataclasses():
+    probe = (
+        "import io, sys, socket, threading\n"
+        "from netbench.cli import main\nfrom netbench.environment import Environment\n"
+        "server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen(1)\n"
+        "def peer():\n    conn, _ = server.accept(); conn.sendall(b'hi'); conn.close()\n"
+        "threading.Thread(target=peer, daemon=True).start()\n"
+        "import tempfile\nout = tempfile.TemporaryFile('w+')\n"
+        "env = Environment(stdin=open('/dev/null'), stdout=out, stderr=io.StringIO())\n"
+        "status = main(['connect', '-w', '5', '127.0.0.1', str(server.getsockname()[1])], env)\n"
+        "out.seek(0)\n"
+        "print(status, out.read(), 'dataclasses' in sys.modules, 'inspect' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [b"0", b"hi", b"False", b"False"]

@@ -116,7 +116,7 @@ class HttpConnection:
                 raise UsageError(f"invalid request: {_safe(str(error))}") from None
             return _send_all(conn, [request, h11.EndOfMessage()])
         events = _request_events(method, target, headers, body, host, chunked)
-        if key is not None:
+        if key is not None and isinstance(events[0], h11.Request):
             self._head_key, self._head_headers = key, events[0].headers
         return _send_all(conn, events)
 
