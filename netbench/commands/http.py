@@ -289,8 +289,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                         printer.show_partial(client.last_request, partial)
                     raise
                 response = exchange.response
-                location = response.header("Location")
-                redirect = response.status in REDIRECTS and location is not None
+                location = response.header("Location") if response.status in REDIRECTS else None
+                redirect = location is not None
                 notes = []
                 if client.certificate is not None and hop == 0 and exchange.timings.connect:
                     notes += [_safe_line(line) for line in client.certificate.lines()]

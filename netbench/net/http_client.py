@@ -82,6 +82,7 @@ class HttpClient:
         self._view = memoryview(bytearray(READ_SIZE))
         self.last_response_started = False
         self.last_request = b""
+        self._host = self._host_header()  # the Host header: the same for every request
 
     # -- connection ------------------------------------------------------------
 
@@ -151,8 +152,7 @@ class HttpClient:
         if self._sock is None or not self._http.reusable:
             self.close()
             self._connect()
-        host = self._host_header()
-        return method, self._http.request(method, target, headers, body, host=host, chunked=chunked)
+        return method, self._http.request(method, target, headers, body, host=self._host, chunked=chunked)
 
     def fetch(
         self,
