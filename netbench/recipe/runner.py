@@ -194,11 +194,13 @@ class Runner:
         parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
         response = await self._reader(session).response(parser, time.monotonic() + timeout)
         ctx = self.context
-        expanded = Expect(
-            status=expect.status,
-            headers=tuple((n, _expand_match(ctx, m)) for n, m in expect.headers),
-            body=_expand_match(ctx, expect.body) if expect.body is not None else None,
-        )
+        expanded = expect  # check_http reads status, headers and body: only those need expanding
+        if expect.headers or expect.body is not None:
+            expanded = Expect(
+                status=expect.status,
+                headers=tuple((n, _expand_match(ctx, m)) for n, m in expect.headers),
+                body=_expand_match(ctx, expect.body) if expect.body is not None else None,
+            )
         problems = match.check_http(expanded, response)
         if problems:
             first = problems[0]
