@@ -238,3 +238,25 @@ def test_connect_does_not_import_dataclasses():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30, env=ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [b"0", b"hi", b"False", b"False"]
+
+
+def test_status_only_and_templated_http_expectations_both_hold_and_fail(nginx, tmp_path):
+    from netbench import replay
+
+    recipe = tmp_path / "checks.recipe.yaml"
+    recipe.write_text(
+        "netbench: 1\nvars: {kind: html, teapot: stout}\nsteps:\n"
+        "  - http: {url: /index.html}\n    expect: {status: 200}\n"
+        "  - http: {url: /index.html}\n"
+        "    expect: {status: 200, headers: {Content-Type: {contains: '${kind}'}}}\n"
+        "  - http: {url: /teapot}\n    expect: {status: 418, body: {contains: '${teapot}'}}\n"
+        "  - http: {url: /index.html}\n    expect: {status: 404}\n"
+    )
+    result = replay(recipe, target=f"127.0.0.1:{nginx.port}")
+    assert not result.ok and [step.ok for step in result.steps] == [True, True, True, False]
+    assert "expected status 404, received 'HTTP/1.1 200 OK'" in result.steps[-1].message
+    wrong = tmp_path / "wrong.recipe.yaml"
+    wrong.write_text(recipe.read_text().replace("teapot: stout", "teapot: grande"))
+    failed = replay(wrong, target=f"127.0.0.1:{nginx.port}")
+    assert [step.ok for step in failed.steps] == [True, True, False]
+    assert "grande" in failed.steps[-1].message
