@@ -4,7 +4,8 @@
    lab's h11 server (`netbench lab http`) against a private nginx, with the
    same raw-socket client; requests per second and the ratio lab/nginx.
 2. echo: MiB through `nc -N` into the lab's echo and back, against socat's
-   echo (`socat TCP-LISTEN:PORT,fork PIPE`); MB/s and the ratio lab/socat.
+   echo (`socat TCP-LISTEN:PORT,fork EXEC:cat`; socat's own PIPE address
+   deadlocks once a large transfer fills its pipe); MB/s and the ratio lab/socat.
 3. chargen: MiB read by `nc -d` from the lab's chargen, against socat
    streaming /dev/zero (an endless stream server, the nearest peer); MB/s.
 
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,12 +67,13 @@ def socat(address: str) -> Iterator[int]:
         ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", address],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so its forked children go with it
     )
     try:
         wait_for_port(port)
         yield port
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
 
 
@@ -89,14 +92,24 @@ def http_rate(port: int, count: int) -> float:
         return count / (time.perf_counter() - start)
 
 
+PEER_TIMEOUT = 120  # seconds for one transfer; every wait in a benchmark is bounded
+
+
 def echo_rate(port: int, source: Path) -> float:
     """MB/s for the file *source* through `nc -N` to an echo server and back."""
     size = source.stat().st_size
     with source.open("rb") as stdin:
         start = time.perf_counter()
-        result = subprocess.run(
-            ["nc", "-N", "127.0.0.1", str(port)], stdin=stdin, stdout=subprocess.PIPE, check=True
-        )
+        try:
+            result = subprocess.run(
+                ["nc", "-N", "127.0.0.1", str(port)],
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                check=True,
+                timeout=PEER_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"echo on port {port} did not finish within {PEER_TIMEOUT} s") from None
         elapsed = time.perf_counter() - start
     if len(result.stdout) != size:
         raise SystemExit(f"echo returned {len(result.stdout)} of {size} bytes")
@@ -108,13 +121,17 @@ def stream_rate(port: int, size: int) -> float:
     start = time.perf_counter()
     with subprocess.Popen(["nc", "-d", "127.0.0.1", str(port)], stdout=subprocess.PIPE) as process:
         assert process.stdout is not None
+        watchdog = threading.Timer(PEER_TIMEOUT, process.kill)  # a stalled stream ends, not hangs
+        watchdog.start()
         left = size
         while left > 0:
             chunk = process.stdout.read1(min(left, 1 << 20))  # type: ignore[attr-defined]
             if not chunk:
-                raise SystemExit("the stream ended early")
+                watchdog.cancel()
+                raise SystemExit("the stream ended early (or stalled past the time limit)")
             left -= len(chunk)
         elapsed = time.perf_counter() - start
+        watchdog.cancel()
         process.kill()
     return size / elapsed / 1e6
 
@@ -167,7 +184,7 @@ def main() -> None:
             block = os.urandom(1 << 20)
             for _ in range(args.mib):
                 handle.write(block)
-        with lab("echo", "chargen") as ports, socat("PIPE") as echo_port, socat("OPEN:/dev/zero") as zero:
+        with lab("echo", "chargen") as ports, socat("EXEC:cat") as echo_port, socat("OPEN:/dev/zero") as zero:
             compare(
                 f"echo: {args.mib} MiB through nc -N and back, {args.rounds} rounds",
                 "MB/s",
