@@ -109,16 +109,11 @@ class Session:
         """Read once from the transport into the transcript; ``b""`` is EOF."""
         if self._eof:
             return b""
+        remaining = None if deadline is None else max(0.0, deadline - self.clock())
         try:
-            data = b""
-            while not data:
-                remaining = None if deadline is None else max(0.0, deadline - self.clock())
-                # asyncio.timeout, not wait_for: wait_for wraps every read in a task.
-                async with asyncio.timeout(remaining):
-                    data = await self.transport.receive_some(READ_SIZE)
-                if self.target.is_stream:
-                    break
-                # An empty UDP datagram is not end-of-file (UDP has none): skip it.
+            # asyncio.timeout, not wait_for: wait_for wraps every read in a task.
+            async with asyncio.timeout(remaining):
+                data = await self.transport.receive_some(READ_SIZE)
         except TimeoutError:
             raise TimedOut(
                 f"timed out waiting for data from {self.target.display}",

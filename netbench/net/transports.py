@@ -140,8 +140,8 @@ class DatagramTransport:
     """A connected UDP socket: each send is a datagram, each receive one datagram.
 
     An ICMP port-unreachable from the peer surfaces as ConnectionRefusedError
-    on the next receive. UDP has no end-of-file: ``receive_some`` never
-    returns ``b""`` except for an empty datagram.
+    on the next receive. UDP has no end-of-file: ``receive_some`` skips empty
+    datagrams and never returns ``b""``.
     """
 
     def __init__(self, transport: asyncio.DatagramTransport, protocol: _DatagramProtocol) -> None:
@@ -162,10 +162,12 @@ class DatagramTransport:
         self.transport.sendto(data)
 
     async def receive_some(self, max_bytes: int) -> bytes:
-        item = await self.protocol.queue.get()
-        if isinstance(item, OSError):
-            raise item
-        return item
+        while True:
+            item = await self.protocol.queue.get()
+            if isinstance(item, OSError):
+                raise item
+            if item:  # an empty datagram is not end-of-file (UDP has none): skip it
+                return item
 
     async def send_eof(self) -> None:
         return None
