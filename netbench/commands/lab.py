@@ -53,16 +53,10 @@ def _what(description: str) -> str:
 def render_table(lab: Lab) -> str:
     """The human table, with a few commands to try."""
     from netbench.lab import SERVICES
+    from netbench.tools.table import render_table as table
 
-    rows = [("SERVICE", "TRANSPORTS", "ADDRESS", "WHAT")]
-    rows += [
-        (s.name, "+".join(s.transports), s.address, _what(SERVICES[s.name])) for s in lab
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
-        for row in rows
-    ]
+    rows = [(s.name, "+".join(s.transports), s.address, _what(SERVICES[s.name])) for s in lab]
+    lines = table(("SERVICE", "TRANSPORTS", "ADDRESS", "WHAT"), rows).splitlines()
     lines.append("")
     prefix = "try:"
     for server in lab:
