@@ -68,7 +68,7 @@ def classify_udp(code: int | None, answered: bool) -> tuple[str, str]:
         return CLOSED, "port-unreach"
     if code is None:
         return OPEN_FILTERED, "no-response"
-    return FILTERED, _TCP_VERDICTS.get(code, (FILTERED, errno.errorcode.get(code, str(code)).lower()))[1]
+    return FILTERED, classify_tcp(code)[1]
 
 
 def is_http_port(port: int, service: str | None) -> bool:
