@@ -1,4 +1,4 @@
-"""The pure transforms behind the pipe (netbench/net/output.py), at every split.
+"""The pure transforms behind the pipe (netbench/core/pipe_output.py), at every split.
 
 Terminal escaping, ``--crlf`` and ``--hex`` see a stream in arbitrary pieces;
 the result must not depend on where the pieces were cut.
@@ -21,7 +21,7 @@ SAMPLES = [
 @pytest.mark.parametrize("data", SAMPLES)
 def test_stream_escaper_equals_escape_at_every_split(data: bytes) -> None:
     from netbench.core.escape import escape
-    from netbench.net.output import StreamEscaper
+    from netbench.core.pipe_output import StreamEscaper
 
     for cut in range(len(data) + 1):
         for second in range(cut, len(data) + 1):
@@ -43,7 +43,7 @@ def _crlf_reference(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("data", [*SAMPLES, b"\r\n\r\n", b"\r", b"x\ny\r\nz\n\r"])
 def test_crlf_translator_at_every_split(data: bytes) -> None:
-    from netbench.net.output import CrlfTranslator
+    from netbench.core.pipe_output import CrlfTranslator
 
     for cut in range(len(data) + 1):
         translator = CrlfTranslator()
@@ -51,7 +51,7 @@ def test_crlf_translator_at_every_split(data: bytes) -> None:
 
 
 def test_hex_trace_offsets_continue_per_direction() -> None:
-    from netbench.net.output import HexTrace
+    from netbench.core.pipe_output import HexTrace
 
     trace = HexTrace()
     first = trace.dump(">", b"A" * 20)

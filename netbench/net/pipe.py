@@ -82,7 +82,7 @@ def make_source_transform(options: PipeOptions, trace: Trace | None) -> Callable
     """The function applied to stdin bytes before sending (None: send them as they are)."""
     if not options.crlf and trace is None:
         return None
-    from netbench.net.output import CrlfTranslator
+    from netbench.core.pipe_output import CrlfTranslator
 
     crlf = CrlfTranslator() if options.crlf else None
 

@@ -14,9 +14,9 @@ import threading
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from netbench.net.output import StreamEscaper
+    from netbench.core.pipe_output import StreamEscaper
 
-# netbench.net.output (and the escaping it needs) is imported only when a
+# netbench.core.pipe_output (and the escaping it needs) is imported only when a
 # terminal or --hex needs it: the raw pipe starts without it.
 
 
@@ -44,7 +44,7 @@ class Trace:
     """The ``--hex`` trace on a text stream (stderr), safe to call from two threads."""
 
     def __init__(self, stream: TextIO) -> None:
-        from netbench.net.output import HexTrace
+        from netbench.core.pipe_output import HexTrace
 
         self.stream = stream
         self._hex = HexTrace()
@@ -74,7 +74,7 @@ class Sink:
         self.trace = trace
         self.escaper: StreamEscaper | None = None
         if terminal:
-            from netbench.net.output import StreamEscaper
+            from netbench.core.pipe_output import StreamEscaper
 
             self.escaper = StreamEscaper()
 
