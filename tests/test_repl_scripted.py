@@ -144,6 +144,19 @@ def test_an_unreachable_target_ends_a_script_with_its_status() -> None:
     assert "connection refused" in err
 
 
+def test_a_refused_udp_datagram_is_reported_and_the_session_goes_on() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a UDP port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, out, err = repl("one\n/wait 1\ntwo\n/wait 1\n/sessions\n", f"udp://127.0.0.1:{port}")
+    assert status == 0
+    assert err.count(f"[1] connection refused: 127.0.0.1:{port}") == 2  # each datagram's ICMP refusal
+    assert "-> one\\r\\n\n-> two\\r\\n\n" in out  # the second send went out after the first refusal
+    assert f"udp://127.0.0.1:{port}        open           sent 10 B" in out
+
+
 def test_eof_half_closes_and_further_sends_are_refused(lab: Lab) -> None:
     status, out, err = repl("last line\n/wait line\n/eof\n/wait\nmore\n", f"127.0.0.1:{lab['echo'].port}")
     assert status == 0

@@ -156,9 +156,8 @@ class Sessions:
             except SessionClosed:
                 return
             except Refused as error:
-                if udp:  # ICMP port unreachable: the datagram was refused; keep listening
+                if udp:  # ICMP port unreachable: the datagram was refused; the session goes on
                     self.printer.show(view.note(f"[{conv.number}] {error}", "error"))
-                    session.state = "open"
                     conv.arrived.set()
                     continue
                 self._failed(conv, error)
