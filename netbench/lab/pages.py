@@ -47,6 +47,8 @@ JSON_BODY = (
     + b"\n"
 )
 PAGE_METHODS = (b"GET", b"HEAD")
+PAGES = frozenset({"/", "/index.html", "/json", "/chunked", "/slow"})
+"""The paths answered to GET and HEAD only (405 for another method)."""
 
 
 @dataclass(frozen=True)
@@ -203,21 +205,15 @@ def route(
     path = parts.path or "/"
     if path == "/echo":
         return echo(method, target, version, headers, body)
-    if path in ("/", "/index.html"):
-        page = None
-    elif path == "/json":
-        page = JSON_REPLY
-    elif path == "/chunked":
-        page = CHUNKED
-    elif path == "/slow":
-        page = None
-    else:
+    if path not in PAGES:
         return simple(404, f"not found: {path}\n(try /index.html, /json, /chunked, /slow?delay=1, /echo)\n")
     if method not in PAGE_METHODS:
         allowed = f"method {method.decode('latin-1')} not allowed on {path}\n"
         return simple(405, allowed, extra=((b"Allow", b"GET, HEAD"),))
-    if page is not None:
-        return page
+    if path == "/json":
+        return JSON_REPLY
+    if path == "/chunked":
+        return CHUNKED
     if path == "/slow":
         return slow(parts.query)
     return index(headers)
