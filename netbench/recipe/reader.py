@@ -45,17 +45,26 @@ class StreamReader:
                 f"gave up: {what} did not arrive in the first {len(partial) // (1024 * 1024)} MiB",
                 received=partial[:KEEP_WHEN_DISCARDING],
             )
+        data = await self._receive(deadline, self.buffer.peek)
+        if data:
+            self.buffer.feed(data)
+
+    async def _receive(self, deadline: float, partial: Callable[[], bytes]) -> bytes:
+        """The next bytes before *deadline*; ``b""`` marks EOF in :attr:`eof`.
+
+        A timeout raises :class:`TimedOut` carrying ``partial()``: what the
+        step has received so far (only computed when it is needed).
+        """
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimedOut("timed out", partial=partial)
+            raise TimedOut("timed out", partial=partial())
         try:
             data = await self.session.receive_some(remaining)
         except TimedOut:
-            raise TimedOut("timed out", partial=partial) from None
+            raise TimedOut("timed out", partial=partial()) from None
         if not data:
             self.eof = True
-        else:
-            self.buffer.feed(data)
+        return data
 
     async def take(self, take: Callable[[], T | None], deadline: float, what: str) -> T:
         while True:
@@ -85,20 +94,12 @@ class StreamReader:
 
     async def until_eof(self, deadline: float) -> bytes:
         """Everything until the peer closes; past the cap only the first bytes are kept."""
-        kept = self.buffer.take_all()
+        kept = bytearray(self.buffer.take_all())
         while not self.eof:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimedOut("timed out", partial=kept)
-            try:
-                data = await self.session.receive_some(remaining)
-            except TimedOut:
-                raise TimedOut("timed out", partial=kept) from None
-            if not data:
-                self.eof = True
-            elif len(kept) < KEEP_WHEN_DISCARDING:
-                kept += data
-        return kept
+            data = await self._receive(deadline, lambda: bytes(kept))
+            if data and len(kept) < KEEP_WHEN_DISCARDING:
+                kept.extend(data)
+        return bytes(kept)
 
     async def response(self, parser: ResponseParser, deadline: float) -> HttpResponse:
         """One HTTP response; bytes after it stay buffered."""
@@ -113,15 +114,8 @@ class StreamReader:
                     f"the response is larger than {self.cap // (1024 * 1024)} MiB",
                     received=parser.raw[:KEEP_WHEN_DISCARDING],
                 )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimedOut("timed out", partial=parser.raw)
-            try:
-                data = await self.session.receive_some(remaining)
-            except TimedOut:
-                raise TimedOut("timed out", partial=parser.raw) from None
+            data = await self._receive(deadline, lambda: parser.raw)
             if not data:
-                self.eof = True
                 continue
             size += len(data)
             response = parser.feed(data)
