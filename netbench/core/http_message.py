@@ -16,6 +16,7 @@ try:
 except ImportError:
     import h11
 
+from netbench.core.escape import _is_unsafe
 from netbench.errors import UsageError
 
 Headers = tuple[tuple[str, str], ...]
@@ -45,8 +46,8 @@ def _safe(message: str) -> str:
     message = re.sub(r"bytearray\((b'.*?')\)", r"\1", message)
     out = []
     for char in message:
-        code = ord(char)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or char in "\u2028\u2029":
+        if _is_unsafe(char):
+            code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
             out.append(char)

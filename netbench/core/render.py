@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netbench.core.decoding import text_of
-from netbench.core.escape import escape, hexdump, is_text, unescape, visible
+from netbench.core.escape import _is_unsafe, escape, hexdump, is_text, unescape, visible
 from netbench.core.http_message import Headers, HttpResponse
 
 __all__ = [
@@ -91,16 +91,9 @@ def render_head(response: HttpResponse, *, color: bool = False) -> str:
 
 def _scrub(text: str) -> str:
     """Escape the characters a terminal acts on in already-decoded text, keeping backslashes."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if (code < 0x20 and char not in "\n\t") or code == 0x7F or 0x80 <= code < 0xA0:
-            out.append(f"\\u{code:04x}")
-        elif char in "\u2028\u2029":
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return "".join(
+        f"\\u{ord(char):04x}" if _is_unsafe(char) and char not in "\n\t" else char for char in text
+    )
 
 
 def _is_json(content_type: str | None, body: bytes) -> bool:
