@@ -10,7 +10,7 @@ import pytest
 
 from netbench.errors import UsageError
 from netbench.tools.servicedb import ServiceDB, ServiceEntry, parse_query, parse_services
-from netbench.tools.services import SERVICES_FILE, lookup, lookup_all, render_services
+from netbench.tools.services import SERVICES_FILE, all_entries, lookup, render_services
 from tests.support.cli import run_main
 
 SAMPLE = """\
@@ -94,8 +94,8 @@ def test_agrees_with_the_resolver() -> None:
 
 @needs_file
 def test_full_listing_is_the_whole_file() -> None:
-    assert len(lookup_all([])) == len(_file_entries())
-    assert {e.protocol for e in lookup_all([], "udp")} == {"udp"}
+    assert len(all_entries()) == len(_file_entries())
+    assert {e.protocol for e in all_entries("udp")} == {"udp"}
 
 
 def test_unknown_names_and_ports_raise_usage_errors() -> None:

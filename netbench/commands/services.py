@@ -25,13 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     from netbench.errors import UsageError
-    from netbench.tools.services import lookup, lookup_all, render_services, services_json
+    from netbench.tools.services import all_entries, lookup, render_services, services_json
 
     if args.tcp and args.udp:
         raise UsageError("--tcp and --udp exclude each other (give neither for both)")
     protocol = "tcp" if args.tcp else "udp" if args.udp else None
     if not args.queries:
-        entries = lookup_all([], protocol)
+        entries = all_entries(protocol)
         problems: list[str] = []
     else:
         entries, problems = [], []

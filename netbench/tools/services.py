@@ -87,18 +87,15 @@ def lookup(query: str, protocol: str | None = None, *, path: str = SERVICES_FILE
     return found
 
 
-def lookup_all(queries: Sequence[str], protocol: str | None = None) -> list[ServiceEntry]:
-    """Every entry for every query (no queries: the whole database), duplicates dropped."""
-    if not queries:
-        entries = load_db().entries
-        if not entries:
-            raise UsageError(f"no services database to list ({SERVICES_FILE} is missing)")
-        return [e for e in entries if protocol is None or e.protocol == protocol]
-    result: dict[ServiceEntry, None] = {}
-    for query in queries:
-        for entry in lookup(query, protocol):
-            result[entry] = None
-    return list(result)
+def all_entries(protocol: str | None = None) -> list[ServiceEntry]:
+    """The whole services file (only *protocol*'s entries when given), in file order.
+
+    Raises :class:`UsageError` when there is no services file to list.
+    """
+    entries = load_db().entries
+    if not entries:
+        raise UsageError(f"no services database to list ({SERVICES_FILE} is missing)")
+    return [e for e in entries if protocol is None or e.protocol == protocol]
 
 
 def service_name(port: int, protocol: str = "tcp") -> str | None:
