@@ -37,13 +37,16 @@ class StreamReader:
         self.eof = False
 
     async def _more(self, deadline: float, what: str) -> None:
-        partial = self.buffer.peek()
         if self.eof:
-            raise Reset(f"{self.session.target.display} closed the connection before {what}", partial=partial)
-        if len(partial) > self.cap:
+            raise Reset(
+                f"{self.session.target.display} closed the connection before {what}",
+                partial=self.buffer.peek(),
+            )
+        size = len(self.buffer)
+        if size > self.cap:
             raise StepFailed(
-                f"gave up: {what} did not arrive in the first {len(partial) // (1024 * 1024)} MiB",
-                received=partial[:KEEP_WHEN_DISCARDING],
+                f"gave up: {what} did not arrive in the first {size // (1024 * 1024)} MiB",
+                received=self.buffer.peek()[:KEEP_WHEN_DISCARDING],
             )
         data = await self._receive(deadline, self.buffer.peek)
         if data:
