@@ -59,6 +59,7 @@ def test_two_pipelined_responses_and_leftover_bytes() -> None:
     kinds = [type(item).__name__ for item in shown]
     assert kinds == ["HttpMessage", "HttpMessage", "RawData"]
     assert shown[1].method == "HEAD"  # type: ignore[union-attr]
+    assert [shown[0].raw, shown[1].raw] == [RESPONSE, head]  # type: ignore[union-attr]  # each its own bytes
     assert shown[2] == RawData(b"extra")
 
 

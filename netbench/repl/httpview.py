@@ -36,11 +36,15 @@ class RawData:
 
 @dataclass(frozen=True)
 class HttpMessage:
-    """A complete parsed response and the exact bytes it came in."""
+    """A complete parsed response (for a request with *method*)."""
 
     response: HttpResponse
-    raw: bytes
     method: str
+
+    @property
+    def raw(self) -> bytes:
+        """The exact bytes the response came in."""
+        return self.response.raw
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,7 @@ class HttpTracker:
     """Follows one session's conversation; decides what to show parsed and what raw."""
 
     _pending: list[str] = field(default_factory=list)
-    _parser: ResponseParser | None = None
-    _collected: bytearray = field(default_factory=bytearray)
+    _parser: ResponseParser | None = None  # keeps the bytes of the response it is parsing
 
     @property
     def waiting(self) -> bool:
@@ -78,7 +81,7 @@ class HttpTracker:
     @property
     def collected(self) -> int:
         """How many bytes of the current response have arrived."""
-        return len(self._collected)
+        return self._parser.raw_size if self._parser is not None else 0
 
     def on_sent(self, data: bytes) -> None:
         """Note bytes we sent; a send that starts with a request line expects a response."""
@@ -96,20 +99,17 @@ class HttpTracker:
                 from netbench.core.http import ResponseParser
 
                 self._parser = ResponseParser(self._pending[0])
-            self._collected += data
             try:
                 response = self._parser.feed(data)
             except NetbenchError as error:
                 return [*shown, *self._fail(str(error))]
             if response is None:
-                if len(self._collected) > MAX_COLLECT:
+                if self._parser.raw_size > MAX_COLLECT:
                     return [*shown, *self.give_up("response too large to collect")]
                 return shown
             data = self._parser.leftover
-            raw = bytes(self._collected[: len(self._collected) - len(data)])
-            shown.append(HttpMessage(response, raw, self._pending.pop(0)))
+            shown.append(HttpMessage(response, self._pending.pop(0)))
             self._parser = None
-            self._collected = bytearray()
         if data:
             shown.append(RawData(data))
         return shown
@@ -125,23 +125,20 @@ class HttpTracker:
             return self._fail(str(error))
         if response is None:
             return self._fail("connection closed before the response was complete")
-        raw = bytes(self._collected)
         method = self._pending.pop(0) if self._pending else "GET"
         self._parser = None
-        self._collected = bytearray()
         self._pending.clear()
-        return [HttpMessage(response, raw, method)]
+        return [HttpMessage(response, method)]
 
     def give_up(self, why: str) -> list[Shown]:
         """Stop waiting for the current response; return what arrived, raw."""
-        if self._parser is None and not self._collected:
+        if self._parser is None:
             return []
         return self._fail(why)
 
     def _fail(self, why: str) -> list[Shown]:
-        data = bytes(self._collected)
+        data = self._parser.raw if self._parser is not None else b""
         self._parser = None
-        self._collected = bytearray()
         self._pending.clear()
         shown: list[Shown] = [Note(f"(not shown parsed: {escape(why.encode(), keep_newlines=False)})")]
         if data:
