@@ -147,12 +147,12 @@ class HttpClient:
         headers: list[tuple[str, str]],
         body: bytes | None = None,
         chunked: bool = False,
-    ) -> tuple[str, bytes]:
-        """Connect when needed and return ``(method, request bytes)`` for :meth:`exchange`."""
+    ) -> bytes:
+        """Connect when needed and return the request bytes for :meth:`exchange`."""
         if self._sock is None or not self._http.reusable:
             self.close()
             self._connect()
-        return method, self._http.request(method, target, headers, body, host=self._host, chunked=chunked)
+        return self._http.request(method, target, headers, body, host=self._host, chunked=chunked)
 
     def fetch(
         self,
@@ -189,19 +189,18 @@ class HttpClient:
 
     def exchange(
         self,
-        request: tuple[str, bytes],
+        data: bytes,
         *,
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         on_head: Callable[[HttpResponse], object] | None = None,
     ) -> Exchange:
-        """Send *request* and read its response.
+        """Send *data* (from :meth:`request`) and read its response.
 
         ``sink`` receives the decoded body piece by piece (flat memory);
         ``on_head`` is called with the head (an HttpResponse without body)
         as soon as it arrived, before any of the body goes to ``sink``.
         """
-        _method, data = request
         self.last_request = data
         sock = self._sock
         assert sock is not None
