@@ -87,7 +87,7 @@ def check_http(expect: Expect, response: HttpResponse) -> list[Mismatch]:
             Mismatch(f"expected status {expect.status}, received {response.status_line!r}")
         )
     for name, match in expect.headers:
-        values = [value for key, value in response.headers if key.lower() == name.lower()]
+        values = response.header_values(name)
         if not values:
             problems.append(Mismatch(f"header {name} is missing (expected {match.describe()})"))
         elif not any(text_matches(match, v.encode("utf-8", "surrogateescape")) for v in values):
