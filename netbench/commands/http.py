@@ -186,7 +186,7 @@ class _Printer:
             self.env.stdout.flush()
             self.env.stderr.write(render_head(head, color=self.err_color) + "\n\n")
 
-    def show(self, exchange: Exchange, notes: list[str], final: bool) -> None:
+    def show(self, exchange: Exchange, notes: list[str]) -> None:
         from dataclasses import replace
 
         from netbench.core.render import render_raw, render_response
@@ -296,7 +296,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                     notes += [_safe_line(line) for line in client.certificate.lines()]
                 if redirect and not args.follow:
                     notes.append("redirect not followed (--follow follows it)")
-                printer.show(exchange, notes, final=not (redirect and args.follow))
+                printer.show(exchange, notes)
                 if not (redirect and args.follow):
                     failed_status |= response.status >= 400
                     break
