@@ -83,7 +83,7 @@ def _wildcard(template: bytes, first_line_only: bool = False) -> re.Pattern[byte
     return re.compile(b"".join(parts), re.DOTALL)
 
 
-def _request(step: Step, context: Context, host: str) -> Request | None:
+def _request(step: Step, context: Context) -> Request | None:
     if step.send is not None:
         template = step.send
         try:
@@ -143,7 +143,7 @@ def _reason(status: int) -> str:
         return "Status"
 
 
-def moves(recipe: Recipe, context: Context, host: str = "localhost") -> list[Move]:
+def moves(recipe: Recipe, context: Context) -> list[Move]:
     """The server's part of every step, in order."""
     out = []
     for index, step in enumerate(recipe.steps, 1):
@@ -159,7 +159,7 @@ def moves(recipe: Recipe, context: Context, host: str = "localhost") -> list[Mov
             Move(
                 index=index,
                 step=step,
-                request=_request(step, context, host),
+                request=_request(step, context),
                 wait_eof=step.close == "write",
                 reply=reply,
                 close_after=bool(step.expect and step.expect.closed),
