@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from netbench.core.escape import escape, unescape
-from netbench.errors import NetbenchError, TimedOut, UsageError
+from netbench.errors import TimedOut, UsageError
 from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
@@ -285,24 +285,17 @@ async def _save(repl: Repl, rest: str) -> None:
     words = split(rest)
     if len(words) != 1:
         raise UsageError("usage: /save FILE")
-    import importlib
+    from netbench.recipe.record import record, save
 
-    try:
-        recording = importlib.import_module("netbench.recipe.record")
-    except ImportError:
-        raise UsageError("recording arrives with the recipes feature (not installed yet)") from None
     path = Path(words[0])
     name = path.name.removesuffix(".yaml").removesuffix(".recipe")
     target = conv.session.target
     same = [s for s in repl.labs if (s.host, s.port) == (target.host, target.port)]
     lab = same[0].name if same and target.transport == "tcp" else None
-    result = recording.record(conv.session.transcript, target, name=name, lab=lab)
-    recipe = getattr(result, "recipe", result)
+    result = record(conv.session.transcript, target, name=name, lab=lab)
     try:
-        recording.save(recipe, path)
+        save(result, path)
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
-    except NetbenchError:
-        raise
-    secrets = list(getattr(result, "secrets", ()) or ())
+    secrets = result.secrets
     repl.info(f"saved {_safe(str(path))}" + (f" (secrets replaced: {', '.join(secrets)})" if secrets else ""))

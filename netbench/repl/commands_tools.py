@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 
 from netbench.core.escape import escape
@@ -15,15 +14,6 @@ from netbench.repl.registry import command
 
 def _safe(text: str) -> str:
     return escape(text.encode("utf-8", "surrogateescape"))
-
-
-def lab_services() -> dict[str, str]:
-    """The lab's services (name -> description), or {} before the lab exists."""
-    try:
-        from netbench.lab import SERVICES
-    except ImportError:
-        return {}
-    return dict(SERVICES)
 
 
 @command(
@@ -45,15 +35,11 @@ async def _lab(repl: Repl, rest: str) -> None:
     names = [w for w in words if not w.startswith("--")]
     if flags - {"--udp", "--no-open"}:
         raise UsageError(f"/lab: unknown option {sorted(flags - {'--udp', '--no-open'})[0]}")
-    try:
-        import netbench.lab as lab
-    except ImportError:
-        raise UsageError("the lab arrives with the lab feature (not installed yet)") from None
-    if not hasattr(lab, "start"):
-        raise UsageError("the lab arrives with the lab feature (not installed yet)")
+    import netbench.lab as lab
+
     if not names:
         lines = ["lab services:"]
-        lines += [f"  {name:<10} {_safe(text)}" for name, text in lab_services().items()]
+        lines += [f"  {name:<10} {_safe(text)}" for name, text in lab.SERVICES.items()]
         for server in repl.labs:
             lines.append(f"running: {server.name} on {server.address} ({'+'.join(server.transports)})")
         repl.info("\n".join(lines))
@@ -66,8 +52,8 @@ async def _lab(repl: Repl, rest: str) -> None:
         from netbench.net.target import parse_port
 
         port = parse_port(port_text, allow_zero=True)
-    if lab_services() and name not in lab_services():
-        raise UsageError(f"no lab service {name!r} (services: {', '.join(lab_services())})")
+    if name not in lab.SERVICES:
+        raise UsageError(f"no lab service {name!r} (services: {', '.join(lab.SERVICES)})")
     server = await lab.start(name, host="127.0.0.1", port=port)
     repl.labs.append(server)
     repl.info(f"lab {server.name} listening on {server.address} ({'+'.join(server.transports)})")
@@ -96,8 +82,6 @@ async def close_labs(repl: Repl) -> None:
 
 async def _cli_tool(repl: Repl, name: str, rest: str) -> None:
     """Run ``netbench NAME ARGS`` in a worker thread and show its output."""
-    if importlib.util.find_spec(f"netbench.commands.{name}") is None:
-        raise UsageError(f"/{name} arrives with the ports feature (not installed yet)")
     from netbench.cli import main
     from netbench.environment import Environment
 

@@ -76,9 +76,9 @@ class ReplCompleter(Completer):
         if name == "help":
             yield from _matching(word.lstrip("/"), sorted(TABLE))
         elif name == "lab" and position == 0:
-            from netbench.repl.commands_tools import lab_services
+            from netbench.lab.catalog import SERVICES
 
-            yield from _matching(word, lab_services())
+            yield from _matching(word, SERVICES)
         elif name == "http" and position == 0:
             yield from _matching(word, METHODS, suffix=" ")
         elif name in ("get", "http") and position >= (2 if name == "http" else 1):
