@@ -64,6 +64,8 @@ BAD = [
     ["-z", "-u", "127.0.0.1:53"],
     ["-w", "soon", "127.0.0.1:80"],
     ["-w", "-3", "127.0.0.1:80"],
+    ["a..b", "80"],  # the idna codec rejects an empty label
+    ["x" * 70 + ".example", "80"],  # and a label over 63 characters
 ]
 
 
@@ -89,7 +91,9 @@ def test_bad_targets_exit_2_with_one_line(words: list[str]) -> None:
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:99999", "x:y:z", "[::1", "nope-service-xyz", "unix:"])
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1:99999", "x:y:z", "[::1", "nope-service-xyz", "unix:", "a..b:8080"]
+)
 def test_bad_listen_addresses_exit_2(address: str) -> None:
     status, _out, err = run_cli(["listen", address])
     assert status == 2, err

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 
-from netbench.net.target import Target, resolve
+from netbench.net.target import Target, invalid_host, resolve
 
 
 def address_text(sockaddr: object) -> str:
@@ -65,6 +65,8 @@ def open_listener(
             infos = socket.getaddrinfo(host, port, family, kind, 0, socket.AI_PASSIVE)
         except socket.gaierror as error:
             raise UsageError(f"cannot listen on {host!r}: {error.strerror}") from None
+        except UnicodeError:
+            raise invalid_host(host) from None
         candidates = [(info[0], info[4]) for info in infos]
     last: OSError | None = None
     for fam, sockaddr in candidates:

@@ -214,6 +214,8 @@ def resolve(target: Target, family: int = socket.AF_UNSPEC) -> list[tuple[int, t
         infos = socket.getaddrinfo(_host_argument(target.host), target.port, family, kind)
     except socket.gaierror as error:
         raise Refused(f"cannot resolve {target.host!r}: {error.strerror}", target.display) from None
+    except UnicodeError:  # the idna codec rejects the name (an empty or over-long label)
+        raise invalid_host(target.host) from None
     seen: list[tuple[int, tuple]] = []
     for fam, _type, _proto, _name, sockaddr in infos:
         if (fam, sockaddr) not in seen:
@@ -231,6 +233,11 @@ def _host_argument(host: str) -> str | bytes:
     if host.isascii() and all(0 < len(label) < 64 for label in host.rstrip(".").split(".")):
         return host.encode("ascii")
     return host
+
+
+def invalid_host(host: str) -> TargetError:
+    """The error for a host name that cannot be a DNS name (exit 2)."""
+    return TargetError(f"invalid host name {host!r} (empty or over-long label)", host)
 
 
 def family_from_flags(ipv4: bool, ipv6: bool) -> int:
