@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.peers import free_port  # noqa: E402  (after the sys.path line)
 
 
 def parse_size(text: str) -> int:
@@ -39,12 +41,6 @@ def parse_size(text: str) -> int:
     if text[-1:] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def is_listening(port: int) -> bool:
