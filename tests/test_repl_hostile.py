@@ -56,3 +56,14 @@ def test_huge_headers() -> None:
     status, out, _ = run_get([b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", CLOSE])
     assert status == 0
     assert "not shown parsed" in out
+
+
+def test_typed_bytes_that_are_not_utf8_are_shown_escaped() -> None:
+    # stdin decodes with surrogate escapes: the byte 0xff arrives as "\udcff"
+    script = "/\udcff\x1b[2J\n/set a \udcff\n/vars\n"
+    status, out, err = run_main(["repl"], stdin=script, state_dir=Path("/nonexistent-netbench-state"))
+    assert status == 0
+    assert "error: unknown command /\\xff\\x1b[2J (see /help)" in err
+    assert "${a} = \\xff" in out and "  a = \\xff" in out
+    assert "internal error" not in out + err
+    assert no_raw_controls(out) and no_raw_controls(err)

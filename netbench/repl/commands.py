@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from netbench.core.escape import escape
 from netbench.errors import NetbenchError, UsageError
 from netbench.repl.args import expand, on_off
 from netbench.repl.context import EOLS, Repl
 from netbench.repl.registry import ALIASES, TABLE, command, find
+from netbench.repl.view import safe
 
 
 async def run_line(repl: Repl, line: str) -> NetbenchError | None:
@@ -29,7 +29,7 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
             name, _, rest = line[1:].partition(" ")
             found = find(name)
             if found is None:
-                raise UsageError(f"unknown command /{escape(name.encode(), keep_newlines=False)} (see /help)")
+                raise UsageError(f"unknown command /{name} (see /help)")  # run_line makes it safe
             await found.handler(repl, rest.strip())
         else:
             text = line[1:] if line.startswith("//") else line
@@ -37,18 +37,18 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
             data = expand(repl, text).encode("utf-8", errors="surrogateescape") + repl.settings.line_ending
             await repl.sessions.send(conv, data, echo=repl.scripted)
     except NetbenchError as error:
-        repl.error(f"error: {escape(str(error).encode(), keep_newlines=False)}")
+        repl.error(f"error: {safe(str(error))}")
         return error
     except Exception as error:  # a bug in a command: report it and go on
         repl.error(
             f"internal error in this command: {type(error).__name__}: "
-            f"{escape(str(error).encode(), keep_newlines=False)}"
+            f"{safe(str(error))}"
             + ("" if repl.debug else " (run with --debug for the traceback)")
         )
         if repl.debug:
             import traceback
 
-            repl.printer.show([("class:error", escape(traceback.format_exc().encode())), ("", "\n")])
+            repl.printer.show([("class:error", safe(traceback.format_exc(), one_line=False)), ("", "\n")])
     return None
 
 
@@ -152,7 +152,7 @@ async def _set(repl: Repl, rest: str) -> None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name):
         raise UsageError("usage: /set NAME VALUE (NAME: letters, digits, _ . -)")
     repl.variables[name] = value.strip()
-    repl.info(f"${{{name}}} = {escape(value.strip().encode(), keep_newlines=False)}")
+    repl.info(f"${{{name}}} = {safe(value.strip())}")
 
 
 @command("unset", "NAME", "forget a variable")
@@ -168,7 +168,7 @@ async def _vars(repl: Repl, rest: str) -> None:
         return
     repl.info(
         "\n".join(
-            f"  {name} = {escape(value.encode(), keep_newlines=False)}"
+            f"  {name} = {safe(value)}"
             for name, value in repl.variables.items()
         )
     )

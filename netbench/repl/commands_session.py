@@ -5,19 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from netbench.core.escape import escape, unescape
+from netbench.core.escape import unescape
 from netbench.errors import TimedOut, UsageError
 from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
 from netbench.repl.sessions import Conversation
+from netbench.repl.view import safe
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 REPLY_WAIT = 10.0
-
-
-def _safe(text: str) -> str:
-    return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=False)
 
 
 @command(
@@ -67,7 +64,7 @@ async def _open(repl: Repl, rest: str) -> None:
     args = parser.parse_args(words)
     transport = "udp" if args.udp else "tls" if args.tls else None
     target = parse_target(args.target, transport)  # type: ignore[arg-type]
-    repl.info(f"connecting to {_safe(str(target))} ...")
+    repl.info(f"connecting to {safe(str(target))} ...")
     conv = await repl.sessions.open(
         target,
         timeout=args.timeout,
@@ -75,9 +72,9 @@ async def _open(repl: Repl, rest: str) -> None:
         family=family_from_flags(args.ipv4, args.ipv6),
     )
     peer = conv.session.peer or target.display
-    repl.info(f"[{conv.number}] connected to {_safe(peer)} ({target.transport})")
+    repl.info(f"[{conv.number}] connected to {safe(peer)} ({target.transport})")
     if conv.session.tls is not None:
-        repl.info("\n".join(_safe(line) for line in conv.session.tls.lines()))
+        repl.info("\n".join(safe(line) for line in conv.session.tls.lines()))
 
 
 def _which(repl: Repl, rest: str) -> Conversation:
@@ -120,7 +117,7 @@ async def _sessions(repl: Repl, rest: str) -> None:
         mark = "*" if number == repl.sessions.current_number else " "
         t = conv.session.transcript
         lines.append(
-            f"{mark} {number:>2}  {_safe(str(conv.session.target)):<28} {conv.state:<14} "
+            f"{mark} {number:>2}  {safe(str(conv.session.target)):<28} {conv.state:<14} "
             f"sent {t.bytes_sent} B  received {t.bytes_received} B  rtt {_rtt(conv.session.last_rtt)}"
         )
     repl.info("\n".join(lines))
@@ -189,7 +186,7 @@ async def _exchange(repl: Repl, method: str, words: list[str], body: bytes | Non
     try:
         await repl.sessions.wait(conv, None, REPLY_WAIT)
     except TimedOut as error:
-        repl.info(f"{_safe(str(error))}; the response will show when it arrives")
+        repl.info(f"{safe(str(error))}; the response will show when it arrives")
 
 
 @command(
@@ -298,4 +295,4 @@ async def _save(repl: Repl, rest: str) -> None:
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
     secrets = result.secrets
-    repl.info(f"saved {_safe(str(path))}" + (f" (secrets replaced: {', '.join(secrets)})" if secrets else ""))
+    repl.info(f"saved {safe(str(path))}" + (f" (secrets replaced: {', '.join(secrets)})" if secrets else ""))

@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 
-from netbench.core.escape import escape
 from netbench.errors import UsageError
 from netbench.repl.args import split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
-
-
-def _safe(text: str) -> str:
-    return escape(text.encode("utf-8", "surrogateescape"))
+from netbench.repl.view import safe
 
 
 @command(
@@ -39,7 +35,7 @@ async def _lab(repl: Repl, rest: str) -> None:
 
     if not names:
         lines = ["lab services:"]
-        lines += [f"  {name:<10} {_safe(text)}" for name, text in lab.SERVICES.items()]
+        lines += [f"  {name:<10} {safe(text)}" for name, text in lab.SERVICES.items()]
         for server in repl.labs:
             lines.append(f"running: {server.name} on {server.address} ({'+'.join(server.transports)})")
         repl.info("\n".join(lines))
@@ -67,7 +63,7 @@ async def _lab(repl: Repl, rest: str) -> None:
             raise UsageError(f"lab {name} has no UDP side")
         target = target.with_transport("udp")
     conv = await repl.sessions.open(target, timeout=repl.settings.connect_timeout, tls=TLSOptions(), family=0)
-    repl.info(f"[{conv.number}] connected to {_safe(str(target))}")
+    repl.info(f"[{conv.number}] connected to {safe(str(target))}")
 
 
 async def close_labs(repl: Repl) -> None:
@@ -98,10 +94,10 @@ async def _cli_tool(repl: Repl, name: str, rest: str) -> None:
     status = await asyncio.to_thread(main, [name, *split(rest)], env)
     text = out.getvalue().rstrip("\n")
     if text:
-        repl.info(_safe(text))
+        repl.info(safe(text, one_line=False))
     problems = err.getvalue().rstrip("\n")
     if problems:
-        (repl.error if status else repl.info)(_safe(problems))
+        (repl.error if status else repl.info)(safe(problems, one_line=False))
 
 
 @command(
@@ -149,12 +145,12 @@ async def _explain(repl: Repl, rest: str) -> None:
     if rest:
         word = rest.strip()
         if word.isdigit():
-            repl.info(_safe(explain.status(int(word))))
+            repl.info(safe(explain.status(int(word))))
             return
         line = explain.header(word.rstrip(":"))
         if line is None:
             raise UsageError(f"no explanation for {word!r} in the table")
-        repl.info(_safe(line))
+        repl.info(safe(line))
         return
     conv = repl.sessions.current
     response = conv.last_response if conv is not None and conv.last_response is not None else None
@@ -162,4 +158,4 @@ async def _explain(repl: Repl, rest: str) -> None:
     if response is None:
         raise UsageError("no HTTP response yet (try /get /), or /explain 404, /explain ETag")
     lines = explain.explain(int(response.status), list(response.headers))
-    repl.info(_safe("\n".join(lines)))
+    repl.info(safe("\n".join(lines), one_line=False))

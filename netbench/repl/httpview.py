@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from netbench.core.escape import escape
 from netbench.errors import NetbenchError
+from netbench.repl.view import safe
 
 if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
     from netbench.core.http import HttpResponse, ResponseParser
@@ -140,7 +140,7 @@ class HttpTracker:
         data = self._parser.raw if self._parser is not None else b""
         self._parser = None
         self._pending.clear()
-        shown: list[Shown] = [Note(f"(not shown parsed: {escape(why.encode(), keep_newlines=False)})")]
+        shown: list[Shown] = [Note(f"(not shown parsed: {safe(why)})")]
         if data:
             shown.append(RawData(data))
         return shown

@@ -6,9 +6,8 @@ Pure functions of the REPL state returning prompt_toolkit-style fragments
 
 from __future__ import annotations
 
-from netbench.core.escape import escape
 from netbench.repl.context import Repl
-from netbench.repl.view import Fragments
+from netbench.repl.view import Fragments, safe
 
 
 def size(count: int) -> str:
@@ -35,7 +34,7 @@ def prompt(repl: Repl) -> Fragments:
     conv = repl.sessions.current
     if conv is None:
         return [("class:prompt", "netbench> ")]
-    label = escape(conv.label.encode(), keep_newlines=False)
+    label = safe(conv.label)
     if conv.state != "open":
         return [("class:prompt", label), ("class:prompt.state", f" ({conv.state})"), ("class:prompt", "> ")]
     return [("class:prompt", f"{label}> ")]
@@ -48,7 +47,7 @@ def toolbar(repl: Repl) -> Fragments:
     connecting = repl.sessions.connecting
     if connecting is not None:
         out.append(
-            ("class:toolbar.warn", f" connecting to {escape(connecting.encode(), keep_newlines=False)} ")
+            ("class:toolbar.warn", f" connecting to {safe(connecting)} ")
         )
     elif conv is None:
         out.append(("class:toolbar", " no session: /open HOST PORT or /lab http "))
@@ -58,7 +57,7 @@ def toolbar(repl: Repl) -> Fragments:
         out += [
             (
                 "class:toolbar",
-                f" [{conv.number}] {escape(str(conv.session.target).encode(), keep_newlines=False)} ",
+                f" [{conv.number}] {safe(str(conv.session.target))} ",
             ),
             (STATE_STYLES.get(conv.state, "class:toolbar"), f" {conv.state} "),
             (
@@ -70,7 +69,7 @@ def toolbar(repl: Repl) -> Fragments:
         if conv.tracker.waiting:
             out.append(("class:toolbar.warn", f" HTTP response: {size(conv.tracker.collected)} so far "))
     if repl.busy is not None:
-        busy = escape(repl.busy[:40].encode(), keep_newlines=False)
+        busy = safe(repl.busy[:40])
         out.append(("class:toolbar.warn", f" running {busy} (Ctrl-C stops it) "))
     if len(repl.sessions.items) > 1:
         out.append(("class:toolbar", f" {len(repl.sessions.items)} sessions "))
