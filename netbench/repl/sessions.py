@@ -57,7 +57,7 @@ class Conversation:
     @property
     def finished(self) -> bool:
         """True when nothing more can arrive."""
-        return self.session.state in ("closed", "error", "closed by peer") or self.session.peer_closed
+        return not self.session.is_open or self.session.peer_closed  # ('closed by peer' implies peer_closed)
 
 
 class Sessions:
