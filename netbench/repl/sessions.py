@@ -166,10 +166,7 @@ class Sessions:
                 self._failed(conv, error)
                 return
             conv.last_activity = time.monotonic()
-            if not data:
-                if udp:  # an empty datagram, not an end of file
-                    self._show(conv, [RawData(b"")])
-                    continue
+            if not data:  # end of file (never UDP: its transport skips empty datagrams)
                 self._show(conv, conv.tracker.on_eof())
                 self._cancel_give_up(conv)
                 total = session.transcript.bytes_received
