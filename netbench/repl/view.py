@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netbench.core.escape import escape, hexdump, is_text, visible
+from netbench.core.escape import escape, hexdump, visible
 
 if TYPE_CHECKING:
     from netbench.core.http import HttpResponse
@@ -69,7 +69,7 @@ def looks_binary(data: bytes) -> bool:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return not is_text(data)
+        return True
     controls = sum(1 for char in text if (ord(char) < 0x20 and char not in "\r\n\t\x1b") or char == "\x7f")
     return controls * 10 > len(text) * 3
 
