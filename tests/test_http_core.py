@@ -317,3 +317,21 @@ def test_decoder_errors_and_charsets():
     assert charset_of("text/html; charset=nonsense") is None
     assert text_of("é".encode("latin-1"), "text/plain; charset=latin-1") == "é"
     assert text_of(b"\xff\xfe", None) is None
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "gzip, deflate"])
+def test_a_body_that_expands_a_thousandfold_is_delivered_in_bounded_pieces(encoding: str) -> None:
+    from netbench.core.decoding import PIECE
+
+    plain = b"\0" * (40 * PIECE)
+    encoded = plain
+    for name in (part.strip() for part in encoding.split(",")):
+        encoded = gzip.compress(encoded) if name == "gzip" else zlib.compress(encoded)
+    assert len(encoded) < PIECE // 4  # one read of the wire is enough to hold all of it
+    sizes: list[int] = []
+    parser = ResponseParser(sink=lambda piece: sizes.append(len(piece)), keep_raw=False)
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {len(encoded)}\r\n\r\n"
+    response = parser.feed(head.encode() + encoded)
+    assert response is not None and response.status == 200
+    assert sum(sizes) == len(plain)
+    assert max(sizes) <= PIECE

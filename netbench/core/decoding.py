@@ -1,8 +1,9 @@
 """Undo a Content-Encoding (gzip, deflate) incrementally, and pick a text charset.
 
 Sans-IO: bytes in, bytes out. A :class:`BodyDecoder` takes the body as it
-arrives in pieces of any size and returns the decoded bytes so far, so a big
-body can be streamed to a file with flat memory. ``deflate`` is accepted both
+arrives in pieces of any size and yields the decoded bytes in pieces of at
+most :data:`PIECE` bytes, so a big body (or a small body that expands a
+thousandfold) can be streamed to a file with flat memory. ``deflate`` is accepted both
 as zlib-wrapped data (RFC 9110) and as the raw deflate some servers send.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import codecs
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 SUPPORTED = ("gzip", "x-gzip", "deflate", "identity")
+PIECE = 1 << 20  # the most decoded bytes produced at once
 
 
 class DecodeError(ValueError):
@@ -33,6 +35,17 @@ def can_decode(encodings: Sequence[str]) -> bool:
     return all(name in SUPPORTED for name in encodings)
 
 
+def _inflate(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    """Decompress *data* in pieces of at most :data:`PIECE` bytes."""
+    while True:
+        out = inflater.decompress(data, PIECE)
+        if out:
+            yield out
+        data = inflater.unconsumed_tail
+        if not data and len(out) < PIECE:  # a full piece may leave output pending
+            return
+
+
 class _Gzip:
     """One gzip stream, or several members one after another."""
 
@@ -42,16 +55,14 @@ class _Gzip:
         self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._started = False
 
-    def feed(self, data: bytes) -> bytes:
-        out = []
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         while data:
             if self._inflater.eof:
                 # A new gzip member follows the previous one (RFC 1952 allows this).
                 self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             self._started = True
-            out.append(self._inflater.decompress(data))
+            yield from _inflate(self._inflater, data)
             data = self._inflater.unused_data if self._inflater.eof else b""
-        return b"".join(out)
 
     def finish(self) -> bytes:
         if self._started and not self._inflater.eof:
@@ -68,16 +79,16 @@ class _Deflate:
         self._head = b""
         self._inflater: zlib._Decompress | None = None
 
-    def feed(self, data: bytes) -> bytes:
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         if self._inflater is None:
             self._head += data
             if len(self._head) < 2:
-                return b""
+                return
             cmf, flg = self._head[0], self._head[1]
             wrapped = cmf & 0x0F == 8 and (cmf * 256 + flg) % 31 == 0
             self._inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
             data, self._head = self._head, b""
-        return self._inflater.decompress(data)
+        yield from _inflate(self._inflater, data)
 
     def finish(self) -> bytes:
         if self._inflater is None:
@@ -92,9 +103,10 @@ class _Deflate:
 class BodyDecoder:
     """Undo the encodings of a Content-Encoding header, piece by piece.
 
-    ``BodyDecoder(("gzip",))``; :meth:`feed` returns the decoded bytes
-    available so far, :meth:`finish` the rest (and checks the stream ended).
-    Both raise :class:`DecodeError` with a one-line reason.
+    ``BodyDecoder(("gzip",))``; :meth:`pieces` yields the decoded bytes
+    available so far, at most :data:`PIECE` at a time; :meth:`feed` returns
+    them joined; :meth:`finish` returns the rest (and checks the stream ended).
+    All raise :class:`DecodeError` with a one-line reason.
     """
 
     def __init__(self, encodings: Sequence[str]) -> None:
@@ -107,25 +119,36 @@ class BodyDecoder:
             if name != "identity"
         ]
 
-    def feed(self, data: bytes) -> bytes:
-        """Decode one more piece of the encoded body."""
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """Decode one more piece of the encoded body, in bounded pieces."""
+        stream: Iterable[bytes] = (data,)
         for stage in self._stages:
-            try:
-                data = stage.feed(data)
-            except zlib.error as error:
-                raise DecodeError(f"{stage.name} body does not decode: {_reason(error)}") from None
-        return data
+            stream = _through(stage, stream)
+        yield from stream
+
+    def feed(self, data: bytes) -> bytes:
+        """Decode one more piece of the encoded body, joined (for small bodies)."""
+        return b"".join(self.pieces(data))
 
     def finish(self) -> bytes:
         """Flush every stage at the end of the body."""
         data = b""
         for stage in self._stages:
             try:
-                data = stage.feed(data) if data else b""
+                data = b"".join(stage.pieces(data)) if data else b""
                 data += stage.finish()
             except zlib.error as error:
                 raise DecodeError(f"{stage.name} body does not decode: {_reason(error)}") from None
         return data
+
+
+def _through(stage: _Gzip | _Deflate, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Run every piece through one decoding *stage*."""
+    for piece in pieces:
+        try:
+            yield from stage.pieces(piece)
+        except zlib.error as error:
+            raise DecodeError(f"{stage.name} body does not decode: {_reason(error)}") from None
 
 
 def _reason(error: zlib.error) -> str:

@@ -160,12 +160,14 @@ class ResponseParser:
 
     def _on_data(self, data: bytes) -> None:
         self.encoded_size += len(data)
-        if self._decoder is not None:
-            try:
-                data = self._decoder.feed(data)
-            except DecodeError as error:
-                raise ProtocolError(str(error), partial=self.raw) from None
-        self._deliver(data)
+        if self._decoder is None:
+            self._deliver(data)
+            return
+        try:
+            for piece in self._decoder.pieces(data):  # bounded: a small body may expand a lot
+                self._deliver(piece)
+        except DecodeError as error:
+            raise ProtocolError(str(error), partial=self.raw) from None
 
     def _deliver(self, data: bytes) -> None:
         if not data:
