@@ -42,8 +42,7 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
     except Exception as error:  # a bug in a command: report it and go on
         repl.error(
             f"internal error in this command: {type(error).__name__}: "
-            f"{safe(str(error))}"
-            + ("" if repl.debug else " (run with --debug for the traceback)")
+            f"{safe(str(error))}" + ("" if repl.debug else " (run with --debug for the traceback)")
         )
         if repl.debug:
             import traceback
@@ -166,12 +165,7 @@ async def _vars(repl: Repl, rest: str) -> None:
     if not repl.variables:
         repl.info("no variables (/set NAME VALUE)")
         return
-    repl.info(
-        "\n".join(
-            f"  {name} = {safe(value)}"
-            for name, value in repl.variables.items()
-        )
-    )
+    repl.info("\n".join(f"  {name} = {safe(value)}" for name, value in repl.variables.items()))
 
 
 # The other command modules register themselves on import.

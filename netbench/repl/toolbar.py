@@ -46,9 +46,7 @@ def toolbar(repl: Repl) -> Fragments:
     out: Fragments = []
     connecting = repl.sessions.connecting
     if connecting is not None:
-        out.append(
-            ("class:toolbar.warn", f" connecting to {safe(connecting)} ")
-        )
+        out.append(("class:toolbar.warn", f" connecting to {safe(connecting)} "))
     elif conv is None:
         out.append(("class:toolbar", " no session: /open HOST PORT or /lab http "))
     else:
