@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,15 +134,26 @@ def test_http_recipe_against_nginx(tmp_path: Path, nginx: Nginx) -> None:
     assert result.captures["port"] == "443"
 
 
+def _wait_for_unix_listener(path: Path, timeout: float = 10.0) -> None:
+    """Until a connection to *path* is accepted: socat creates the file (bind) before it listens."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(path))
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.05)
+
+
 def test_unix_socket_target(tmp_path: Path) -> None:
     socat = require_binary("socat")
     sock = tmp_path / "echo.sock"
     server = subprocess.Popen([socat, f"UNIX-LISTEN:{sock},fork", "EXEC:cat"])
     try:
-        for _ in range(100):
-            if sock.exists():
-                break
-            subprocess.run(["sleep", "0.05"], check=True)
+        _wait_for_unix_listener(sock)
         path = write(tmp_path, 'steps:\n  - send: "over unix\\n"\n    expect: {line: over unix}\n')
         result = replay(path, target=f"unix:{sock}")
         assert result.ok, result.report()
