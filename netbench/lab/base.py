@@ -15,8 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netbench.errors import UsageError
-from netbench.lab.catalog import display_address
-from netbench.net.target import Target
+from netbench.net.target import Target, host_port
 
 BIND_ATTEMPTS = 50
 BACKLOG = 128
@@ -49,7 +48,7 @@ class Connections(set[asyncio.Transport]):
 def peer_of(transport: asyncio.BaseTransport) -> str:
     """``127.0.0.1:PORT`` for the peer of *transport* (``?`` when unknown)."""
     peer = transport.get_extra_info("peername")
-    return display_address(peer[0], peer[1]) if peer else "?"
+    return host_port(peer[0], peer[1]) if peer else "?"
 
 
 StreamFactory = Callable[[Connections], asyncio.Protocol]
@@ -67,7 +66,7 @@ class DatagramBase(asyncio.DatagramProtocol):
     def note(self, data: bytes, addr: Any) -> None:
         """Report a datagram of *data* from *addr* when logging."""
         if self.notes is not None:
-            self.notes.note(f"{len(data)} bytes from {display_address(addr[0], addr[1])} (udp)")
+            self.notes.note(f"{len(data)} bytes from {host_port(addr[0], addr[1])} (udp)")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -179,7 +178,7 @@ class LabServer:
     @property
     def address(self) -> str:
         """``127.0.0.1:PORT`` (``[::1]:PORT`` for IPv6)."""
-        return display_address(self.host, self.port)
+        return host_port(self.host, self.port)
 
     @property
     def target(self) -> Target:
@@ -250,7 +249,7 @@ def _bind_error(name: str, host: str, port: int, kind: str, error: OSError) -> U
         errno.EADDRNOTAVAIL: "address not available on this machine",
     }
     reason = reasons.get(error.errno or 0, error.strerror or str(error))
-    return UsageError(f"lab {name}: cannot listen on {display_address(host, port)}/{kind}: {reason}")
+    return UsageError(f"lab {name}: cannot listen on {host_port(host, port)}/{kind}: {reason}")
 
 
 def bind_sockets(

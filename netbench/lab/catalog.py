@@ -72,6 +72,3 @@ def check_loopback(host: str) -> str:
     return str(address)
 
 
-def display_address(host: str, port: int) -> str:
-    """``127.0.0.1:8080`` or ``[::1]:8080``."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 import socket
 
-from netbench.net.target import Target, invalid_host, resolve
+from netbench.net.target import Target, invalid_host, resolve, sockaddr_text
 
 
 def address_text(sockaddr: object) -> str:
     """``127.0.0.1:80``, ``[::1]:80`` or a unix path, for messages."""
-    if isinstance(sockaddr, tuple) and len(sockaddr) >= 2:
-        host = str(sockaddr[0])
-        return f"[{host}]:{sockaddr[1]}" if ":" in host else f"{host}:{sockaddr[1]}"
-    return str(sockaddr) or "unix socket"
+    return sockaddr_text(sockaddr) or "unix socket"
 
 
 def dial(target: Target, family: int, timeout: float | None) -> socket.socket:

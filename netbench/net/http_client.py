@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
-from netbench.net.target import Target, resolve
+from netbench.net.target import Target, host_header, resolve
 
 if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
@@ -82,7 +82,7 @@ class HttpClient:
         self._view = memoryview(bytearray(READ_SIZE))
         self.last_response_started = False
         self.last_request = b""
-        self._host = self._host_header()  # the Host header: the same for every request
+        self._host = host_header(self.target)  # the Host header: the same for every request
 
     # -- connection ------------------------------------------------------------
 
@@ -180,12 +180,6 @@ class HttpClient:
         self.close()
         request = self.request(method, target, headers, body, chunked)
         return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
-
-    def _host_header(self) -> str:
-        host = self.target.host
-        host = f"[{host}]" if ":" in host else host
-        default = 443 if self.target.transport == "tls" else 80
-        return host if self.target.port == default else f"{host}:{self.target.port}"
 
     def exchange(
         self,

@@ -89,8 +89,7 @@ class Target:
         """Short form for prompts and messages: ``127.0.0.1:8080``, ``[::1]:80``."""
         if self.transport == "unix":
             return f"unix:{self.path}"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host_port(self.host, self.port)
 
     def __str__(self) -> str:
         if self.transport == "unix":
@@ -233,6 +232,32 @@ def _host_argument(host: str) -> str | bytes:
     if host.isascii() and all(0 < len(label) < 64 for label in host.rstrip(".").split(".")):
         return host.encode("ascii")
     return host
+
+
+def bracket_host(host: str) -> str:
+    """A host as it stands before ``:PORT`` or in a Host header: ``[::1]`` for IPv6."""
+    return f"[{host}]" if ":" in host else host
+
+
+def host_port(host: str, port: int) -> str:
+    """``127.0.0.1:8080``, ``[::1]:8080``."""
+    return f"{bracket_host(host)}:{port}"
+
+
+def sockaddr_text(sockaddr: object) -> str:
+    """A socket address for messages: ``host_port`` for IP, the path for unix."""
+    if isinstance(sockaddr, tuple) and len(sockaddr) >= 2:
+        return host_port(str(sockaddr[0]), sockaddr[1])
+    return str(sockaddr)
+
+
+def host_header(target: Target) -> str:
+    """The Host header for *target*: no port when it is the scheme's default."""
+    if target.transport == "unix":
+        return "localhost"
+    default = 443 if target.transport == "tls" else 80
+    host = bracket_host(target.host)
+    return host if target.port == default else f"{host}:{target.port}"
 
 
 def invalid_host(host: str) -> TargetError:

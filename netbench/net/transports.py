@@ -12,7 +12,7 @@ import socket
 import ssl
 from typing import Protocol
 
-from netbench.net.target import Target, resolve
+from netbench.net.target import Target, resolve, sockaddr_text
 
 
 class Transport(Protocol):
@@ -27,20 +27,13 @@ class Transport(Protocol):
     def ssl_object(self) -> ssl.SSLObject | None: ...
 
 
-def _peer_text(sockaddr: object) -> str:
-    if isinstance(sockaddr, tuple) and len(sockaddr) >= 2:
-        host = str(sockaddr[0])
-        return f"[{host}]:{sockaddr[1]}" if ":" in host else f"{host}:{sockaddr[1]}"
-    return str(sockaddr)
-
-
 class StreamTransport:
     """TCP, TLS or unix stream, over asyncio streams."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.peer = _peer_text(writer.get_extra_info("peername"))
+        self.peer = sockaddr_text(writer.get_extra_info("peername"))
 
     @classmethod
     async def open(
@@ -147,7 +140,7 @@ class DatagramTransport:
     def __init__(self, transport: asyncio.DatagramTransport, protocol: _DatagramProtocol) -> None:
         self.transport = transport
         self.protocol = protocol
-        self.peer = _peer_text(transport.get_extra_info("peername"))
+        self.peer = sockaddr_text(transport.get_extra_info("peername"))
 
     @classmethod
     async def open(cls, target: Target, family: int) -> DatagramTransport:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from netbench.core.escape import unescape
 from netbench.errors import TimedOut, UsageError
+from netbench.net.target import host_header
 from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
@@ -160,15 +161,6 @@ async def _send(repl: Repl, rest: str) -> None:
     await repl.sessions.send(conv, data, echo=True)
 
 
-def _host_header(conv: Conversation) -> str:
-    target = conv.session.target
-    if target.transport == "unix":
-        return "localhost"
-    default = 443 if target.transport == "tls" else 80
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    return host if target.port == default else f"{host}:{target.port}"
-
-
 async def _exchange(repl: Repl, method: str, words: list[str], body: bytes | None) -> None:
     conv = repl.sessions.require_current()
     headers, before = headers_and_rest(words)
@@ -181,7 +173,8 @@ async def _exchange(repl: Repl, method: str, words: list[str], body: bytes | Non
         path = "/" + path
     from netbench.core.http import build_request
 
-    data = build_request(method, path, headers=tuple(headers), body=body, host=_host_header(conv))
+    host = host_header(conv.session.target)
+    data = build_request(method, path, headers=tuple(headers), body=body, host=host)
     await repl.sessions.send(conv, data, echo=True)
     try:
         await repl.sessions.wait(conv, None, REPLY_WAIT)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from netbench.net.target import host_port
 from netbench.tools.engine import sockaddr_for
 from netbench.tools.scanmodel import is_http_port, summarize_banner
 
@@ -20,9 +21,8 @@ MAX_BANNER = 4096
 
 def head_request(host: str, port: int) -> bytes:
     """The HEAD request sent to HTTP ports."""
-    shown = f"[{host}]" if ":" in host else host
     return (
-        f"HEAD / HTTP/1.1\r\nHost: {shown}:{port}\r\nUser-Agent: netbench\r\n"
+        f"HEAD / HTTP/1.1\r\nHost: {host_port(host, port)}\r\nUser-Agent: netbench\r\n"
         "Accept: */*\r\nConnection: close\r\n\r\n"
     ).encode("ascii", "replace")
 

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from netbench.core.escape import escape
+from netbench.net.target import bracket_host
 from netbench.tools.table import render_table
 
 OPEN = "open"
@@ -263,7 +264,7 @@ def next_step_hint(report: ScanReport) -> str | None:
     if not opened:
         return None
     first = report.row(opened[0])
-    host = f"[{report.address}]" if ":" in report.address else report.address
+    host = bracket_host(report.address)
     if report.protocol == "udp":
         return f"talk to it: netbench connect -u {report.address} {first.port}"
     if is_http_port(first.port, first.service):

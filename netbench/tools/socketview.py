@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from netbench.core.escape import escape
+from netbench.net.target import host_port
 from netbench.tools.table import render_table
 
 LISTEN = "LISTEN"
@@ -40,13 +41,13 @@ class SocketInfo(NamedTuple):
 
     @property
     def local(self) -> str:
-        return join_address(self.local_host, self.local_port)
+        return host_port(self.local_host, self.local_port)
 
     @property
     def remote(self) -> str:
         if self.remote_port is None or self.remote_host is None:
             return "*"
-        return join_address(self.remote_host, self.remote_port)
+        return host_port(self.remote_host, self.remote_port)
 
     def to_json(self) -> dict[str, object]:
         data = self._asdict()
@@ -55,9 +56,6 @@ class SocketInfo(NamedTuple):
         return data
 
 
-def join_address(host: str, port: int) -> str:
-    """``127.0.0.1:80``, ``[::1]:80``."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def select_sockets(
