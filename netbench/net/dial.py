@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 
+from netbench.net.failures import translate
 from netbench.net.target import Target, invalid_host, resolve, sockaddr_text
 
 
@@ -39,8 +40,6 @@ def dial(target: Target, family: int, timeout: float | None) -> socket.socket:
 
 
 def _failure(error: OSError, target: Target) -> Exception:
-    from netbench.net.failures import translate  # imports ssl: only on the error path
-
     return translate(error, target.display, during="connect to")
 
 

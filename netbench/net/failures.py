@@ -1,9 +1,13 @@
-"""Translate OS and ssl exceptions into netbench errors with one-line messages."""
+"""Translate OS and ssl exceptions into netbench errors with one-line messages.
+
+Importing this module does not import :mod:`ssl` (a few ms that plain TCP
+never needs): an ssl error can only reach :func:`translate` once ssl is loaded.
+"""
 
 from __future__ import annotations
 
 import errno
-import ssl
+import sys
 
 from netbench.errors import NetbenchError, Refused, Reset, TimedOut, TLSFailure
 
@@ -18,10 +22,11 @@ def translate(error: BaseException, address: str, *, during: str = "") -> Netben
     what = f"{during} {address}".strip()
     if isinstance(error, NetbenchError):
         return error
-    if isinstance(error, ssl.SSLCertVerificationError):
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(error, ssl.SSLCertVerificationError):
         reason = error.verify_message or error.reason or str(error)
         return TLSFailure(f"TLS certificate of {address} did not verify: {reason}", address)
-    if isinstance(error, ssl.SSLError):
+    if ssl is not None and isinstance(error, ssl.SSLError):
         reason = error.reason or str(error)
         return TLSFailure(f"TLS failure with {address}: {reason}", address)
     if isinstance(error, TimeoutError):

@@ -28,17 +28,12 @@ from typing import TYPE_CHECKING
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
+from netbench.net.failures import translate
 from netbench.net.target import Target, host_header, resolve
 
 if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
 
-
-def translate(error: BaseException, address: str, *, during: str = "") -> NetbenchError:
-    """:func:`netbench.net.failures.translate`, imported when needed (it imports ssl)."""
-    from netbench.net.failures import translate as translate_error
-
-    return translate_error(error, address, during=during)
 
 READ_SIZE = 256 * 1024
 

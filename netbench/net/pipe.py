@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from netbench.errors import NetbenchError, Reset, TimedOut
+from netbench.net.failures import translate
 from netbench.net.sink import Sink, Trace, wait_fd
 
 if TYPE_CHECKING:
@@ -346,8 +347,6 @@ def _send_failure(error: OSError, peer: str) -> NetbenchError:
     """The error for a failed send: the peer going away mid-send is a Reset (exit 5)."""
     if error.errno in (errno.EPIPE, errno.ECONNRESET):
         return Reset(f"{peer} closed the connection before all of stdin was sent", peer)
-    from netbench.net.failures import translate
-
     return translate(error, peer, during="send to")
 
 
@@ -356,7 +355,5 @@ def _raise(error: BaseException, peer: str) -> None:
     if isinstance(error, (NetbenchError, BrokenPipeError, KeyboardInterrupt)):
         raise error
     if isinstance(error, OSError):
-        from netbench.net.failures import translate
-
         raise translate(error, peer, during="talk to") from None
     raise error
