@@ -142,13 +142,6 @@ def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
     return data.encode("utf-8")
 
 
-def _safe_line(text: str) -> str:
-    """A line that quotes peer data (a certificate's names) made terminal-safe."""
-    from netbench.core.escape import escape
-
-    return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=False)
-
-
 class _Printer:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
@@ -230,6 +223,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     import os
     from urllib.parse import urljoin
 
+    from netbench.core.escape import escape_text
     from netbench.errors import NetbenchError, ProtocolError, UsageError
     from netbench.net.http_client import HttpClient
     from netbench.net.target import family_from_flags
@@ -293,7 +287,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                 redirect = location is not None
                 notes = []
                 if client.certificate is not None and hop == 0 and exchange.timings.connect:
-                    notes += [_safe_line(line) for line in client.certificate.lines()]
+                    notes += [escape_text(line) for line in client.certificate.lines()]
                 if redirect and not args.follow:
                     notes.append("redirect not followed (--follow follows it)")
                 printer.show(exchange, notes)

@@ -46,6 +46,16 @@ def escape(data: bytes, *, keep_newlines: bool = True, keep_tabs: bool = True) -
     return "".join(out)
 
 
+def escape_text(text: str, *, one_line: bool = True) -> str:
+    """Text of ours that may quote peer or typed bytes, made terminal-safe.
+
+    Characters that came from bytes that were not UTF-8 (surrogate escapes,
+    as stdin and ``os.fsdecode`` give them) show as ``\\xNN``; with
+    *one_line*, CR and LF are escaped too.
+    """
+    return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=not one_line)
+
+
 def _code_escape(char: str) -> str:
     code = ord(char)
     if code < 0x80:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
+from netbench.core.escape import escape_text as safe
 from netbench.errors import NetbenchError, UsageError
 from netbench.repl.args import expand, on_off
 from netbench.repl.context import EOLS, Repl
 from netbench.repl.registry import ALIASES, TABLE, command, find
-from netbench.repl.view import safe
 
 
 async def run_line(repl: Repl, line: str) -> NetbenchError | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from netbench.core.escape import escape_text as safe
 from netbench.core.escape import unescape
 from netbench.errors import TimedOut, UsageError
 from netbench.net.target import host_header
@@ -12,7 +13,6 @@ from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
 from netbench.repl.sessions import Conversation
-from netbench.repl.view import safe
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 REPLY_WAIT = 10.0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 
+from netbench.core.escape import escape_text as safe
 from netbench.errors import UsageError
 from netbench.repl.args import split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
-from netbench.repl.view import safe
 
 
 @command(

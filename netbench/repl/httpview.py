@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from netbench.core.escape import escape_text as safe
 from netbench.errors import NetbenchError
-from netbench.repl.view import safe
 
 if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
     from netbench.core.http import HttpResponse, ResponseParser

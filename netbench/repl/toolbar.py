@@ -6,8 +6,9 @@ Pure functions of the REPL state returning prompt_toolkit-style fragments
 
 from __future__ import annotations
 
+from netbench.core.escape import escape_text as safe
 from netbench.repl.context import Repl
-from netbench.repl.view import Fragments, safe
+from netbench.repl.view import Fragments
 
 
 def size(count: int) -> str:

@@ -24,15 +24,6 @@ SENT = "->"
 RECEIVED = "<-"
 
 
-def safe(text: str, *, one_line: bool = True) -> str:
-    """Text of ours that may quote peer or typed bytes, made terminal-safe.
-
-    Bytes that were not UTF-8 (stdin's surrogate escapes) show as ``\\xNN``;
-    with *one_line*, CR and LF are escaped too.
-    """
-    return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=not one_line)
-
-
 def plain(fragments: Fragments) -> str:
     """The text of *fragments* without styles."""
     return "".join(text for _style, text in fragments)
