@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from netbench.core.escape import escape
+from netbench.recipe.engine import make_context
 from netbench.recipe.model import Recipe
 from netbench.recipe.script import Move, Request, moves
-from netbench.recipe.template import Context
 
 WAIT = 30.0
 MAX_HEAD = 64 * 1024
@@ -66,10 +66,7 @@ class MockServer:
         self.host, self.port = parse_bind(listen)
         self.keep = keep
         self.log = log or (lambda message: None)
-        context = Context(environ=os.environ if environ is None else environ)
-        for name, value in recipe.vars:
-            context.variables[name] = context.expand_text(value)
-        context.variables.update(variables or {})
+        context = make_context(recipe, variables, os.environ if environ is None else environ)
         self.moves = moves(recipe, context)
         target = parse_target(context.expand_text(recipe.target)) if recipe.target else None
         self.udp = target is not None and target.transport == "udp"
