@@ -84,8 +84,10 @@ class Environment:
         return bool(self.stdout_isatty) and "NO_COLOR" not in self.environ
 
     def error(self, message: str) -> None:
-        """Print one line on stderr, prefixed with the program name."""
-        self.stderr.write(f"netbench: {message}\n")
+        """Print one line on stderr, prefixed with the program name (made terminal-safe)."""
+        from netbench.core.escape import scrub
+
+        self.stderr.write(f"netbench: {scrub(message)}\n")
         self.stderr.flush()
 
     def note(self, message: str) -> None:

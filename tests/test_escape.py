@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netbench.core.escape import escape, hexdump, is_text, parse_hex, unescape, visible
+from netbench.core.escape import escape, hexdump, is_text, parse_hex, scrub, unescape, visible
 from netbench.errors import UsageError
 
 
@@ -84,3 +84,19 @@ def test_is_text() -> None:
     assert is_text(b"hello\r\n")
     assert not is_text(b"\xff\xfe\x00")
     assert not is_text(b"\x00\x01\x02\x03\x04")
+
+
+@given(st.text())
+def test_scrub_leaves_one_safe_line(text: str) -> None:
+    line = scrub(text)
+    assert all(ord(ch) >= 0x20 and ord(ch) != 0x7F and not 0x80 <= ord(ch) < 0xA0 for ch in line)
+
+
+@given(st.binary())
+def test_scrub_does_not_escape_twice(data: bytes) -> None:
+    once = escape(data, keep_newlines=False, keep_tabs=False)
+    assert scrub(once) == once
+
+
+def test_scrub_keeps_backslashes_and_escapes_raw_bytes() -> None:
+    assert scrub("bad \\x1b and \x1b[2J and \udcff\n") == "bad \\x1b and \\x1b[2J and \\xff\\n"

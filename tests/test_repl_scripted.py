@@ -61,6 +61,14 @@ def test_errors_are_reported_and_the_script_goes_on(lab: Lab) -> None:
     assert "<- still here\n" in out
 
 
+def test_error_messages_are_escaped_once() -> None:
+    status, _out, err = repl("/bad\\x\n/esc\x1b[2J\n")
+    assert status == 0
+    assert "error: unknown command /bad\\x (see /help)" in err  # a typed backslash, not doubled
+    assert "error: unknown command /esc\\x1b[2J (see /help)" in err  # a raw ESC, escaped
+    assert "\x1b" not in err
+
+
 def test_send_escapes_slash_lines_eol_and_wait_regex(lab: Lab) -> None:
     script = (
         '/send "a\\x00b\\r\\n"\n/wait b 5\n//etc/passwd\n/wait passwd 5\n'

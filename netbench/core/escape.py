@@ -56,6 +56,25 @@ def escape_text(text: str, *, one_line: bool = True) -> str:
     return escape(text.encode("utf-8", "surrogateescape"), keep_newlines=not one_line)
 
 
+def scrub(text: str) -> str:
+    """One line of our own text (an error message) made terminal-safe, idempotently.
+
+    Characters a terminal acts on (controls, CR and LF included) and
+    surrogate-escaped bytes are escaped; a backslash is left as it is, so a
+    message whose peer bytes were already escaped where it was made comes out
+    unchanged rather than escaped twice.
+    """
+    out: list[str] = []
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif _is_unsafe(char):
+            out.append(_NAMED.get(char) or _code_escape(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _code_escape(char: str) -> str:
     code = ord(char)
     if code < 0x80:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from netbench.core.escape import escape_text as safe
+from netbench.core.escape import scrub
 from netbench.errors import NetbenchError, UsageError
 from netbench.repl.args import expand, on_off
 from netbench.repl.context import EOLS, Repl
@@ -37,12 +38,12 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
             data = expand(repl, text).encode("utf-8", errors="surrogateescape") + repl.settings.line_ending
             await repl.sessions.send(conv, data, echo=repl.scripted)
     except NetbenchError as error:
-        repl.error(f"error: {safe(str(error))}")
+        repl.error(f"error: {scrub(str(error))}")
         return error
     except Exception as error:  # a bug in a command: report it and go on
         repl.error(
             f"internal error in this command: {type(error).__name__}: "
-            f"{safe(str(error))}" + ("" if repl.debug else " (run with --debug for the traceback)")
+            f"{scrub(str(error))}" + ("" if repl.debug else " (run with --debug for the traceback)")
         )
         if repl.debug:
             import traceback
