@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,33 @@ def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
     with serve(path) as address:
         result = replay(path, target=address)
     assert result.ok, result.report()
+
+
+def test_serve_command_gives_up_on_a_request_head_without_an_end(tmp_path: Path) -> None:
+    path = tmp_path / "head.recipe.yaml"
+    path.write_text(
+        "netbench: 1\nsteps:\n  - http: {url: /}\n"
+        "    reply: \"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok\"\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netbench", "serve", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        host, port = process.stdout.readline().split()[-1].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            try:
+                client.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 2 * 1024 * 1024)
+            except OSError:
+                pass  # the server may close before it has read everything
+        assert process.wait(10) == 1
+        errors = process.stderr.read()
+        assert "mismatch: step 1 (line 3): gave up: the request did not end in the first 1024 KiB" in errors
+        assert "Traceback" not in errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

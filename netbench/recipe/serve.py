@@ -29,6 +29,7 @@ from netbench.recipe.script import Move, Request, moves
 
 WAIT = 30.0
 MAX_HEAD = 64 * 1024
+LIMIT = MAX_HEAD * 16  # the stream reader's limit: a request head (or chunked body) without its end
 
 
 def _show(data: bytes, limit: int = 60) -> str:
@@ -136,6 +137,9 @@ class MockServer:
             except asyncio.IncompleteReadError as error:
                 self._problem(move, f"the client closed after {_show(error.partial)}")
                 return False
+            except asyncio.LimitOverrunError:
+                self._problem(move, f"gave up: the request did not end in the first {LIMIT // 1024} KiB")
+                return False
             if not request.matches(received):
                 self._problem(move, _difference(request, received))
                 return False
@@ -211,7 +215,7 @@ class MockServer:
             self._udp = transport
             self.port = transport.get_extra_info("sockname")[1]
         else:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=MAX_HEAD * 16)
+            self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=LIMIT)
             self.port = self._server.sockets[0].getsockname()[1]
         return self.address
 
