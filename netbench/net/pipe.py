@@ -59,6 +59,16 @@ class PipeOptions(NamedTuple):
     quit_after: float | None = None  # -q: end this long after stdin ends
     interactive: bool = False  # stdin is a terminal: the peer's EOF ends the pipe
 
+    def quit_at(self, stdin_done_at: float | None) -> float | None:
+        """When ``-q`` ends the pipe, given when stdin ended (None: not yet, or no -q)."""
+        if self.quit_after is None or stdin_done_at is None:
+            return None
+        return stdin_done_at + self.quit_after
+
+    def idle_at(self, last_activity: float) -> float | None:
+        """When ``-w`` ends the pipe, given the last data either way (None: no -w)."""
+        return None if self.idle_timeout is None else last_activity + self.idle_timeout
+
 
 class Ends(NamedTuple):
     """Our side of the pipe: file descriptors and the stream for ``--hex``."""
@@ -249,10 +259,19 @@ class _Downstream:
         return count
 
 
-def _remaining_ms(deadlines: list[float]) -> int:
-    if not deadlines:
+def next_deadline(options: PipeOptions, stdin_done_at: float | None, last_activity: float) -> float | None:
+    """The earlier of the ``-q`` and ``-w`` deadlines, or None when neither applies."""
+    deadlines = [
+        at for at in (options.quit_at(stdin_done_at), options.idle_at(last_activity)) if at is not None
+    ]
+    return min(deadlines) if deadlines else None
+
+
+def _remaining_ms(options: PipeOptions, stdin_done_at: float | None, last_activity: float) -> int:
+    deadline = next_deadline(options, stdin_done_at, last_activity)
+    if deadline is None:
         return -1
-    return max(0, int((min(deadlines) - time.monotonic()) * 1000) + 1)
+    return max(0, int((deadline - time.monotonic()) * 1000) + 1)
 
 
 def pipe_stream(sock: socket.socket, ends: Ends, options: PipeOptions, peer: str) -> None:
@@ -311,18 +330,15 @@ def _receive_loop(
         stdin_done = shared.stdin_done_at is not None
         if peer_eof and (stdin_done or options.interactive or not reading_stdin):
             return
-        deadlines = []
-        if options.idle_timeout is not None:
-            deadlines.append(shared.last_activity + options.idle_timeout)
-        if options.quit_after is not None and shared.stdin_done_at is not None:
-            deadlines.append(shared.stdin_done_at + options.quit_after)
-        events = poller.poll(_remaining_ms(deadlines))
+        events = poller.poll(_remaining_ms(options, shared.stdin_done_at, shared.last_activity))
         if not events:
+            # The stdin thread moves both times: read them again after the wait.
             now = time.monotonic()
-            done_at = shared.stdin_done_at
-            if options.quit_after is not None and done_at is not None and now >= done_at + options.quit_after:
+            quit_at = options.quit_at(shared.stdin_done_at)
+            if quit_at is not None and now >= quit_at:
                 return
-            if options.idle_timeout is not None and now >= shared.last_activity + options.idle_timeout:
+            idle_at = options.idle_at(shared.last_activity)
+            if idle_at is not None and now >= idle_at:
                 raise TimedOut(f"no data to or from {peer} for {options.idle_timeout:g}s (-w)", peer)
             continue
         for fd, _mask in events:

@@ -21,7 +21,7 @@ import threading
 import time
 
 from netbench.errors import TimedOut
-from netbench.net.pipe import Ends, PipeOptions, make_source_transform, read_some
+from netbench.net.pipe import Ends, PipeOptions, make_source_transform, next_deadline, read_some
 from netbench.net.session import Session
 from netbench.net.sink import Sink, Trace
 
@@ -94,12 +94,8 @@ async def pipe_session(session: Session, ends: Ends, options: PipeOptions, *, fi
             waiting = {task for task in (sender, receiver) if task is not None}
             if not waiting:
                 return
-            deadlines = []
-            if options.idle_timeout is not None:
-                deadlines.append(last_activity + options.idle_timeout)
-            if options.quit_after is not None and stdin_done_at is not None:
-                deadlines.append(stdin_done_at + options.quit_after)
-            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            deadline = next_deadline(options, stdin_done_at, last_activity)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if sender is not None and sender in done:
                 sender.result()  # raises what the send loop raised
@@ -122,14 +118,11 @@ async def pipe_session(session: Session, ends: Ends, options: PipeOptions, *, fi
             if done:
                 continue
             now = time.monotonic()
-            quit_at = (
-                None
-                if options.quit_after is None or stdin_done_at is None
-                else stdin_done_at + options.quit_after
-            )
+            quit_at = options.quit_at(stdin_done_at)
             if quit_at is not None and now >= quit_at:
                 return
-            if options.idle_timeout is not None and now >= last_activity + options.idle_timeout:
+            idle_at = options.idle_at(last_activity)
+            if idle_at is not None and now >= idle_at:
                 if datagram:
                     return  # UDP has no end-of-file: going quiet is how it ends
                 raise TimedOut(
