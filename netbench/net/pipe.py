@@ -301,11 +301,9 @@ def pipe_stream(sock: socket.socket, ends: Ends, options: PipeOptions, peer: str
         _receive_loop(sock, sink, shared, options, wake_r, peer, reading_stdin=worker is not None)
     finally:
         shared.stopped = True
-        if worker is not None and worker.is_alive():
-            # Blocked on stdin: it may still write to wake_w, so leave that pipe open.
-            os.close(wake_r)
-        else:
-            os.close(wake_r)
+        os.close(wake_r)
+        # A worker still blocked on stdin may yet write to wake_w: leave that end open.
+        if worker is None or not worker.is_alive():
             os.close(wake_w)
 
 
