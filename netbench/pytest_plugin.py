@@ -83,13 +83,13 @@ class RecipeItem(pytest.Item):
         return value or config.getini("netbench_target") or None
 
     def _variables(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for word in self.config.getoption("--netbench-var"):
-            name, sep, value = word.partition("=")
-            if not sep:
-                raise pytest.UsageError(f"--netbench-var {word!r}: expected NAME=VALUE")
-            out[name] = value
-        return out
+        from netbench.errors import UsageError
+        from netbench.recipe.template import parse_vars
+
+        try:
+            return parse_vars(self.config.getoption("--netbench-var"), "--netbench-var")
+        except UsageError as error:
+            raise pytest.UsageError(str(error)) from None
 
     def runtest(self) -> None:
         if self.error is not None:

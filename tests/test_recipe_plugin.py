@@ -96,6 +96,9 @@ def test_target_from_option_environment_and_ini(pytester: pytest.Pytester, lab: 
     missing_var = pytester.runpytest("-p", "no:cacheprovider")
     missing_var.assert_outcomes(failed=1)
     assert "undefined variable ${word}" in missing_var.stdout.str()
+    bad_name = pytester.runpytest("-p", "no:cacheprovider", "--netbench-var", "9word=hi")
+    assert "--netbench-var '9word=hi': expected NAME=VALUE" in bad_name.stdout.str() + bad_name.stderr.str()
+    assert bad_name.ret != 0
 
 
 def test_runs_under_xdist(pytester: pytest.Pytester) -> None:

@@ -39,20 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_vars(words: list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` words to a mapping (a bad one is a usage error)."""
-    from netbench.errors import UsageError
-    from netbench.recipe.load import NAME
-
-    out: dict[str, str] = {}
-    for word in words:
-        name, sep, value = word.partition("=")
-        if not sep or not NAME.match(name):
-            raise UsageError(f"--var {word!r}: expected NAME=VALUE")
-        out[name] = value
-    return out
-
-
 def result_json(result: Result) -> dict[str, object]:
     """One result as plain JSON data (bytes made terminal-safe text)."""
     from netbench.core.escape import escape
@@ -94,6 +80,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from netbench.recipe.engine import StepResult
     from netbench.recipe.load import find_recipes
     from netbench.recipe.report import render_result, step_line
+    from netbench.recipe.template import parse_vars
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")

@@ -42,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, env: Environment) -> int:
     import asyncio
 
-    from netbench.commands.replay import parse_vars
     from netbench.recipe.load import load_recipe
     from netbench.recipe.serve import MockServer
+    from netbench.recipe.template import parse_vars
 
     recipe = load_recipe(args.recipe)
     server = MockServer(

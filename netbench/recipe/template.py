@@ -10,7 +10,7 @@ show ``***`` in their place. Pure: the environment is passed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from netbench.errors import RecipeError
@@ -111,3 +111,17 @@ def escape_template(data: bytes) -> bytes:
 def placeholders(data: bytes) -> list[str]:
     """The placeholder bodies used in *data* (``NAME``, ``secret:NAME``, ...)."""
     return [m.group(1).decode("utf-8", "replace") for m in _PLACEHOLDER.finditer(data) if m.group(1)]
+
+
+def parse_vars(words: Iterable[str], option: str = "--var") -> dict[str, str]:
+    """``NAME=VALUE`` words (from *option*) to a mapping; a bad one is a usage error."""
+    from netbench.errors import UsageError
+    from netbench.recipe.yamlnode import NAME
+
+    out: dict[str, str] = {}
+    for word in words:
+        name, sep, value = word.partition("=")
+        if not sep or not NAME.match(name):
+            raise UsageError(f"{option} {word!r}: expected NAME=VALUE")
+        out[name] = value
+    return out
