@@ -57,6 +57,17 @@ def test_visible_shows_line_endings_and_keeps_lines() -> None:
     )
 
 
+@given(st.binary())
+def test_visible_breaks_lines_only_after_a_real_lf(data: bytes) -> None:
+    shown = visible(data)
+    assert shown.count("\n") == data.count(b"\n")
+    assert unescape(shown.replace("\\n\n", "\\n")) == data
+
+
+def test_visible_keeps_a_literal_backslash_n_on_its_line() -> None:
+    assert visible(b"a\\nb") == "a\\\\nb"
+
+
 def test_hexdump_layout_and_mark() -> None:
     dump = hexdump(b"hello world, this is a test\x00\x01", mark=3)
     lines = dump.splitlines()

@@ -88,8 +88,10 @@ def visible(data: bytes) -> str:
     Used for the wire view: line breaks are shown as escapes *and* kept, so
     ``b"a\\r\\nb"`` becomes ``a\\r\\n`` then a new line, then ``b``.
     """
-    escaped = escape(data, keep_newlines=False, keep_tabs=False)
-    return escaped.replace("\\n", "\\n\n")
+    # Split on the LF bytes themselves (never part of a UTF-8 sequence): a
+    # literal backslash-n in the data must not start a new line.
+    lines = data.split(b"\n")
+    return "\\n\n".join(escape(line, keep_newlines=False, keep_tabs=False) for line in lines)
 
 
 _UNESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[rnt\\0])")
