@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netbench.core.buffer import ReceiveBuffer
-from netbench.core.transcript import Eof, Received, Sent, Transcript
+from netbench.core.transcript import Eof, Exchange, HalfClosed, Received, Sent, Transcript
 
 
 def test_take_until_line_and_exactly() -> None:
@@ -58,6 +58,21 @@ def test_transcript_counts_and_groups_exchanges() -> None:
     assert transcript.bytes_sent == 24
     assert transcript.bytes_received == len(b"HTTP/1.0 200 OK\r\n\r\nhi+PONG\r\n")
     assert transcript.exchanges() == [
-        (b"GET / HTTP/1.0\r\n\r\n", b"HTTP/1.0 200 OK\r\n\r\nhi"),
-        (b"PING\r\n", b"+PONG\r\n"),
+        Exchange(b"GET / HTTP/1.0\r\n\r\n", b"HTTP/1.0 200 OK\r\n\r\nhi"),
+        Exchange(b"PING\r\n", b"+PONG\r\n", closed=True),
+    ]
+
+
+def test_exchanges_keep_half_closes_and_split_datagrams() -> None:
+    transcript = Transcript()
+    half = HalfClosed(1.1)
+    for event in [Sent(1.0, b"a"), Sent(1.05, b"b"), half, Received(1.2, b"x"), Received(1.3, b"y")]:
+        transcript.append(event)
+    assert transcript.exchanges() == [Exchange(b"ab", b""), half, Exchange(b"", b"xy")]
+    assert transcript.exchanges(datagrams=True) == [
+        Exchange(b"a", b""),
+        Exchange(b"b", b""),
+        half,
+        Exchange(b"", b"x"),
+        Exchange(b"", b"y"),
     ]

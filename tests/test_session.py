@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from netbench.core.transcript import Closed, Eof, HalfClosed, Opened, Received, Sent
+from netbench.core.transcript import Closed, Eof, Exchange, HalfClosed, Opened, Received, Sent
 from netbench.errors import Refused, Reset, SessionClosed, TimedOut
 from netbench.net.session import open_session
 from netbench.net.target import Target
@@ -72,7 +72,12 @@ def test_tcp_send_receive_half_close_and_transcript() -> None:
             assert kinds.index(HalfClosed) < kinds.index(Received) < kinds.index(Eof)
             assert session.transcript.sent() == b"hello world"
             assert session.transcript.bytes_received == len(reply)
-            assert session.transcript.exchanges() == [(b"hello world", reply)]
+            half_closed = next(e for e in session.transcript if isinstance(e, HalfClosed))
+            assert session.transcript.exchanges() == [
+                Exchange(b"hello world", b""),
+                half_closed,
+                Exchange(b"", reply, closed=True),
+            ]
             times = [event.time for event in session.transcript]
             assert times == sorted(times)
             assert session.last_rtt is not None and session.last_rtt >= 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,14 @@ class Error:
 Event = Opened | Sent | Received | Eof | HalfClosed | Closed | Error
 
 
+class Exchange(NamedTuple):
+    """What was sent, what came back, and whether the peer then closed."""
+
+    sent: bytes
+    received: bytes
+    closed: bool = False
+
+
 @dataclass
 class Transcript:
     """An ordered list of events with byte counters."""
@@ -101,23 +109,39 @@ class Transcript:
         """All bytes sent, joined."""
         return b"".join(e.data for e in self.events if isinstance(e, Sent))
 
-    def exchanges(self) -> list[tuple[bytes, bytes]]:
-        """Group the events into (sent, received) pairs in order.
+    def exchanges(self, *, datagrams: bool = False) -> list[Exchange | HalfClosed]:
+        """Group the events into exchanges, in order: how a recording makes steps.
 
-        Consecutive sends are joined, as are the receives that follow them,
-        which is how a recording turns a conversation into steps.
+        Consecutive sends are joined, as are the receives that follow them; the
+        peer's end-of-file marks the exchange it ended (``closed``); our own
+        half-close stands between exchanges as the :class:`HalfClosed` event.
+        With ``datagrams`` (UDP) nothing is joined: each datagram sent starts
+        an exchange and each one received is an answer of its own.
         """
-        pairs: list[tuple[bytes, bytes]] = []
+        out: list[Exchange | HalfClosed] = []
         sent: list[bytes] = []
         received: list[bytes] = []
+        closed = False
+
+        def flush() -> None:
+            nonlocal sent, received, closed
+            if sent or received or closed:
+                out.append(Exchange(b"".join(sent), b"".join(received), closed))
+            sent, received, closed = [], [], False
+
         for event in self.events:
             if isinstance(event, Sent):
-                if received:
-                    pairs.append((b"".join(sent), b"".join(received)))
-                    sent, received = [], []
+                if received or closed or (datagrams and sent):
+                    flush()
                 sent.append(event.data)
             elif isinstance(event, Received):
+                if datagrams and received:
+                    flush()
                 received.append(event.data)
-        if sent or received:
-            pairs.append((b"".join(sent), b"".join(received)))
-        return pairs
+            elif isinstance(event, Eof):
+                closed = True
+            elif isinstance(event, HalfClosed):
+                flush()
+                out.append(event)
+        flush()
+        return out

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from netbench.core.escape import is_text
-from netbench.core.transcript import Eof, HalfClosed, Received, Sent, Transcript
+from netbench.core.transcript import HalfClosed, Transcript
 from netbench.recipe.model import Expect, Recipe, Step, TextMatch
 from netbench.recipe.template import escape_template
 
@@ -199,43 +199,17 @@ def record(
     """
     from netbench.recipe.dump import dumps
 
-    exchanges: list[tuple[bytes, bytes, bool] | str] = []
-    sent: list[bytes] = []
-    received: list[bytes] = []
-    closed = False
-
-    def flush() -> None:
-        nonlocal sent, received, closed
-        if sent or received or closed:
-            exchanges.append((b"".join(sent), b"".join(received), closed))
-        sent, received, closed = [], [], False
-
-    datagrams = str(target).startswith("udp://")
-    for event in transcript:
-        if isinstance(event, Sent):
-            if received or closed or (datagrams and sent):
-                flush()  # over UDP each datagram is a step of its own
-            sent.append(event.data)
-        elif isinstance(event, Received):
-            if datagrams and received:
-                flush()
-            received.append(event.data)
-        elif isinstance(event, Eof):
-            closed = True
-        elif isinstance(event, HalfClosed):
-            flush()
-            exchanges.append("write")
-    flush()
-
+    # Over UDP each datagram is a step of its own: nothing is merged.
+    exchanges = transcript.exchanges(datagrams=str(target).startswith("udp://"))
     secrets = _Secrets()
     for item in exchanges:
-        if not isinstance(item, str):
-            secrets.scan(item[0])
-            secrets.scan(item[1])
+        if not isinstance(item, HalfClosed):
+            secrets.scan(item.sent)
+            secrets.scan(item.received)
     literal = _Literal(secrets)
     steps: list[Step] = []
     for item in exchanges:
-        if isinstance(item, str):
+        if isinstance(item, HalfClosed):
             steps.append(Step(close="write"))
             continue
         data, answer, eof = item
