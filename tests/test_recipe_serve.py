@@ -126,7 +126,23 @@ def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
     assert result.ok, result.report()
 
 
-def test_serve_command_gives_up_on_a_request_head_without_an_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("request_bytes", "reason"),
+    [
+        (
+            b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 2 * 1024 * 1024,
+            "the request did not end in the first 1024 KiB",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\nx",
+            "the request says Content-Length 99999999999, over 16 MiB",
+        ),
+    ],
+    ids=["endless-head", "huge-content-length"],
+)
+def test_serve_command_gives_up_on_an_oversized_request(
+    tmp_path: Path, request_bytes: bytes, reason: str
+) -> None:
     path = tmp_path / "head.recipe.yaml"
     path.write_text(
         "netbench: 1\nsteps:\n  - http: {url: /}\n"
@@ -143,12 +159,12 @@ def test_serve_command_gives_up_on_a_request_head_without_an_end(tmp_path: Path)
         host, port = process.stdout.readline().split()[-1].rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=10) as client:
             try:
-                client.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 2 * 1024 * 1024)
+                client.sendall(request_bytes)
             except OSError:
                 pass  # the server may close before it has read everything
         assert process.wait(10) == 1
         errors = process.stderr.read()
-        assert "mismatch: step 1 (line 3): gave up: the request did not end in the first 1024 KiB" in errors
+        assert f"mismatch: step 1 (line 3): gave up: {reason}" in errors
         assert "Traceback" not in errors
     finally:
         if process.poll() is None:

@@ -30,6 +30,11 @@ from netbench.recipe.script import Move, Request, moves
 WAIT = 30.0
 MAX_HEAD = 64 * 1024
 LIMIT = MAX_HEAD * 16  # the stream reader's limit: a request head (or chunked body) without its end
+MAX_BODY = 16 * 1024 * 1024  # the most of a request body kept to compare, as replay caps an answer
+
+
+class _TooBig(ValueError):
+    """A request body larger than :data:`MAX_BODY`."""
 
 
 def _show(data: bytes, limit: int = 60) -> str:
@@ -140,6 +145,9 @@ class MockServer:
             except asyncio.LimitOverrunError:
                 self._problem(move, f"gave up: the request did not end in the first {LIMIT // 1024} KiB")
                 return False
+            except _TooBig as error:
+                self._problem(move, f"gave up: {error}")
+                return False
             if not request.matches(received):
                 self._problem(move, _difference(request, received))
                 return False
@@ -173,7 +181,11 @@ class MockServer:
                 body = b""
                 while not (body == b"0\r\n\r\n" or body.endswith(b"\r\n0\r\n\r\n")):
                     body += await reader.readuntil(b"0\r\n\r\n")
+                    if len(body) > MAX_BODY:
+                        raise _TooBig(f"the chunked request body passed {MAX_BODY >> 20} MiB")
                 return head + body
+            if length > MAX_BODY:
+                raise _TooBig(f"the request says Content-Length {length}, over {MAX_BODY >> 20} MiB")
             body = await reader.readexactly(length) if length else b""
             return head + body
         if request.data is not None:
