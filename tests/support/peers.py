@@ -129,3 +129,63 @@ class Nginx:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, with no persistence.
+
+    ``redis-server --port P --bind 127.0.0.1 --save '' --appendonly no``,
+    stopped by :meth:`stop`. Missing redis-server skips (fails under CI).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_binary("redis-server")
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def flushall(self) -> None:
+        """Empty every database (a raw RESP command over a fresh connection)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
+            assert conn.recv(64).startswith(b"+OK")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
