@@ -1,6 +1,22 @@
 """Recognise HTTP in raw traffic: a request typed by hand and what came back.
 
-Sans-IO. :func:`sniff_exchange` parses the exchange when *sent* starts with a
+Sans-IO. This module owns the HTTP request grammar every other module asks:
+
+- :func:`request_line` -- an HTTP/1.x request line at the start of the bytes
+  (``METHOD SP target SP HTTP/1.x`` then CRLF or a bare LF), or None;
+- :func:`request_method` -- the method when the bytes start like a request
+  (``METHOD SP ...``, HTTP/0.9 ``GET /`` and ``GET / HTTP/2`` included);
+- :func:`is_method` -- whether a typed word is a method token;
+- :func:`head_end` -- where the head ends (the first empty line, CRLF or LF).
+
+A method is an upper-case token: a letter, then letters, digits, ``-`` or
+``_`` (``GET``, ``M-SEARCH``). RFC 9110 allows lower case, but methods are
+case-sensitive, every registered one is upper case, and in raw traffic
+``hello world HTTP/1.1`` is far likelier to be text than a request, so
+``get / HTTP/1.1`` is *not* a request line here (callers that take a method
+from the user upper-case it first, as ``/http get`` and ``method: get`` do).
+
+:func:`sniff_exchange` parses the exchange when *sent* starts with a
 request line, or returns a falsy :class:`NotHttp` saying why not.
 """
 
@@ -15,7 +31,62 @@ from netbench.core.http_message import Headers, HttpResponse, _text
 from netbench.core.http_parser import ResponseParser
 from netbench.errors import ProtocolError, Reset
 
-_REQUEST_LINE = re.compile(rb"([A-Z][A-Z0-9_-]*) (\S+) HTTP/(1\.[01])\r?\n")
+_METHOD = rb"[A-Z][A-Z0-9_-]*"
+_REQUEST_LINE = re.compile(rb"(" + _METHOD + rb") ([^\x00-\x20\x7f]+) (HTTP/1\.[0-9])\r?\n")
+_REQUEST_START = re.compile(rb"(" + _METHOD + rb") [^\x00-\x20\x7f]")
+_METHOD_WORD = re.compile(_METHOD.decode("ascii"))
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """An HTTP/1.x request line: ``method``, ``target`` (latin-1) and ``version`` (``HTTP/1.1``).
+
+    ``length`` is how many bytes it took, line end included.
+    """
+
+    method: str
+    target: str
+    version: str
+    length: int
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.target} {self.version}"
+
+
+def request_line(data: bytes) -> RequestLine | None:
+    """The HTTP/1.x request line at the start of *data*, or None.
+
+    The line is ``METHOD SP target SP HTTP/1.x`` ended by CRLF or a bare LF
+    (RFC 9112 §2.2 lets a recipient accept LF); single spaces only. HTTP/0.9
+    (``GET /``), ``HTTP/2`` and a line not yet ended give None.
+    """
+    match = _REQUEST_LINE.match(data)
+    if match is None:
+        return None
+    method, target, version = match.groups()
+    return RequestLine(method.decode("ascii"), target.decode("latin-1"), version.decode("ascii"), match.end())
+
+
+def request_method(data: bytes) -> str | None:
+    """The method token if *data* starts like an HTTP request (``METHOD SP x...``), else None.
+
+    Looser than :func:`request_line`: ``GET /`` (HTTP/0.9), ``GET / HTTP/2``
+    and a line not yet ended all give ``"GET"``; ``get /`` gives None.
+    """
+    match = _REQUEST_START.match(data)
+    return match.group(1).decode("ascii") if match else None
+
+
+def is_method(word: str) -> bool:
+    """True when *word* is a method token as this grammar spells it (``GET``, ``M-SEARCH``)."""
+    return _METHOD_WORD.fullmatch(word) is not None
+
+
+def head_end(data: bytes) -> int | None:
+    """The index just past the empty line that ends a message head (CRLF or LF), or None."""
+    found = _HEAD_END.search(data)
+    return found.end() if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -55,14 +126,14 @@ class _RequestHead:
 
 
 def _parse_request_head(sent: bytes) -> _RequestHead | NotHttp:
-    match = _REQUEST_LINE.match(sent)
-    if match is None:
+    start = request_line(sent)
+    if start is None:
         first = sent.split(b"\n", 1)[0][:60]
         return NotHttp(f"what was sent does not start with a request line: {escape(first)!s}")
-    head_end = re.search(rb"\r?\n\r?\n", sent)
-    if head_end is None:
+    end = head_end(sent)
+    if end is None:
         return NotHttp("the request head is not finished (no empty line yet)", incomplete=True)
-    lines = sent[match.end() : head_end.end()].splitlines()
+    lines = sent[start.length : end].splitlines()
     headers = []
     for line in lines:
         if not line.strip():
@@ -71,9 +142,7 @@ def _parse_request_head(sent: bytes) -> _RequestHead | NotHttp:
         if not sep:
             return NotHttp(f"request header line without a colon: {escape(line[:60])}")
         headers.append((_text(name.strip()), _text(value.strip())))
-    method, target = match.group(1).decode(), match.group(2).decode("latin-1")
-    request_line = sent[: match.end()].rstrip(b"\r\n").decode("latin-1")
-    return _RequestHead(method, target, request_line, tuple(headers), sent[head_end.end() :])
+    return _RequestHead(start.method, start.target, str(start), tuple(headers), sent[end:])
 
 
 def sniff_exchange(sent: bytes, received: bytes, *, closed: bool = False) -> HttpExchange | NotHttp:
