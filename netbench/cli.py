@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 from netbench import __version__
 from netbench.commands import COMMANDS
 from netbench.errors import NetbenchError, UsageError
-from netbench.status import ExitStatus
+from netbench.status import ExitStatus, status_for
 
 if TYPE_CHECKING:
     from netbench.environment import Environment
@@ -46,7 +46,8 @@ def _top_level_help() -> str:
         "  -V, --version  print the version",
         "",
         "Exit status: 0 ok, 1 expectation failed, 2 usage, 3 refused, 4 timeout,",
-        "5 reset/closed early, 6 protocol error, 7 TLS error, 130 interrupted.",
+        "5 reset/closed early, 6 protocol error, 7 TLS error, 70 internal error (a bug),",
+        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -62,8 +63,14 @@ def build_parser(command: str) -> ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
-    """Run netbench with *argv* (without the program name); return the exit status."""
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
+    """Run netbench with *argv* (without the program name); return the exit status.
+
+    Errors are caught here, once: a netbench error prints its one line and
+    exits with its own status; Ctrl-C exits 130 and SIGTERM 143 (see
+    :mod:`netbench.signals`); any other exception is a bug in netbench and
+    exits 70 (EX_SOFTWARE) with one line, the traceback only with ``--debug``.
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in ("-V", "--version"):
         print(f"netbench {__version__}")
@@ -85,28 +92,35 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             raise UsageError(f"unknown command {command!r} (see 'netbench --help')")
         parser = build_parser(command)
         args = parser.parse_args(rest)
-        return int(args._run(args, env))
+        return ExitStatus(args._run(args, env))
     except NetbenchError as error:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback(env)
         env.error(str(error))
-        return int(error.status)
-    except KeyboardInterrupt:
-        env.error("interrupted")
-        return int(ExitStatus.INTERRUPTED)
+        return error.status
+    except KeyboardInterrupt as error:
+        from netbench.signals import interrupt_word
+
+        env.error(interrupt_word(error))
+        return status_for(error)
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error.
         _silence_stdout()
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     except Exception as error:  # a bug: one line unless --debug
         if debug:
-            import traceback
+            _print_traceback(env)
+        env.error(
+            f"internal error (a bug in netbench, please report it): {type(error).__name__}: {error}"
+            + ("" if debug else " (--debug shows the traceback)")
+        )
+        return ExitStatus.INTERNAL
 
-            traceback.print_exc()
-        env.error(f"internal error: {type(error).__name__}: {error} (rerun with --debug)")
-        return int(ExitStatus.EXPECTATION_FAILED)
+
+def _print_traceback(env: Environment) -> None:
+    import traceback
+
+    traceback.print_exc(file=env.stderr)
 
 
 def _silence_stdout() -> None:

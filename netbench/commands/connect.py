@@ -24,7 +24,7 @@ examples:
 
 When stdin ends the socket is half-closed (like nc -N) and netbench exits once
 the peer closes. Exit status: 0 ok, 2 usage, 3 refused, 4 timeout, 5 reset,
-7 TLS failure, 130 interrupted.
+7 TLS failure, 70 internal error (a bug), 130 interrupted, 143 terminated.
 """
 
 
