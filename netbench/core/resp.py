@@ -1,0 +1,363 @@
+"""RESP2, the Redis serialization protocol (sans-IO): encode, parse, render.
+
+The grammar (https://redis.io/docs/latest/develop/reference/protocol-spec/):
+every value starts with a type byte and ends with CRLF: ``+OK`` a simple
+string, ``-ERR ...`` an error, ``:42`` an integer, ``$3\\r\\nfoo`` a bulk
+string (``$-1`` the null bulk string), ``*2`` an array of that many values
+(``*-1`` the null array). A client sends a command as an array of bulk
+strings (:func:`encode_command`), or as an *inline command*, a plain line
+``SET a 1`` (:func:`parse_request` takes both, as a server does).
+
+:class:`ReplyParser` is fed bytes as they arrive and gives whole values;
+:func:`render` shows a value one line per value, arrays indented, for a
+person (``bulk string "1"``). Nothing here does I/O. Malformed input raises
+:class:`~netbench.errors.ProtocolError`; sizes are capped so a lying peer
+cannot make a parser hold more than :data:`MAX_BULK` bytes per string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netbench.core.escape import escape
+from netbench.errors import ProtocolError
+
+MAX_BULK = 512 * 1024 * 1024
+"""The largest bulk string accepted (Redis's own proto-max-bulk-len)."""
+MAX_LINE = 64 * 1024
+"""The longest type line (``+...``, ``-...``, ``:...``, an inline command) accepted."""
+MAX_ITEMS = 1024 * 1024
+"""The most items an array may declare."""
+MAX_DEPTH = 64
+"""How deeply arrays may nest."""
+
+
+@dataclass(frozen=True)
+class SimpleString:
+    """``+OK``: a status reply."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Error:
+    """``-ERR unknown command``: an error reply; ``kind`` is its first word (ERR, WRONGTYPE)."""
+
+    text: str
+
+    @property
+    def kind(self) -> str:
+        return self.text.split(" ", 1)[0]
+
+
+@dataclass(frozen=True)
+class Integer:
+    """``:42``."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class BulkString:
+    """``$3\\r\\nfoo``; ``value`` None is the null bulk string ``$-1`` (a missing key)."""
+
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class Array:
+    """``*2 ...``; ``items`` None is the null array ``*-1``."""
+
+    items: tuple[Value, ...] | None
+
+
+Value = SimpleString | Error | Integer | BulkString | Array
+"""Any RESP2 value."""
+
+
+def _as_bytes(arg: bytes | str | int) -> bytes:
+    if isinstance(arg, bytes):
+        return arg
+    return str(arg).encode("utf-8", "surrogateescape")
+
+
+def encode_command(*args: bytes | str | int) -> bytes:
+    """A command as a client sends it: an array of bulk strings.
+
+    ``encode_command("SET", "a", 1) == b"*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\na\\r\\n$1\\r\\n1\\r\\n"``.
+    Raises :class:`ProtocolError` (local) for an empty command.
+    """
+    if not args:
+        raise ProtocolError("a RESP command needs at least a name", remote=False)
+    return encode(Array(tuple(BulkString(_as_bytes(arg)) for arg in args)))
+
+
+def encode(value: Value) -> bytes:
+    """The wire form of *value* (as a server writes a reply)."""
+    out = bytearray()
+    _encode_into(value, out)
+    return bytes(out)
+
+
+def _encode_into(value: Value, out: bytearray) -> None:
+    if isinstance(value, SimpleString | Error):
+        text = value.text.encode("utf-8", "surrogateescape")
+        if b"\r" in text or b"\n" in text:
+            raise ProtocolError("a simple string or error cannot hold CR or LF", remote=False)
+        out += (b"+" if isinstance(value, SimpleString) else b"-") + text + b"\r\n"
+    elif isinstance(value, Integer):
+        out += b":%d\r\n" % value.value
+    elif isinstance(value, BulkString):
+        if value.value is None:
+            out += b"$-1\r\n"
+        else:
+            out += b"$%d\r\n%s\r\n" % (len(value.value), value.value)
+    elif value.items is None:
+        out += b"*-1\r\n"
+    else:
+        out += b"*%d\r\n" % len(value.items)
+        for item in value.items:
+            _encode_into(item, out)
+
+
+# --- parsing ----------------------------------------------------------------
+
+
+class _Incomplete(Exception):
+    """More bytes are needed (internal to the parser)."""
+
+
+def _line(data: bytes | bytearray, start: int) -> tuple[bytes, int]:
+    """The line at *start* without its CRLF, and the offset after it."""
+    end = data.find(b"\r\n", start, start + MAX_LINE + 2)
+    if end < 0:
+        if len(data) - start > MAX_LINE + 1:
+            raise ProtocolError(f"RESP line longer than {MAX_LINE} bytes")
+        raise _Incomplete
+    return bytes(data[start:end]), end + 2
+
+
+def _number(text: bytes, what: str) -> int:
+    body = text[1:] if text[:1] == b"-" else text
+    if not body.isdigit() or len(body) > 20:
+        raise ProtocolError(f"RESP {what}: {escape(text, keep_newlines=False)!r} is not a number")
+    return int(text)
+
+
+def _value(data: bytes | bytearray, start: int, depth: int) -> tuple[Value, int]:
+    if start >= len(data):
+        raise _Incomplete
+    line, after = _line(data, start)
+    kind, rest = line[:1], line[1:]
+    if kind == b"+":
+        return SimpleString(rest.decode("utf-8", "surrogateescape")), after
+    if kind == b"-":
+        return Error(rest.decode("utf-8", "surrogateescape")), after
+    if kind == b":":
+        return Integer(_number(rest, "integer")), after
+    if kind == b"$":
+        size = _number(rest, "bulk length")
+        if size == -1:
+            return BulkString(None), after
+        if not 0 <= size <= MAX_BULK:
+            raise ProtocolError(f"RESP bulk length {size} out of range (0..{MAX_BULK})")
+        if len(data) < after + size + 2:
+            raise _Incomplete
+        if data[after + size : after + size + 2] != b"\r\n":
+            raise ProtocolError(f"RESP bulk string of {size} bytes not followed by CRLF")
+        return BulkString(bytes(data[after : after + size])), after + size + 2
+    if kind == b"*":
+        count = _number(rest, "array length")
+        if count == -1:
+            return Array(None), after
+        if not 0 <= count <= MAX_ITEMS:
+            raise ProtocolError(f"RESP array length {count} out of range (0..{MAX_ITEMS})")
+        if depth >= MAX_DEPTH:
+            raise ProtocolError(f"RESP arrays nested deeper than {MAX_DEPTH}")
+        items: list[Value] = []
+        for _ in range(count):
+            item, after = _value(data, after, depth + 1)
+            items.append(item)
+        return Array(tuple(items)), after
+    shown = escape(line[:40], keep_newlines=False)
+    raise ProtocolError(f"not RESP: a value starts with + - : $ or *, not {shown!r}")
+
+
+class ReplyParser:
+    """Incremental RESP2 parser: :meth:`feed` bytes, then :meth:`next_value` until None.
+
+    A value split across any number of feeds comes out whole, once. After a
+    :class:`ProtocolError` the parser is unusable (the stream has lost its
+    framing).
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        """Add bytes that arrived."""
+        self._data += data
+
+    @property
+    def pending(self) -> int:
+        """How many bytes are buffered that do not yet make a whole value."""
+        return len(self._data)
+
+    def next_value(self) -> Value | None:
+        """The next whole value, or None when more bytes are needed."""
+        try:
+            value, end = _value(self._data, 0, 0)
+        except _Incomplete:
+            return None
+        del self._data[:end]
+        return value
+
+    def values(self) -> list[Value]:
+        """Every whole value buffered now."""
+        out: list[Value] = []
+        while (value := self.next_value()) is not None:
+            out.append(value)
+        return out
+
+
+def parse_request(data: bytes | bytearray) -> tuple[list[bytes], int] | None:
+    """One client request at the start of *data*: ``(arguments, bytes used)``, or None if incomplete.
+
+    A request is a RESP array of bulk strings, or an inline command: a line
+    of words (split on spaces and tabs, ``"..."`` and ``'...'`` quoting as
+    redis-cli does, CRLF or LF ending). An empty inline line gives ``[]``.
+    Raises :class:`ProtocolError` with Redis's own wording for a malformed one.
+    """
+    if not data:
+        return None
+    if data[:1] != b"*":
+        end = data.find(b"\n", 0, MAX_LINE + 1)
+        if end < 0:
+            if len(data) > MAX_LINE:
+                raise ProtocolError("Protocol error: too big inline request")
+            return None
+        return split_inline(bytes(data[:end]).rstrip(b"\r")), end + 1
+    try:
+        value, end = _value(data, 0, MAX_DEPTH - 1)
+    except _Incomplete:
+        return None
+    except ProtocolError as error:
+        raise ProtocolError(f"Protocol error: {error}") from None
+    assert isinstance(value, Array)
+    args: list[bytes] = []
+    for item in value.items or ():
+        if not isinstance(item, BulkString) or item.value is None:
+            raise ProtocolError("Protocol error: expected '$', got something else")
+        args.append(item.value)
+    return args, end
+
+
+def split_inline(line: bytes) -> list[bytes]:
+    """Split an inline command into words, honouring ``"..."`` (with escapes) and ``'...'``."""
+    words: list[bytes] = []
+    index, size = 0, len(line)
+    while index < size:
+        while index < size and line[index] in b" \t":
+            index += 1
+        if index >= size:
+            break
+        word = bytearray()
+        quote = line[index] if line[index] in b"\"'" else None
+        index += 1 if quote else 0
+        while index < size:
+            char = line[index]
+            if quote is None and char in b" \t":
+                break
+            if quote is not None and char == quote:
+                index += 1
+                quote = None
+                break
+            if quote == ord('"') and char == ord("\\") and index + 1 < size:
+                index += 1
+                word.append(_UNQUOTE.get(line[index], line[index]))
+            else:
+                word.append(char)
+            index += 1
+        if quote is not None:
+            raise ProtocolError("Protocol error: unbalanced quotes in request")
+        words.append(bytes(word))
+    return words
+
+
+_UNQUOTE = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("a"): 7, ord("b"): 8}
+
+
+# --- rendering ----------------------------------------------------------------
+
+
+def _quoted(data: bytes) -> str:
+    return '"' + escape(data, keep_newlines=False).replace('"', '\\"') + '"'
+
+
+def render(value: Value, indent: str = "") -> str:
+    """*value* for a person: one line per value, array items numbered and indented.
+
+    ``bulk string "1"``, ``simple string "OK"``, ``error "ERR ..."``,
+    ``integer 3``, ``null bulk string (nil)``, ``array of 2`` followed by
+    ``  1) ...`` lines. Peer bytes are escaped (never raw control bytes).
+    """
+    if isinstance(value, SimpleString):
+        return f"{indent}simple string {_quoted(value.text.encode('utf-8', 'surrogateescape'))}"
+    if isinstance(value, Error):
+        return f"{indent}error {_quoted(value.text.encode('utf-8', 'surrogateescape'))}"
+    if isinstance(value, Integer):
+        return f"{indent}integer {value.value}"
+    if isinstance(value, BulkString):
+        if value.value is None:
+            return f"{indent}null bulk string (nil)"
+        return f"{indent}bulk string {_quoted(value.value)}"
+    if value.items is None:
+        return f"{indent}null array (nil)"
+    if not value.items:
+        return f"{indent}empty array"
+    lines = [f"{indent}array of {len(value.items)}"]
+    width = len(str(len(value.items)))
+    for number, item in enumerate(value.items, 1):
+        label = f"{indent}  {number:>{width}}) "
+        inner = render(item, " " * len(label)).lstrip(" ")
+        lines.append(label + inner)
+    return "\n".join(lines)
+
+
+def describe_reply(data: bytes) -> str:
+    """Every whole RESP value in *data*, rendered (see :func:`render`), one after another.
+
+    Bytes left over after the last whole value are reported as incomplete;
+    input that is not RESP gives one line saying why. Never raises.
+    """
+    parser = ReplyParser()
+    parser.feed(data)
+    lines: list[str] = []
+    try:
+        lines.extend(render(value) for value in parser.values())
+    except ProtocolError as error:
+        lines.append(str(error))
+        return "\n".join(lines)
+    if parser.pending:
+        lines.append(f"(incomplete: {parser.pending} bytes of a value, waiting for the rest)")
+    return "\n".join(lines)
+
+
+def looks_like_resp(data: bytes) -> bool:
+    """True when *data* starts like a RESP value (a type byte, then a line ending in CRLF)."""
+    return data[:1] in (b"+", b"-", b":", b"$", b"*") and b"\r\n" in data[:MAX_LINE]
+
+
+TYPE_NAMES = {
+    SimpleString: "simple string (+): a short status such as OK or PONG",
+    Error: "error (-): the command failed; the first word is the error kind (ERR, WRONGTYPE)",
+    Integer: "integer (:): a count or a number, e.g. INCR's new value or DEL's count",
+    BulkString: "bulk string ($): a binary-safe string of a stated length; $-1 is nil (no such key)",
+    Array: "array (*): a list of values, e.g. KEYS or LRANGE; *-1 is nil",
+}
+"""What each RESP2 type means, for ``/explain``."""
+
+
+def explain(value: Value) -> str:
+    """One line on what kind of reply *value* is (RESP spec), for a learner."""
+    return TYPE_NAMES[type(value)]
