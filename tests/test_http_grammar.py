@@ -69,3 +69,50 @@ def test_head_end() -> None:
     assert head_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody") == 27
     assert head_end(b"GET / HTTP/1.1\nHost: a\n\nbody") == 24
     assert head_end(b"GET / HTTP/1.1\r\nHost: a\r\n") is None
+
+
+# -- the callers agree -------------------------------------------------------------
+
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
+
+
+@pytest.mark.parametrize(
+    ("sent", "is_http"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", True),
+        (b"GET / HTTP/1.1\nHost: a\n\n", True),  # LF-only line ends
+        (b"M-SEARCH * HTTP/1.1\r\n\r\n", True),
+        (b"HEAD /x HTTP/1.0\n\n", True),
+        (b"get / HTTP/1.1\r\nHost: a\r\n\r\n", False),  # lower-case method
+        (b"GET /\r\n\r\n", False),  # HTTP/0.9
+        (b"GET / HTTP/2\r\n\r\n", False),
+        (b"GET / HTTP/2.0\r\n\r\n", False),
+        (b"PING\r\n", False),
+    ],
+)
+def test_repl_view_recorder_and_serve_agree(sent: bytes, is_http: bool) -> None:
+    """The REPL's view, the recorder and serve's request matching read the same bytes alike."""
+    from netbench.core.transcript import Eof, Received, Sent, Transcript
+    from netbench.recipe.model import Recipe, Step
+    from netbench.recipe.record import record
+    from netbench.recipe.script import moves
+    from netbench.recipe.template import Context
+    from netbench.repl.httpview import HttpMessage, HttpTracker
+
+    tracker = HttpTracker()
+    tracker.on_sent(sent)
+    shown = tracker.on_received(RESPONSE)
+    repl_parsed = any(isinstance(item, HttpMessage) for item in shown)
+
+    transcript = Transcript()
+    for event in (Sent(0.0, sent), Received(0.1, RESPONSE), Eof(0.2)):
+        transcript.append(event)
+    expect = record(transcript, "tcp://127.0.0.1:8080").recipe.steps[0].expect
+    assert expect is not None
+    recorded_http = expect.status is not None
+
+    (move,) = moves(Recipe(name="r", steps=(Step(send=sent),)), Context())
+    assert move.request is not None
+    serve_http = move.request.http
+
+    assert (repl_parsed, recorded_http, serve_http) == (is_http, is_http, is_http)

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from netbench.core.escape import escape
-from netbench.core.http_message import Headers, HttpResponse, _text
-from netbench.core.http_parser import ResponseParser
 from netbench.errors import ProtocolError, Reset
+
+if TYPE_CHECKING:  # h11 is imported when an exchange is parsed, so the grammar alone stays light
+    from netbench.core.http_message import Headers, HttpResponse
 
 _METHOD = rb"[A-Z][A-Z0-9_-]*"
 _REQUEST_LINE = re.compile(rb"(" + _METHOD + rb") ([^\x00-\x20\x7f]+) (HTTP/1\.[0-9])\r?\n")
@@ -141,7 +142,7 @@ def _parse_request_head(sent: bytes) -> _RequestHead | NotHttp:
         name, sep, value = line.partition(b":")
         if not sep:
             return NotHttp(f"request header line without a colon: {escape(line[:60])}")
-        headers.append((_text(name.strip()), _text(value.strip())))
+        headers.append((name.strip().decode("latin-1"), value.strip().decode("latin-1")))
     return _RequestHead(start.method, start.target, str(start), tuple(headers), sent[end:])
 
 
@@ -161,6 +162,8 @@ def sniff_exchange(sent: bytes, received: bytes, *, closed: bool = False) -> Htt
     if not re.match(rb"HTTP/\d", received[:6]) and len(received) >= 5:
         first = received.split(b"\n", 1)[0][:60]
         return NotHttp(f"the reply does not start with an HTTP status line: {escape(first)}")
+    from netbench.core.http_parser import ResponseParser
+
     parser = ResponseParser(head.method)
     try:
         response = parser.feed(received)

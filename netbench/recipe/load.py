@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from netbench.core.http_sniff import is_method
 from netbench.errors import NetbenchError, RecipeError
 from netbench.recipe.model import (
     FORMAT_VERSION,
@@ -133,7 +134,7 @@ def _http(node: Node, where: str) -> HttpRequest:
     elif "body_hex" in fields:
         body = as_hex(fields["body_hex"], f"{where}: http.body_hex")
     method = as_text(fields["method"], f"{where}: http.method") if "method" in fields else "GET"
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*|\$\{[^}]+\}", method):
+    if not (is_method(method.upper()) or re.fullmatch(r"\$\{[^}]+\}", method)):
         raise fields["method"].fail(f"{where}: http.method {method!r} is not an HTTP method")
     return HttpRequest(method, as_text(fields["url"], f"{where}: http.url"), tuple(headers), body)
 

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from netbench.core.http_sniff import head_end, request_line
 from netbench.recipe.model import Recipe, Step
 from netbench.recipe.template import Context, UndefinedVariable
 
-_REQUEST_LINE = re.compile(rb"^[A-Z][A-Z0-9_-]* \S+ HTTP/\d\.\d\r?\n")
 _PLACEHOLDER = re.compile(rb"\$\$\{|\$\{[^}]*\}")
 _DIGITS = re.compile(rb"\d+")
 
@@ -90,7 +90,7 @@ def _request(step: Step, context: Context) -> Request | None:
             data: bytes | None = context.expand(template)
         except UndefinedVariable:
             data = None
-        is_http = bool(_REQUEST_LINE.match(template)) and (b"\r\n\r\n" in template or b"\n\n" in template)
+        is_http = request_line(template) is not None and head_end(template) is not None
         return Request(template, data, _wildcard(template, is_http), is_http)
     if step.http is not None:
         line = f"{step.http.method} {step.http.url} HTTP/1.1".encode("utf-8", "surrogateescape")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from netbench.core.escape import escape_text as safe
 from netbench.core.escape import unescape
+from netbench.core.http_sniff import is_method
 from netbench.errors import TimedOut, UsageError
 from netbench.net.target import host_header
 from netbench.repl.args import expand, headers_and_rest, split
@@ -213,7 +214,7 @@ async def _http(repl: Repl, rest: str) -> None:
     if not words:
         raise UsageError("usage: /http METHOD PATH [Header: value]... [-d BODY]")
     method = words[0].upper()
-    if not re.fullmatch(r"[A-Z][A-Z-]*", method):
+    if not is_method(method):
         raise UsageError(f"not an HTTP method: {words[0]!r}")
     body: bytes | None = None
     for flag in ("-d", "--data", "--"):

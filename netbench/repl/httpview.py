@@ -13,17 +13,16 @@ The parser is :class:`netbench.core.http.ResponseParser`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from netbench.core.escape import escape_text as safe
+from netbench.core.http_sniff import request_line
 from netbench.errors import NetbenchError
 
 if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
     from netbench.core.http import HttpResponse, ResponseParser
 
-REQUEST_LINE = re.compile(rb"^([A-Z][A-Z-]{1,19}) (\S+) HTTP/1\.[01]\r?\n")
 MAX_COLLECT = 1024 * 1024  # beyond this, a response still incomplete is shown raw
 
 
@@ -59,8 +58,8 @@ Shown = RawData | HttpMessage | Note
 
 def request_method(sent: bytes) -> str | None:
     """The method if *sent* begins with an HTTP/1.x request line, else None."""
-    match = REQUEST_LINE.match(sent)
-    return match.group(1).decode("ascii") if match else None
+    line = request_line(sent)
+    return line.method if line is not None else None
 
 
 # -- the tracker -----------------------------------------------------------------
