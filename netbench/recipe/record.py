@@ -22,11 +22,13 @@ user which ``NETBENCH_SECRET_NAME`` variables replay will need.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from netbench.core.escape import is_text
 from netbench.core.transcript import HalfClosed, Transcript
+from netbench.recipe import volatile
 from netbench.recipe.model import Expect, Recipe, Step, TextMatch
 from netbench.recipe.template import escape_template
 
@@ -34,9 +36,12 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"
 SECRET_WORDS = re.compile(r"token|secret|passw|api[-_]?key|session", re.IGNORECASE)
 _HEADER_LINE = re.compile(rb"(?m)^([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(?=\r?$)")
 _SCHEME = re.compile(r"^(Bearer|Basic|Digest|Token|Negotiate) (.+)$", re.IGNORECASE)
-_REGEX_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
 GLOBAL_MINIMUM = 6
 SHORT_BODY = 256
+SHORT_ANSWER = 256  # text up to this size is expected exactly
+SHORT_BINARY = 1024  # binary up to this size is expected exactly (as hex)
+LONG_SUFFIX = 1024  # the longest "until" (contains) written for a long answer
+MAX_EXACT = 64 * 1024  # past this an answer that has no unique end is expected by its length
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,11 @@ class _Secrets:
                 data = data.replace(secret, placeholder)
             else:
                 data = _HEADER_LINE.sub(
-                    lambda m, s=secret, p=placeholder: m.group(0).replace(s, p)  # type: ignore[misc]
-                    if is_secret_header(m.group(1).decode("latin-1"))
-                    else m.group(0),
+                    lambda m, s=secret, p=placeholder: (
+                        m.group(0).replace(s, p)  # type: ignore[misc]
+                        if is_secret_header(m.group(1).decode("latin-1"))
+                        else m.group(0)
+                    ),
                     data,
                 )
         return data
@@ -103,35 +110,63 @@ class _Secrets:
         return tuple(self.values.values())
 
 
-def _first_line(data: bytes) -> bytes:
-    return data.split(b"\n", 1)[0].removesuffix(b"\r")
+def _verified(pattern: str | None, template: bytes) -> str | None:
+    """*pattern* when, as a recipe regex, it consumes exactly *template*'s bytes (else None)."""
+    if pattern is None or b"${" in template.replace(b"$${", b""):
+        return pattern  # a placeholder in it: the expanded bytes are not known here
+    found = re.compile(pattern.encode("utf-8", "surrogateescape")).match(template.replace(b"$${", b"${"))
+    return pattern if found is not None and found.end() == len(template.replace(b"$${", b"${")) else None
 
 
-def _banner_expect(received: bytes) -> Expect:
-    line = _first_line(received)
-    if not line:
-        return Expect(exact=received[:16])
-    if re.search(rb"\d", line):
-        parts = re.split(rb"(\d+)", line)
-        pattern = "".join(
-            r"\d+" if index % 2 else _REGEX_SPECIAL.sub(r"\\\g<0>", part.decode("utf-8", "surrogateescape"))
-            for index, part in enumerate(parts)
-        )
-        return Expect(regex="^" + pattern)
-    return Expect(contains=line)
+def _unique_suffix(received: bytes) -> bytes | None:
+    """The shortest run of last lines whose first occurrence ends where *received* ends."""
+    lines = received.splitlines(keepends=True)
+    for count in range(1, len(lines) + 1):
+        suffix = b"".join(lines[-count:])
+        if len(suffix) > LONG_SUFFIX:
+            return None
+        if suffix.strip() and received.find(suffix) == len(received) - len(suffix):
+            return suffix
+    return None
 
 
-def _text_expect(received: bytes) -> Expect:
-    lines = received.split(b"\n")
-    if len(lines) == 2 and lines[1] == b"":
-        return Expect(line=_first_line(received))
-    if len(lines) == 1:
+def answer_expect(
+    received: bytes, literal: Callable[[bytes], bytes], *, banner: bool, datagram: bool
+) -> Expect:
+    """A raw expectation that consumes exactly *received* (and holds for it when replayed).
+
+    Text with a date or a time in it (and a banner with numbers) becomes a
+    ``\\A``-anchored ``regex`` with those parts generalised; a one-line
+    answer a ``line``; a short one ``exact``; a long one ``contains`` of its
+    last lines where they occur only at its end (an "until"), else ``exact``.
+    Binary is ``hex``, or past :data:`SHORT_BINARY` its first bytes and a
+    length. A datagram is always checked whole.
+    """
+    if not is_text(received):
+        if datagram or len(received) <= SHORT_BINARY:
+            return Expect(exact=received)
+        head = received[:16]
+        return Expect(regex=r"(?s)\A" + volatile.literal(head) + f".{{{len(received) - len(head)}}}")
+    template = literal(received)
+    if len(template) <= MAX_EXACT or datagram:
+        pattern = _verified(volatile.generalise(template, digits=banner, whole=datagram), template)
+        if pattern is not None:
+            return Expect(regex=pattern)
+    if datagram:
         return Expect(exact=received)
-    last = lines[-2] + b"\n" if lines[-1] == b"" else lines[-1]
-    return Expect(contains=last)
+    if received.endswith(b"\n") and received.count(b"\n") == 1:
+        return Expect(line=received.removesuffix(b"\n").removesuffix(b"\r"))
+    if len(received) <= SHORT_ANSWER:
+        return Expect(exact=received)
+    suffix = _unique_suffix(received)
+    if suffix is not None:
+        return Expect(contains=suffix)
+    return Expect(exact=received) if len(received) <= MAX_EXACT else Expect(count=len(received))
 
 
-def _http_expect(sent: bytes, received: bytes, closed: bool) -> Expect | None:
+def _http_expect(
+    sent: bytes, received: bytes, closed: bool, literal: Callable[[bytes], bytes]
+) -> Expect | None:
     from netbench.core.http import sniff_exchange
 
     exchange = sniff_exchange(sent, received, closed=closed)
@@ -148,20 +183,20 @@ def _http_expect(sent: bytes, received: bytes, closed: bool) -> Expect | None:
             body = TextMatch("exact", response.body.decode("utf-8"))
         except UnicodeDecodeError:
             body = None
+        pattern = volatile.generalise(literal(response.body), whole=True)
+        if body is not None and pattern is not None:
+            body = TextMatch("regex", pattern)
     return Expect(status=response.status, headers=headers, body=body)
 
 
-def _expect(sent: bytes, received: bytes, closed: bool) -> Expect | None:
+def _expect(
+    sent: bytes, received: bytes, closed: bool, literal: Callable[[bytes], bytes], datagram: bool
+) -> Expect | None:
     if not received:
         return Expect(closed=True) if closed else None
-    expect = _http_expect(sent, received, closed) if sent else None
+    expect = _http_expect(sent, received, closed, literal) if sent else None
     if expect is None:
-        if not sent:
-            expect = _banner_expect(received) if is_text(received) else Expect(exact=received[:16])
-        elif is_text(received):
-            expect = _text_expect(received)
-        else:
-            expect = Expect(exact=received[:16])
+        expect = answer_expect(received, literal, banner=not sent, datagram=datagram)
     return replace(expect, closed=True) if closed else expect
 
 
@@ -169,6 +204,8 @@ def _literal_expect(expect: Expect, fix: _Literal) -> Expect:
     def fix_match(match: TextMatch | None) -> TextMatch | None:
         if match is None:
             return None
+        if match.kind == "regex":
+            return match  # made from the template already
         return replace(match, value=fix(match.value.encode("utf-8", "surrogateescape")).decode("utf-8"))
 
     return replace(
@@ -200,7 +237,8 @@ def record(
     from netbench.recipe.dump import dumps
 
     # Over UDP each datagram is a step of its own: nothing is merged.
-    exchanges = transcript.exchanges(datagrams=str(target).startswith("udp://"))
+    datagram = str(target).startswith("udp://")
+    exchanges = transcript.exchanges(datagrams=datagram)
     secrets = _Secrets()
     for item in exchanges:
         if not isinstance(item, HalfClosed):
@@ -213,7 +251,7 @@ def record(
             steps.append(Step(close="write"))
             continue
         data, answer, eof = item
-        expect = _expect(data, answer, eof)
+        expect = _expect(data, answer, eof, literal, datagram)
         steps.append(
             Step(
                 send=literal(data) if data else None,
