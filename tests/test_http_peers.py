@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from netbench.core.address import Target
 from netbench.core.http import build_request
 from netbench.net.http_client import HttpClient
-from netbench.net.target import Target
 from tests.hostile.server import CLOSE, HostileServer, read_request_head
 from tests.support.peers import HELLO
 from tests.test_http_hostile import run_http

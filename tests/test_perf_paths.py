@@ -18,7 +18,7 @@ from netbench.core.escape import escape
 from netbench.core.http import HttpConnection, ResponseParser, build_request, parse_response
 from netbench.core.render import render_head
 from netbench.errors import ProtocolError, UsageError
-from netbench.net.target import _host_argument
+from netbench.net.resolve import host_argument
 from tests.pipe_helpers import ENV
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
@@ -132,7 +132,7 @@ def test_plain_headers_render_as_they_are_and_others_escaped():
     ["127.0.0.1", "::1", "fe80::1%lo", "localhost", "example.com.", "a..b", "", ".", "a" * 64, "é.test"],
 )
 def test_getaddrinfo_gets_the_bytes_the_idna_codec_would_make(host):
-    argument = _host_argument(host)
+    argument = host_argument(host)
     if isinstance(argument, bytes):
         assert argument == host.encode("idna")
     else:
@@ -179,7 +179,7 @@ def test_target_behaves_as_the_frozen_dataclass_it_was():
     import copy
     import pickle
 
-    from netbench.net.target import Target
+    from netbench.core.address import Target
 
     target = Target("tcp", "127.0.0.1", 80)
     assert target == Target("tcp", host="127.0.0.1", port=80, path="")

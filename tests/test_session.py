@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from netbench.core.address import Target
 from netbench.core.transcript import Closed, Eof, Exchange, HalfClosed, Opened, Received, Sent
 from netbench.errors import Refused, Reset, SessionClosed, TimedOut
 from netbench.net.session import open_session
-from netbench.net.target import Target
 from tests.support.peers import free_port
 from tests.support.sockets import full_backlog
 

@@ -8,9 +8,10 @@ import socket
 import pytest
 
 from netbench.cli import main
+from netbench.core.address import Target, parse_bind, parse_target
 from netbench.environment import Environment
 from netbench.errors import TargetError
-from netbench.net.target import Target, family_from_flags, parse_bind, parse_target, resolve
+from netbench.net.resolve import family_from_flags, resolve
 
 GOOD = [
     (["127.0.0.1", "8080"], None, Target("tcp", "127.0.0.1", 8080)),

@@ -9,9 +9,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from netbench.core.address import Target
     from netbench.environment import Environment
     from netbench.net.pipe import Ends, PipeOptions
-    from netbench.net.target import Target
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -126,8 +126,9 @@ def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOp
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Connect, then pipe until done; return the exit status."""
+    from netbench.core.address import parse_target
     from netbench.errors import UsageError
-    from netbench.net.target import family_from_flags, parse_target
+    from netbench.net.resolve import family_from_flags
 
     if args.udp and args.tls:
         raise UsageError("-u and --tls exclude each other")

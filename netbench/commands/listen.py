@@ -40,9 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Listen, accept, pipe; return the exit status."""
+    from netbench.core.address import parse_bind
     from netbench.errors import UsageError
     from netbench.net.dial import address_text, open_listener
-    from netbench.net.target import family_from_flags, parse_bind
+    from netbench.net.resolve import family_from_flags
 
     family = family_from_flags(args.ipv4, args.ipv6)
     path = ""
@@ -120,10 +121,10 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
     import asyncio
 
     from netbench.commands.connect import pipe_setup
+    from netbench.core.address import Target
     from netbench.net.dial import address_text
     from netbench.net.session import Session
     from netbench.net.session_pipe import MAX_DATAGRAM, pipe_session
-    from netbench.net.target import Target
     from netbench.net.transports import DatagramTransport, _DatagramProtocol
 
     first, address = sock.recvfrom(MAX_DATAGRAM)

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
+    from netbench.core.address import parse_port
     from netbench.errors import UsageError
-    from netbench.net.target import parse_port
     from netbench.tools.ports import (
         hidden_note,
         is_root,

@@ -37,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Start the REPL (connected to TARGET when given)."""
+    from netbench.core.address import parse_target
     from netbench.errors import UsageError
-    from netbench.net.target import parse_target
     from netbench.repl.app import Options
     from netbench.repl.app import run as run_repl
 

@@ -102,7 +102,7 @@ class _ProgressLine:
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
-    from netbench.net.target import family_from_flags
+    from netbench.net.resolve import family_from_flags
     from netbench.status import ExitStatus
     from netbench.tools.portspec import parse_ports
     from netbench.tools.scan import DEFAULT_TOP, next_step_hint, render_report, report_json, scan

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from netbench.core.address import Target, host_port
 from netbench.errors import UsageError
-from netbench.net.target import Target, host_port
 
 BIND_ATTEMPTS = 50
 BACKLOG = 128

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import socket
 
+from netbench.core.address import Target, invalid_host, sockaddr_text
 from netbench.net.failures import translate
-from netbench.net.target import Target, invalid_host, resolve, sockaddr_text
+from netbench.net.resolve import resolve
 
 
 def address_text(sockaddr: object) -> str:
@@ -26,7 +27,7 @@ def dial(target: Target, family: int, timeout: float | None) -> socket.socket:
         sock = socket.socket(fam, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
-            sock.connect(sockaddr[0] if fam == socket.AF_UNIX else sockaddr)
+            sock.connect(sockaddr)
         except OSError as error:
             sock.close()
             if isinstance(error, TimeoutError):

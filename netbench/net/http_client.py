@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from netbench.core.address import Target, host_header
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
 from netbench.net.failures import translate
-from netbench.net.target import Target, host_header, resolve
+from netbench.net.resolve import resolve
 
 if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
@@ -40,11 +41,16 @@ READ_SIZE = 256 * 1024
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request sent and the response to it."""
+    """One request sent and the response to it.
+
+    ``certificate`` is the server's TLS certificate when this exchange opened
+    a new TLS connection, else None.
+    """
 
     request: bytes
     response: HttpResponse
     timings: Timings
+    certificate: CertificateSummary | None = None
 
 
 class HttpClient:
@@ -242,7 +248,7 @@ class HttpClient:
         if not self._http.reusable:
             self.close()
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
-        return Exchange(data, response, timings)
+        return Exchange(data, response, timings, None if reused else self.certificate)
 
 
 def _progress(parser: ResponseParser) -> str:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from netbench.core.address import Target
 from netbench.core.buffer import ReceiveBuffer
 from netbench.core.transcript import (
     Closed,
@@ -36,7 +37,6 @@ from netbench.core.transcript import (
 )
 from netbench.errors import NetbenchError, Reset, SessionClosed, TimedOut
 from netbench.net.failures import translate
-from netbench.net.target import Target
 from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
 from netbench.net.transports import DatagramTransport, StreamTransport, Transport
 

@@ -12,7 +12,8 @@ import socket
 import ssl
 from typing import Protocol
 
-from netbench.net.target import Target, resolve, sockaddr_text
+from netbench.core.address import Target, sockaddr_text
+from netbench.net.resolve import resolve
 
 
 class Transport(Protocol):

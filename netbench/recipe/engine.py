@@ -29,7 +29,7 @@ from netbench.recipe.template import Context
 from netbench.status import ExitStatus
 
 if TYPE_CHECKING:
-    from netbench.net.target import Target
+    from netbench.core.address import Target
 
 __all__ = ["OnStep", "Result", "StepResult", "make_context", "resolve_target", "run"]
 
@@ -38,7 +38,7 @@ OnStep = Callable[[StepResult], object]
 
 def resolve_target(recipe: Recipe, override: str | None, context: Context) -> Target | None:
     """The target to aim at: *override*, else the recipe's (None: use the lab)."""
-    from netbench.net.target import parse_target
+    from netbench.core.address import parse_target
 
     base = parse_target(context.expand_text(recipe.target)) if recipe.target else None
     if override:
@@ -161,13 +161,13 @@ def _failed(
 
 
 async def _start_lab(recipe: Recipe, context: Context) -> tuple[Target, Any]:
+    from netbench.core.address import Target
     from netbench.lab import start
-    from netbench.net.target import Target
 
     name = recipe.lab or ""
     transport = "tcp"
     if recipe.target:
-        from netbench.net.target import parse_target
+        from netbench.core.address import parse_target
 
         transport = parse_target(context.expand_text(recipe.target)).transport
     server = await start(name)

@@ -297,7 +297,7 @@ def _loads(text: str, path: str) -> Recipe:
 
 
 def _target(node: Node) -> str:
-    from netbench.net.target import parse_target
+    from netbench.core.address import parse_target
 
     text = as_text(node, "target")
     if "${" not in text:

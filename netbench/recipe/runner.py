@@ -22,9 +22,9 @@ from netbench.recipe.result import StepFailed
 from netbench.recipe.template import Context
 
 if TYPE_CHECKING:
+    from netbench.core.address import Target
     from netbench.core.http import HttpConnection, HttpResponse
     from netbench.net.session import Session
-    from netbench.net.target import Target
 
 _METHOD = re.compile(rb"^([A-Z][A-Z0-9_-]*) \S")
 

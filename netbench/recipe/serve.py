@@ -66,7 +66,7 @@ class MockServer:
     ) -> None:
         import os
 
-        from netbench.net.target import parse_bind, parse_target
+        from netbench.core.address import parse_bind, parse_target
 
         self.recipe = recipe
         self.host, self.port = parse_bind(listen)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from netbench.core.address import host_header
 from netbench.core.escape import escape_text as safe
 from netbench.core.escape import unescape
 from netbench.core.http_sniff import is_method
 from netbench.errors import TimedOut, UsageError
-from netbench.net.target import host_header
 from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
@@ -47,7 +47,8 @@ unix:/path, or http(s)://HOST[:PORT]. A service name may stand for the port
 )
 async def _open(repl: Repl, rest: str) -> None:
     from netbench.cli import ArgumentParser
-    from netbench.net.target import family_from_flags, parse_target
+    from netbench.core.address import parse_target
+    from netbench.net.resolve import family_from_flags
     from netbench.net.tls import TLSOptions
 
     parser = ArgumentParser(prog="/open", add_help=False)

@@ -45,7 +45,7 @@ async def _lab(repl: Repl, rest: str) -> None:
     name, _, port_text = names[0].partition(":")
     port = 0
     if port_text:
-        from netbench.net.target import parse_port
+        from netbench.core.address import parse_port
 
         port = parse_port(port_text, allow_zero=True)
     if name not in lab.SERVICES:

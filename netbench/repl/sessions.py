@@ -20,8 +20,8 @@ from netbench.repl.context import Printer, Settings
 from netbench.repl.httpview import HttpMessage, HttpTracker, Note, RawData, Shown
 
 if TYPE_CHECKING:  # the network modules (ssl) load with the first /open
+    from netbench.core.address import Target
     from netbench.net.session import Session
-    from netbench.net.target import Target
     from netbench.net.tls import TLSOptions
 
 GIVE_UP_AFTER = 2.0  # seconds of quiet before an incomplete HTTP response is shown raw

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from netbench.net.target import host_port
+from netbench.core.address import host_port
 from netbench.tools.engine import sockaddr_for
 from netbench.tools.scanmodel import is_http_port, summarize_banner
 

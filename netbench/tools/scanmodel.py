@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+from netbench.core.address import bracket_host
 from netbench.core.escape import escape
-from netbench.net.target import bracket_host
 from netbench.tools.table import render_table
 
 OPEN = "open"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from netbench.core.address import host_port
 from netbench.core.escape import escape
-from netbench.net.target import host_port
 from netbench.tools.table import render_table
 
 LISTEN = "LISTEN"
