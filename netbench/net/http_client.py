@@ -41,16 +41,11 @@ READ_SIZE = 256 * 1024
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request sent and the response to it.
-
-    ``certificate`` is the server's TLS certificate when this exchange opened
-    a new TLS connection, else None.
-    """
+    """One request sent and the response to it."""
 
     request: bytes
     response: HttpResponse
     timings: Timings
-    certificate: CertificateSummary | None = None
 
 
 class HttpClient:
@@ -248,7 +243,7 @@ class HttpClient:
         if not self._http.reusable:
             self.close()
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
-        return Exchange(data, response, timings, None if reused else self.certificate)
+        return Exchange(data, response, timings)
 
 
 def _progress(parser: ResponseParser) -> str:
