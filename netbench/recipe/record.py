@@ -30,13 +30,9 @@ from netbench.core.escape import is_text
 from netbench.core.transcript import HalfClosed, Transcript
 from netbench.recipe import volatile
 from netbench.recipe.model import Expect, Recipe, Step, TextMatch
+from netbench.recipe.redact import Secrets
 from netbench.recipe.template import escape_template
 
-SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-SECRET_WORDS = re.compile(r"token|secret|passw|api[-_]?key|session", re.IGNORECASE)
-_HEADER_LINE = re.compile(rb"(?m)^([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(?=\r?$)")
-_SCHEME = re.compile(r"^(Bearer|Basic|Digest|Token|Negotiate) (.+)$", re.IGNORECASE)
-GLOBAL_MINIMUM = 6
 SHORT_BODY = 256
 SHORT_ANSWER = 256  # text up to this size is expected exactly
 SHORT_BINARY = 1024  # binary up to this size is expected exactly (as hex)
@@ -58,56 +54,6 @@ class RecordResult:
             return ""
         names = ", ".join(f"NETBENCH_SECRET_{name}" for name in self.secrets)
         return f"secrets were not saved; set {names} to replay"
-
-
-def is_secret_header(name: str) -> bool:
-    """True for headers whose values are never written in the clear."""
-    return name.lower() in SECRET_HEADERS or bool(SECRET_WORDS.search(name))
-
-
-class _Secrets:
-    """Secret values found so far and the placeholder each one becomes."""
-
-    def __init__(self) -> None:
-        self.values: dict[bytes, str] = {}
-
-    def scan(self, data: bytes) -> None:
-        for match in _HEADER_LINE.finditer(data):
-            name = match.group(1).decode("latin-1")
-            value = match.group(2)
-            if not value or not is_secret_header(name):
-                continue
-            text = value.decode("utf-8", "surrogateescape")
-            scheme = _SCHEME.match(text) if name.lower().endswith("authorization") else None
-            secret = scheme.group(2).encode("utf-8", "surrogateescape") if scheme else value
-            if secret in self.values:
-                continue
-            base = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
-            label, number = base, 1
-            while label in self.values.values():
-                number += 1
-                label = f"{base}_{number}"
-            self.values[secret] = label
-
-    def apply(self, data: bytes) -> bytes:
-        """*data* (already a template) with every secret value replaced by its placeholder."""
-        for secret, label in sorted(self.values.items(), key=lambda item: -len(item[0])):
-            placeholder = b"${secret:" + label.encode() + b"}"
-            if len(secret) >= GLOBAL_MINIMUM:
-                data = data.replace(secret, placeholder)
-            else:
-                data = _HEADER_LINE.sub(
-                    lambda m, s=secret, p=placeholder: (
-                        m.group(0).replace(s, p)  # type: ignore[misc]
-                        if is_secret_header(m.group(1).decode("latin-1"))
-                        else m.group(0)
-                    ),
-                    data,
-                )
-        return data
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.values.values())
 
 
 def _verified(pattern: str | None, template: bytes) -> str | None:
@@ -219,7 +165,7 @@ def _literal_expect(expect: Expect, fix: _Literal) -> Expect:
 
 
 class _Literal:
-    def __init__(self, secrets: _Secrets) -> None:
+    def __init__(self, secrets: Secrets) -> None:
         self.secrets = secrets
 
     def __call__(self, data: bytes) -> bytes:
@@ -239,7 +185,7 @@ def record(
     # Over UDP each datagram is a step of its own: nothing is merged.
     datagram = str(target).startswith("udp://")
     exchanges = transcript.exchanges(datagrams=datagram)
-    secrets = _Secrets()
+    secrets = Secrets()
     for item in exchanges:
         if not isinstance(item, HalfClosed):
             secrets.scan(item.sent)
