@@ -13,6 +13,13 @@ the same on SIGTERM with no code of its own; ``cli.main`` then prints
     with sigterm_as_interrupt():
         ...  # the command's work; except KeyboardInterrupt: print the summary
 
+An asyncio command runs its coroutine with :func:`run_async` instead of
+``asyncio.run``: SIGTERM then cancels the main task, exactly as
+``asyncio.run`` does for Ctrl-C (so ``finally`` blocks and ``async with``
+exits run in the loop), and :class:`Terminated` is raised once the loop has
+closed. (Raising from a plain signal handler in the middle of the event
+loop would drop queued callbacks on the floor.)
+
 Code that needs the status of an interrupt uses
 :func:`netbench.status.status_for`, which reads :attr:`Terminated.status`.
 Only the main thread can install a handler: elsewhere this does nothing.
@@ -22,9 +29,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
 from netbench.status import ExitStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+    from types import FrameType, TracebackType
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Terminated(KeyboardInterrupt):
@@ -41,6 +56,11 @@ def interrupt_word(error: KeyboardInterrupt) -> str:
     return "terminated" if isinstance(error, Terminated) else "interrupted"
 
 
+def _restore(previous: Handler) -> None:
+    """Put back the SIGTERM handler *previous* (None, a handler set from C, means the default)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
 def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
     raise Terminated()
 
@@ -54,7 +74,7 @@ class sigterm_as_interrupt:  # lower case: used as a function, ``with sigterm_as
     """
 
     def __init__(self) -> None:
-        self._previous: object = None
+        self._previous: Handler = None
         self._installed = False
 
     def __enter__(self) -> sigterm_as_interrupt:
@@ -70,6 +90,47 @@ class sigterm_as_interrupt:  # lower case: used as a function, ``with sigterm_as
         traceback: TracebackType | None,
     ) -> None:
         if self._installed:
-            previous = signal.SIG_DFL if self._previous is None else self._previous
-            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+            _restore(self._previous)
             self._installed = False
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, with SIGTERM handled as ``asyncio.run`` handles Ctrl-C.
+
+    SIGTERM cancels the main task (its ``finally`` blocks run in the loop);
+    when the loop is closed :class:`Terminated` is raised, whether or not the
+    coroutine let the cancellation through. Outside the main thread this is
+    plain ``asyncio.run``.
+    """
+    import asyncio
+
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.run(main)
+    terminated: list[bool] = []
+
+    async def guarded() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_sigterm() -> None:
+            terminated.append(True)
+            task.cancel()
+
+        previous = signal.getsignal(signal.SIGTERM)
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        try:
+            return await main
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            _restore(previous)
+
+    try:
+        result = asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated() from None
+        raise
+    if terminated:
+        raise Terminated()
+    return result

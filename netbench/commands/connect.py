@@ -125,7 +125,18 @@ def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOp
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
-    """Connect, then pipe until done; return the exit status."""
+    """Connect, then pipe until done; return the exit status.
+
+    SIGTERM stops the pipe as Ctrl-C does (what arrived is already written
+    out, the socket is closed): exit 143.
+    """
+    from netbench.signals import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        return _connect(args, env)
+
+
+def _connect(args: argparse.Namespace, env: Environment) -> int:
     from netbench.core.address import parse_target
     from netbench.errors import UsageError
     from netbench.net.resolve import family_from_flags
@@ -180,11 +191,10 @@ def _run_session(
     args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
 ) -> int:
     """TLS and UDP: through the asyncio session engine."""
-    import asyncio
-
     from netbench.net.session import open_session
     from netbench.net.session_pipe import pipe_session
     from netbench.net.tls import TLSOptions
+    from netbench.signals import run_async
 
     tls = TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile)
 
@@ -202,5 +212,5 @@ def _run_session(
         finally:
             await session.close()
 
-    asyncio.run(main())
+    run_async(main())
     return 0

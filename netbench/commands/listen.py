@@ -39,7 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
-    """Listen, accept, pipe; return the exit status."""
+    """Listen, accept, pipe; return the exit status.
+
+    SIGTERM stops as Ctrl-C does (what arrived is written out, the socket
+    closed, a unix socket's path removed): exit 143.
+    """
+    from netbench.signals import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        return _listen(args, env)
+
+
+def _listen(args: argparse.Namespace, env: Environment) -> int:
     from netbench.core.address import parse_bind
     from netbench.errors import UsageError
     from netbench.net.dial import address_text, open_listener
@@ -126,6 +137,7 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
     from netbench.net.session import Session
     from netbench.net.session_pipe import MAX_DATAGRAM, pipe_session
     from netbench.net.transports import DatagramTransport, _DatagramProtocol
+    from netbench.signals import run_async
 
     first, address = sock.recvfrom(MAX_DATAGRAM)
     sock.connect(address)
@@ -145,5 +157,5 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
         finally:
             await session.close()
 
-    asyncio.run(main())
+    run_async(main())
     return 0

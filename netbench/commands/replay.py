@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from netbench.environment import Environment
-    from netbench.recipe.engine import Result
+    from netbench.recipe.engine import Result, StepResult
+    from netbench.status import ExitStatus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,16 +72,27 @@ def result_json(result: Result) -> dict[str, object]:
     }
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
-    import asyncio
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """Run the recipes, report them, and return the exit status they add up to.
+
+    Ctrl-C and SIGTERM stop the run cleanly: the recipes that finished are
+    summed up (or put in the ``--json`` document) before the interrupt goes
+    on to ``cli.main`` (exit 130, or 143 for SIGTERM).
+    """
+    from netbench.signals import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        return _replay(args, env)
+
+
+def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
     import time
 
     from netbench.errors import UsageError
-    from netbench.recipe.batch import overall_status, run_files
-    from netbench.recipe.engine import StepResult
+    from netbench.recipe.batch import overall_status
     from netbench.recipe.load import find_recipes
-    from netbench.recipe.report import render_result, step_line
     from netbench.recipe.template import parse_vars
+    from netbench.status import ExitStatus
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
@@ -88,34 +100,33 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     paths = find_recipes(args.recipes)
     if not paths:
         raise UsageError(f"no *.recipe.yaml files in {' '.join(args.recipes)}")
-    out = env.stdout
-    live = bool(env.stdout_isatty) and not args.json and not args.quiet
-    many = len(paths) > 1
-    totals: dict[str, int] = {}
+    printer = Progress(args, env, len(paths))
+    started = time.monotonic()
+    try:
+        results = _run_recipes(paths, args, env, variables, printer)
+    except KeyboardInterrupt as error:
+        from netbench.status import status_for
 
-    def on_start(index: int, path: str, steps: int) -> None:
-        totals["steps"] = steps
-        if live:
-            out.write(f"{f'[{index}/{len(paths)}] ' if many else ''}{path}\n")
-            out.flush()
+        printer.summary(printer.finished, time.monotonic() - started, status_for(error))
+        raise
+    status = ExitStatus(overall_status(results))
+    if args.junit_xml:
+        _write_junit(args.junit_xml, results)
+    printer.summary(results, time.monotonic() - started, status)
+    return status
 
-    def on_step(step: StepResult) -> None:
-        if live:
-            out.write(step_line(step, totals["steps"]) + "\n")
-            out.flush()
 
-    def on_result(result: Result) -> None:
-        if args.json:
-            return
-        if result.status == 2 and result.total_steps == 0:
-            env.error(result.message)
-            return
-        if result.ok and not args.quiet:
-            out.write(render_result(result) + "\n")
-        elif not result.ok:
-            mark = "\x1b[31mFAIL\x1b[0m" if env.color else "FAIL"
-            out.write(f"{mark} {result.name}\n{render_result(result)}\n")
-        out.flush()
+def _run_recipes(
+    paths: list[str],
+    args: argparse.Namespace,
+    env: Environment,
+    variables: dict[str, str],
+    printer: Progress,
+) -> list[Result]:
+    """Load and run every recipe in *paths*, reporting through *printer*."""
+
+    from netbench.recipe.batch import run_files
+    from netbench.signals import run_async
 
     done: list[list[Result]] = []
 
@@ -130,45 +141,108 @@ def run(args: argparse.Namespace, env: Environment) -> int:
                 variables=variables,
                 environ=env.environ,
                 timeout=args.timeout,
-                on_start=on_start,
-                on_step=on_step,
-                on_result=on_result,
+                on_start=printer.on_start,
+                on_step=printer.on_step,
+                on_result=printer.on_result,
             )
         )
 
-    started = time.monotonic()
-    asyncio.run(main())
-    results = done[0]
-    elapsed = time.monotonic() - started
-    status = overall_status(results)
-    if args.junit_xml:
-        from netbench.recipe.dump import write_atomic
-        from netbench.recipe.junit import to_junit
+    run_async(main())
+    return done[0]
 
-        try:
-            write_atomic(args.junit_xml, to_junit(results))
-        except OSError as error:
-            raise UsageError(f"cannot write {args.junit_xml}: {error.strerror or error}") from None
-    if args.json:
-        import json  # only for --json
 
-        document = {
-            "status": int(status),
-            "passed": sum(r.ok for r in results),
-            "failed": sum(not r.ok and r.status != 2 for r in results),
-            "invalid": sum(r.status == 2 for r in results),
-            "duration": round(elapsed, 6),
-            "recipes": [result_json(r) for r in results],
-        }
-        out.write(json.dumps(document) + "\n")
-    else:
-        passed = sum(r.ok for r in results)
-        invalid = sum(r.status == 2 and r.total_steps == 0 for r in results)
-        failed = len(results) - passed - invalid
-        parts = [f"{passed} passed"]
-        parts += [f"{failed} failed"] if failed else []
-        parts += [f"{invalid} invalid"] if invalid else []
-        if many or live or results[0].status not in (0, 2):
-            out.write(f"{', '.join(parts)} in {elapsed:.2f} s\n")
-    out.flush()
-    return status
+def _write_junit(path: str, results: list[Result]) -> None:
+    from netbench.errors import UsageError
+    from netbench.recipe.dump import write_atomic
+    from netbench.recipe.junit import to_junit
+
+    try:
+        write_atomic(path, to_junit(results))
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+class Progress:
+    """What ``replay`` prints as recipes run, and the summary at the end.
+
+    On a terminal (and without ``--quiet``/``--json``) a line per recipe and
+    per step as it completes; a report for each recipe that did not pass;
+    then one summary line, or the ``--json`` document. ``finished`` holds
+    every result reported so far, so an interrupted run can still be summed up.
+    """
+
+    def __init__(self, args: argparse.Namespace, env: Environment, count: int) -> None:
+        self.args = args
+        self.env = env
+        self.count = count
+        self.live = bool(env.stdout_isatty) and not args.json and not args.quiet
+        self.steps = 0
+        self.finished: list[Result] = []
+
+    def on_start(self, index: int, path: str, steps: int) -> None:
+        self.steps = steps
+        if self.live:
+            self.env.stdout.write(f"{f'[{index}/{self.count}] ' if self.count > 1 else ''}{path}\n")
+            self.env.stdout.flush()
+
+    def on_step(self, step: StepResult) -> None:
+        from netbench.recipe.report import step_line
+
+        if self.live:
+            self.env.stdout.write(step_line(step, self.steps) + "\n")
+            self.env.stdout.flush()
+
+    def on_result(self, result: Result) -> None:
+        from netbench.recipe.report import render_result
+
+        self.finished.append(result)
+        if self.args.json:
+            return
+        if result.status == 2 and result.total_steps == 0:
+            self.env.error(result.message)
+            return
+        out = self.env.stdout
+        if result.ok and not self.args.quiet:
+            out.write(render_result(result) + "\n")
+        elif not result.ok:
+            mark = "\x1b[31mFAIL\x1b[0m" if self.env.color else "FAIL"
+            out.write(f"{mark} {result.name}\n{render_result(result)}\n")
+        out.flush()
+
+    def summary(self, results: list[Result], elapsed: float, status: ExitStatus) -> None:
+        """The last word: one line (``2 passed, 1 failed in 0.31 s``) or the JSON document."""
+        from netbench.status import ExitStatus
+
+        interrupted = status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED)
+        out = self.env.stdout
+        if self.args.json:
+            out.write(_json_document(results, elapsed, status, interrupted) + "\n")
+        else:
+            passed = sum(r.ok for r in results)
+            invalid = sum(r.status == 2 and r.total_steps == 0 for r in results)
+            failed = len(results) - passed - invalid
+            parts = [f"{passed} passed"]
+            parts += [f"{failed} failed"] if failed else []
+            parts += [f"{invalid} invalid"] if invalid else []
+            if interrupted:
+                parts.append(f"{self.count - len(results)} not finished")
+            if interrupted or self.count > 1 or self.live or results[0].status not in (0, 2):
+                ending = f" ({'terminated' if status == ExitStatus.TERMINATED else 'interrupted'})"
+                out.write(f"{', '.join(parts)} in {elapsed:.2f} s{ending if interrupted else ''}\n")
+        out.flush()
+
+
+def _json_document(results: list[Result], elapsed: float, status: ExitStatus, interrupted: bool) -> str:
+    import json  # only for --json
+
+    document: dict[str, object] = {
+        "status": int(status),
+        "passed": sum(r.ok for r in results),
+        "failed": sum(not r.ok and r.status != 2 for r in results),
+        "invalid": sum(r.status == 2 for r in results),
+        "duration": round(elapsed, 6),
+        "recipes": [result_json(r) for r in results],
+    }
+    if interrupted:
+        document["interrupted"] = True
+    return json.dumps(document)
