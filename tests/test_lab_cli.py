@@ -8,6 +8,7 @@ import queue
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -180,3 +181,22 @@ def test_help_names_the_services() -> None:
     assert result.returncode == 0
     for name in ("echo", "discard", "daytime", "chargen", "http", "loopback"):
         assert name in result.stdout
+
+
+def test_a_port_scan_leaves_the_lab_quiet() -> None:
+    """A scanner connects and closes (or resets) at once: normal traffic, no tracebacks."""
+    with lab_process("--json") as process:
+        ports = ",".join(str(e["port"]) for e in json.loads(read_line(process))["services"])
+        for _ in range(3):
+            subprocess.run(
+                [sys.executable, "-m", "netbench", "scan", "127.0.0.1", "-p", ports],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        for entry in ports.split(","):  # and a reset right after connecting, to every service
+            with socket.create_connection(("127.0.0.1", int(entry)), timeout=TIMEOUT) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        status, stderr = stop(process, signal.SIGINT)
+    assert status == 0
+    assert stderr == ""

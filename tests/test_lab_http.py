@@ -280,6 +280,52 @@ def test_malformed_requests_get_400_and_close(lab: Lab, request_bytes: bytes) ->
     assert b"\r\nServer: netbench-lab\r\n" in data
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "words"),
+    [
+        (b"GARBAGE\r\n\r\n", b'bad request: the request line "GARBAGE" is not METHOD /path HTTP/1.1\n'),
+        (b"GET /a HTTP/1.1\r\nHost lab\r\n\r\n", b"the header line \"Host lab\" is not 'Name: value'"),
+        (
+            b"GET /a HTTP/1.1\r\n\r\n",
+            b"an HTTP/1.1 request needs a Host header (for example 'Host: localhost')",
+        ),
+        (b"GET /a\x1b[2J HTTP/1.1\r\n\r\n", b'the request line "GET /a\\x1b[2J HTTP/1.1" is not'),
+        (
+            b"POST /echo HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b'the chunk size line "zz\\r\\n" is not a size in hexadecimal digits',
+        ),
+        (b"\x16\x03\x01\x02\x00\x01\r\n\r\n", b"this is a TLS handshake, and this port speaks plain HTTP"),
+        (b"\x16\x03\x01\x02\x00\x01\x00", b"the first byte is not the start of a request line"),
+    ],
+    ids=["request-line", "header-line", "no-host", "escape-in-line", "chunk-size", "tls", "binary"],
+)
+def test_a_400_says_what_is_wrong_in_words(lab: Lab, request_bytes: bytes, words: bytes) -> None:
+    data = raw_exchange(lab["http"].port, request_bytes)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert words in data
+    assert b"bytearray" not in data and b"\x1b" not in data
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n", b"\r\n\r\n"])
+def test_http_0_9_get_is_answered_at_once_in_words(lab: Lab, ending: bytes) -> None:
+    # No empty line needed: an HTTP/0.9 request is one line; the answer comes and the server closes.
+    with socket.create_connection(("127.0.0.1", lab["http"].port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /" + ending)
+        data = read_until_eof(sock)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert data.endswith(
+        b'"GET /" is an HTTP/0.9 request: a request line with no version, as in the first web of 1991.'
+        b" This server speaks HTTP/1.1: send 'GET / HTTP/1.1', then 'Host: localhost', then an empty line.\n"
+    )
+
+
+def test_an_http_0_9_line_after_a_request_is_explained_too(lab: Lab) -> None:
+    data = raw_exchange(lab["http"].port, b"GET /json HTTP/1.1\r\nHost: lab\r\n\r\nGET /index.html\r\n\r\n")
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"HTTP/1.1 400 Bad Request\r\n" in data
+    assert b'"GET /index.html" is an HTTP/0.9 request' in data
+
+
 def test_a_400_survives_the_client_sending_more(lab: Lab) -> None:
     # Unread input at close would make the kernel reset the connection.
     data = raw_exchange(lab["http"].port, b"GARBAGE\r\n\r\n" + b"junk" * 50000)

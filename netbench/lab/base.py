@@ -115,13 +115,22 @@ class TrackedProtocol(asyncio.Protocol):
         connection, which can destroy the answer before the client reads it
         (a daytime line, a 400). Subclasses discard input while lingering;
         the default ``eof_received`` then closes.
+
+        A peer that is already gone (a port scanner connects and closes at
+        once, so our first write draws a reset) makes the FIN fail with
+        ENOTCONN or EPIPE: that is normal traffic, and the connection is
+        simply dropped, quietly.
         """
         if self._linger is not None or self.transport.is_closing():
             return
         if not self.transport.can_write_eof():
             self.transport.close()
             return
-        self.transport.write_eof()
+        try:
+            self.transport.write_eof()
+        except OSError:
+            self.transport.abort()
+            return
         self._linger = asyncio.get_running_loop().call_later(LINGER, self.transport.close)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -252,9 +261,7 @@ def _bind_error(name: str, host: str, port: int, kind: str, error: OSError) -> U
     return UsageError(f"lab {name}: cannot listen on {host_port(host, port)}/{kind}: {reason}")
 
 
-def bind_sockets(
-    name: str, host: str, port: int, *, udp: bool
-) -> tuple[socket.socket, socket.socket | None]:
+def bind_sockets(name: str, host: str, port: int, *, udp: bool) -> tuple[socket.socket, socket.socket | None]:
     """Bind a listening TCP socket (and a UDP socket at the same port) on *host*.
 
     With ``port=0`` a port free for both is chosen (retrying when the UDP

@@ -21,9 +21,11 @@ except ImportError:
 from netbench.core.escape import escape
 from netbench.lab.base import Connections, TrackedProtocol, peer_of
 from netbench.lab.pages import MAX_BODY, Reply, route, simple
+from netbench.lab.rejections import explain, http09_answer, http09_line
 
 SERVER = b"netbench-lab"
 IDLE_TIMEOUT = 300.0
+OPENING_LIMIT = 8192  # the most of a first line looked at for HTTP/0.9
 
 _date_second = -1
 _date_value = b""
@@ -73,6 +75,7 @@ class HttpStream(TrackedProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._pending: asyncio.TimerHandle | None = None  # a delayed reply
         self._last_activity = 0.0
+        self._opening: bytearray | None = bytearray()  # the first line, until it is seen whole
 
     # -- asyncio callbacks ---------------------------------------------------
 
@@ -86,8 +89,22 @@ class HttpStream(TrackedProtocol):
         if self.lingering:
             return  # closing: what the client still sends is discarded
         self._last_activity = asyncio.get_running_loop().time()
+        if self._opening is not None and self._opened_http09(data):
+            return
         self.conn.receive_data(data)
         self._process()
+
+    def _opened_http09(self, data: bytes) -> bool:
+        """Answer at once when the connection opens with an HTTP/0.9 line (``GET /``)."""
+        assert self._opening is not None
+        self._opening += data
+        line = http09_line(bytes(self._opening))
+        if line is not None:
+            self._send(simple(400, http09_answer(line) + "\n"), close=True)
+            return True
+        if b"\n" in self._opening or len(self._opening) > OPENING_LIMIT:
+            self._opening = None  # a request line (or not HTTP at all): h11 takes it from here
+        return False
 
     def eof_received(self) -> bool:
         if self.lingering:
@@ -207,5 +224,5 @@ class HttpStream(TrackedProtocol):
         status = error.error_status_hint
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             self._request = None
-            self._send(simple(status, f"bad request: {error}\n"), close=True)
+            self._send(simple(status, f"bad request: {explain(str(error))}\n"), close=True)
         self.close_gracefully()
