@@ -6,6 +6,7 @@ from netbench.lab import simple
 from netbench.lab.base import DatagramFactory, LabServer, Log, StreamFactory, serve
 from netbench.lab.catalog import check_loopback, check_service
 from netbench.lab.http import HttpStream
+from netbench.lab.redis import RedisStream
 
 PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "echo": (simple.EchoStream, simple.EchoDatagrams),
@@ -13,6 +14,7 @@ PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "daytime": (simple.DaytimeStream, simple.DaytimeDatagrams),
     "chargen": (simple.ChargenStream, simple.ChargenDatagrams),
     "http": (HttpStream, None),
+    "redis": (RedisStream, None),
 }
 
 
