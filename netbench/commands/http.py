@@ -11,15 +11,15 @@ connection, as curl does.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from netbench.core.address import Target
     from netbench.core.http import HttpResponse
     from netbench.environment import Environment
-    from netbench.net.http_client import Exchange, HttpClient
+    from netbench.net.http_client import Exchange
+    from netbench.net.http_pool import ClientPool
+    from netbench.net.redirect import Hop, Request
 
-REDIRECTS = (301, 302, 303, 307, 308)
 VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read and counted
 
 
@@ -66,45 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
 
 
-def _parse_url(text: str) -> tuple[Target, str]:
-    """``http://h:p/path?q`` -> (Target, request target); no scheme means http."""
-    from urllib.parse import urlsplit
-
-    from netbench.core.address import Target
-    from netbench.errors import UsageError
-
-    url = text if "://" in text else f"http://{text}"
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UsageError(f"{text!r}: only http:// and https:// URLs")
-    try:
-        port = parts.port
-    except ValueError:
-        raise UsageError(f"{text!r}: bad port") from None
-    if not parts.hostname:
-        raise UsageError(f"{text!r}: missing host")
-    transport: Literal["tls", "tcp"] = "tls" if scheme == "https" else "tcp"
-    target = Target(transport, host=parts.hostname, port=port or (443 if scheme == "https" else 80))
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return target, path
-
-
-def _origin_prefix(url: str) -> str:
-    """``http://h:p/`` of an absolute URL (empty when it has no scheme)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return ""
-    return f"{scheme}://{rest.split('/', 1)[0]}/"
-
-
-def _plain_path(url: str, prefix: str) -> bool:
-    """True when the part of *url* after *prefix* is a plain path and query (no fragment)."""
-    return bool(prefix) and "#" not in url
-
-
 def _headers(args: argparse.Namespace, has_body: bool) -> list[tuple[str, str]]:
     from netbench import __version__
     from netbench.errors import UsageError
@@ -145,13 +106,14 @@ def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
 class _Printer:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
-    def __init__(self, env: Environment, raw: bool) -> None:
+    def __init__(self, env: Environment, raw: bool, *, follow: bool) -> None:
         self.env = env
         self.raw = raw
         self.tty = bool(env.stdout_isatty)
         self.err_color = bool(env.stderr_isatty) and "NO_COLOR" not in env.environ
         self.out = None if self.tty else env.stdout_bytes
-        self.follow = False
+        self.follow = follow
+        self.sink = self.keep_for_view if self.tty else self.write_body
         self.discard = False
         self.kept: list[bytes] = []
         self.kept_size = 0
@@ -171,9 +133,9 @@ class _Printer:
 
     def on_head(self, head: HttpResponse) -> None:
         from netbench.core.render import render_head
+        from netbench.net.redirect import location_of
 
-        redirect = head.status in REDIRECTS and head.header("Location") is not None
-        self.discard = self.follow and redirect
+        self.discard = self.follow and location_of(head) is not None
         self.kept, self.kept_size = [], 0
         if not self.tty:
             self.env.stdout.flush()
@@ -210,6 +172,17 @@ class _Printer:
         if self.raw:
             env.stderr.write(render_raw(exchange.request, exchange.response.raw, color=self.err_color) + "\n")
 
+    def warn(self, text: str) -> None:
+        """One line on stderr, after what was shown so far."""
+        self.env.stdout.flush()
+        self.env.stderr.write(f"netbench: {text}\n")
+        self.env.stderr.flush()
+
+    def finish(self) -> None:
+        """Flush the body stream."""
+        if self.out is not None:
+            self.out.flush()
+
     def show_partial(self, sent: bytes, partial: bytes) -> None:
         from netbench.core.render import render_raw
 
@@ -221,11 +194,10 @@ class _Printer:
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Do the exchanges; exit 0 when every URL got a response (see docs/http.md)."""
     import os
-    from urllib.parse import urljoin
 
-    from netbench.core.escape import escape_text
-    from netbench.errors import NetbenchError, ProtocolError, UsageError
-    from netbench.net.http_client import HttpClient
+    from netbench.errors import UsageError
+    from netbench.net.http_pool import ClientPool
+    from netbench.net.redirect import Request
     from netbench.net.resolve import family_from_flags
     from netbench.status import ExitStatus
 
@@ -236,78 +208,49 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     family = family_from_flags(args.ipv4, args.ipv6)
     body = _body(args, env)
     method = (args.method or ("POST" if body is not None else "GET")).upper()
-    headers = _headers(args, body is not None)
-    printer = _Printer(env, args.raw)
+    headers = tuple(_headers(args, body is not None))
     if args.cacert is not None and not os.path.isfile(args.cacert):
         raise UsageError(f"--cacert {args.cacert}: no such file")
-    clients: dict[Target, HttpClient] = {}
+    printer = _Printer(env, args.raw, follow=args.follow)
     failed_status = False
-
-    def client_for(target: Target) -> HttpClient:
-        if target not in clients:
-            tls = None
-            if target.transport == "tls":
-                from netbench.net.tls import TLSOptions
-
-                tls = TLSOptions(insecure=args.insecure, cafile=args.cacert)
-            clients[target] = HttpClient(target, timeout=args.timeout, family=family, tls=tls)
-        return clients[target]
-
-    printer.follow = args.follow
-    sink = printer.keep_for_view if printer.tty else printer.write_body
-    try:
-        last_prefix, last_target = "", None
+    with ClientPool(timeout=args.timeout, family=family, insecure=args.insecure, cafile=args.cacert) as pool:
         for url in args.urls:
-            if last_target is not None and url.startswith(last_prefix) and _plain_path(url, last_prefix):
-                target, path = last_target, url[len(last_prefix) - 1 :]  # same origin: skip re-parsing
-            else:
-                target, path = _parse_url(url)
-                last_prefix, last_target = _origin_prefix(url), target
-            current_url, current_method, current_body = url, method, body
-            for hop in range(args.max_redirects + 1):
-                client = client_for(target)
-                try:
-                    exchange = client.fetch(
-                        current_method,
-                        path,
-                        headers,
-                        current_body,
-                        chunked=args.chunked and current_body is not None,
-                        sink=sink,
-                        keep_raw=args.raw,
-                        on_head=printer.on_head,
-                    )
-                except NetbenchError as error:
-                    partial = getattr(error, "partial", b"")
-                    if args.raw:
-                        printer.show_partial(client.last_request, partial)
-                    raise
-                response = exchange.response
-                location = response.header("Location") if response.status in REDIRECTS else None
-                redirect = location is not None
-                notes = []
-                if client.certificate is not None and hop == 0 and exchange.timings.connect:
-                    notes += [escape_text(line) for line in client.certificate.lines()]
-                if redirect and not args.follow:
-                    notes.append("redirect not followed (--follow follows it)")
-                printer.show(exchange, notes)
-                if not (redirect and args.follow):
-                    failed_status |= response.status >= 400
-                    break
-                if hop == args.max_redirects:
-                    raise ProtocolError(f"{url}: stopped after {args.max_redirects} redirects")
-                assert location is not None
-                current_url = urljoin(
-                    current_url if "://" in current_url else f"http://{current_url}", location
-                )
-                target, path = _parse_url(current_url)
-                if response.status == 303 or (response.status in (301, 302) and current_method == "POST"):
-                    current_method, current_body = "GET", None
-        if printer.out is not None:
-            printer.out.flush()
-    finally:
-        for client in clients.values():
-            client.close()
+            request = Request(url, method, headers, body, args.chunked)
+            failed_status |= _walk(pool, request, args, printer)
+        printer.finish()
     if args.check_status and failed_status:
         return int(ExitStatus.EXPECTATION_FAILED)
     return int(ExitStatus.OK)
+
+
+def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer: _Printer) -> bool:
+    """One URL and the redirects after it, each shown; True when the final status is 4xx or 5xx."""
+    from netbench.errors import NetbenchError
+    from netbench.net.redirect import dropped_note, hops
+
+    def fetch(hop_request: Request) -> Exchange:
+        try:
+            return pool.fetch(hop_request, sink=printer.sink, keep_raw=args.raw, on_head=printer.on_head)
+        except NetbenchError as error:
+            if args.raw:
+                printer.show_partial(pool.last_request, getattr(error, "partial", b""))
+            raise
+
+    status = 0
+    for hop in hops(request, fetch, follow_redirects=args.follow, max_redirects=args.max_redirects):
+        printer.show(hop.exchange, _notes(hop, args.follow))
+        if hop.next is not None and hop.next.dropped:
+            printer.warn(dropped_note(hop.next))
+        status = hop.exchange.response.status
+    return status >= 400
+
+
+def _notes(hop: Hop, follow: bool) -> list[str]:
+    """The lines shown under an exchange: its certificate, a redirect not followed."""
+    from netbench.core.escape import escape_text
+
+    exchange = hop.exchange
+    notes = [escape_text(line) for line in exchange.certificate.lines()] if exchange.certificate else []
+    if hop.location is not None and not follow:
+        notes.append("redirect not followed (--follow follows it)")
+    return notes

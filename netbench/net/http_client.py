@@ -29,23 +29,25 @@ from netbench.core.address import Target, host_header
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
+from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
-from netbench.net.resolve import resolve
 
 if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
 
 
-READ_SIZE = 256 * 1024
-
-
 @dataclass(frozen=True)
 class Exchange:
-    """One request sent and the response to it."""
+    """One request sent and the response to it.
+
+    ``certificate`` is the server's TLS certificate when this exchange opened
+    a new TLS connection, else None.
+    """
 
     request: bytes
     response: HttpResponse
     timings: Timings
+    certificate: CertificateSummary | None = None
 
 
 class HttpClient:
@@ -83,42 +85,22 @@ class HttpClient:
     # -- connection ------------------------------------------------------------
 
     def _connect(self) -> None:
+        """A new connection through the one dialer (:func:`netbench.net.dial.dial`)."""
+        from netbench.net.dial import dial
+
         start = self.clock()
-        address = self.target.display
-        last: BaseException | None = None
-        for family, sockaddr in resolve(self.target, self.family):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(self.timeout)
-            try:
-                sock.connect(sockaddr)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if self.target.transport == "tls":
-                    sock = self._wrap(sock)
-            except TimeoutError:
-                sock.close()
-                raise TimedOut(f"timed out connecting to {address}", address) from None
-            except OSError as error:
-                sock.close()
-                if _is_tls_error(error):
-                    raise translate(error, address) from None
-                last = error
-                continue
-            self._sock = sock
-            self._http = HttpConnection()
-            self._connect_time = self.clock() - start
-            self._fresh = True
-            self.connections += 1
-            return
-        raise translate(last or OSError("no address"), address, during="connect to")
+        sock = dial(self.target, self.family, self.timeout, tls=self.tls)
+        if self.target.transport == "tls":
+            from netbench.net.tls import TLSOptions, summarize
 
-    def _wrap(self, sock: socket.socket) -> socket.socket:
-        """The TLS handshake, with the session engine's options and context (imports ssl)."""
-        from netbench.net.tls import TLSOptions, client_context, summarize
-
-        options = self.tls or TLSOptions()
-        wrapped = client_context(options).wrap_socket(sock, server_hostname=options.sni or self.target.host)
-        self.certificate = summarize(wrapped, verified=not options.insecure)
-        return wrapped
+            verified = not (self.tls or TLSOptions()).insecure
+            self.certificate = summarize(sock, verified)  # type: ignore[arg-type]
+        sock.settimeout(self.timeout)
+        self._sock = sock
+        self._http = HttpConnection()
+        self._connect_time = self.clock() - start
+        self._fresh = True
+        self.connections += 1
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -144,8 +126,15 @@ class HttpClient:
         body: bytes | None = None,
         chunked: bool = False,
     ) -> bytes:
-        """Connect when needed and return the request bytes for :meth:`exchange`."""
-        if self._sock is None or not self._http.reusable:
+        """Connect when needed and return the request bytes for :meth:`exchange`.
+
+        A kept-alive connection is used again only when the last response left
+        it clean (:attr:`HttpConnection.reusable`) and nothing has arrived on it
+        since: bytes no request asked for, or the server's close, mean a new
+        connection, so they can never be read as the answer to this request.
+        """
+        sock = self._sock
+        if sock is None or not self._http.reusable or _unasked_for(sock):
             self.close()
             self._connect()
         return self._http.request(method, target, headers, body, host=self._host, chunked=chunked)
@@ -166,8 +155,8 @@ class HttpClient:
         reused keep-alive connection turns out closed before any byte of the response
         (the server dropped an idle connection: curl retries the same way).
         """
-        reused = self._sock is not None and self._http.reusable
         request = self.request(method, target, headers, body, chunked)
+        reused = not self._fresh
         try:
             return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
         except Reset as error:
@@ -243,7 +232,7 @@ class HttpClient:
         if not self._http.reusable:
             self.close()
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
-        return Exchange(data, response, timings)
+        return Exchange(data, response, timings, None if reused else self.certificate)
 
 
 def _progress(parser: ResponseParser) -> str:
@@ -256,6 +245,26 @@ def _progress(parser: ResponseParser) -> str:
     return f" (after {parser.encoded_size} body bytes)"
 
 
-def _is_tls_error(error: OSError) -> bool:
-    ssl = sys.modules.get("ssl")
-    return ssl is not None and isinstance(error, ssl.SSLError)
+def _unasked_for(sock: socket.socket) -> bool:
+    """True when an idle kept-alive connection has something to read: bytes that no
+    request asked for, or the peer's close. Costs one poll when there is nothing."""
+    import select
+
+    pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted
+    if pending is not None and pending():
+        return True
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    # Readable. With TLS this may be only a session ticket, which is no application data.
+    previous = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # data, or b"" for the peer's close
+        return True
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError as error:
+        ssl = sys.modules.get("ssl")
+        return not (ssl is not None and isinstance(error, ssl.SSLWantReadError))
+    finally:
+        sock.settimeout(previous)
