@@ -153,11 +153,11 @@ def _run_recipes(
 
 def _write_junit(path: str, results: list[Result]) -> None:
     from netbench.errors import UsageError
-    from netbench.recipe.dump import write_atomic
+    from netbench.files import write_file
     from netbench.recipe.junit import to_junit
 
     try:
-        write_atomic(path, to_junit(results))
+        write_file(path, to_junit(results))
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 

@@ -8,9 +8,7 @@ they are not, so any bytes come back exactly: ``loads(dumps(r)) == r``.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -275,28 +273,13 @@ def dumps(recipe: Recipe) -> str:
     return text
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write *text* to *path* through a temporary file and a rename: never half a file."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+def save(recipe: Recipe, path: str | Path, *, replace: bool = True) -> None:
+    """Write *recipe* to *path* with :func:`netbench.files.write_file`.
 
+    Atomic over a regular file or a new path, through a symlink to its
+    target, straight into a FIFO or device; ``replace=False`` refuses an
+    existing path (:class:`FileExistsError`).
+    """
+    from netbench.files import write_file
 
-def save(recipe: Recipe, path: str | Path) -> None:
-    """Write *recipe* to *path* atomically (a temporary file, then rename)."""
-    write_atomic(path, dumps(recipe))
+    write_file(path, dumps(recipe), replace=replace)
