@@ -254,7 +254,7 @@ def test_status_only_and_templated_http_expectations_both_hold_and_fail(nginx, t
     )
     result = replay(recipe, target=f"127.0.0.1:{nginx.port}")
     assert not result.ok and [step.ok for step in result.steps] == [True, True, True, False]
-    assert "expected status 404, received 'HTTP/1.1 200 OK'" in result.steps[-1].message
+    assert 'expected status 404, received "HTTP/1.1 200 OK"' in result.steps[-1].message
     wrong = tmp_path / "wrong.recipe.yaml"
     wrong.write_text(recipe.read_text().replace("teapot: stout", "teapot: grande"))
     failed = replay(wrong, target=f"127.0.0.1:{nginx.port}")

@@ -81,7 +81,7 @@ def test_recorded_nginx_session_replays_green_and_a_changed_server_fails_readabl
     assert changed.status == 1
     report = changed.report()
     assert f"{path}:" in report and "step 1 of 1 failed" in report
-    assert "header Content-Type: expected equal to 'text/html', received 'text/html; charset=utf-8'" in report
+    assert 'header Content-Type: expected equal to "text/html", received "text/html; charset=utf-8"' in report
 
 
 def test_changed_raw_server_fails_with_a_diff(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ try:
 except ImportError:
     import h11
 
-from netbench.core.escape import _is_unsafe
+from netbench.core.escape import scrub
 from netbench.errors import UsageError
 
 Headers = tuple[tuple[str, str], ...]
@@ -41,17 +41,15 @@ def _find(headers: Headers, name: str) -> str | None:
     return None
 
 
-def _safe(message: str) -> str:
-    """A message that may quote peer bytes, on one terminal-safe line (backslashes kept)."""
-    message = re.sub(r"bytearray\((b'.*?')\)", r"\1", message)
-    out = []
-    for char in message:
-        if _is_unsafe(char):
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+def h11_reason(message: str) -> str:
+    """h11's error text (which quotes peer bytes) on one terminal-safe line, via core.escape.scrub.
+
+    h11 quotes bytes as ``bytearray(b'...')``; that is shown as ``b'...'``.
+    """
+    return scrub(re.sub(r"bytearray\((b'.*?')\)", r"\1", message))
+
+
+_safe = h11_reason  # goes once core/http.py and http_parser.py (being edited) import h11_reason
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,7 @@ def _request_events(
     try:
         request = h11.Request(method=method, target=target, headers=pairs)
     except h11.LocalProtocolError as error:
-        raise UsageError(f"invalid request: {_safe(str(error))}") from None
+        raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
     events: list[h11.Request | h11.Data | h11.EndOfMessage] = [request]
     if body:
         events.append(h11.Data(data=body))
@@ -160,7 +158,7 @@ def _send_all(connection: h11.Connection, events: list) -> bytes:
     try:
         return b"".join(connection.send(event) or b"" for event in events)
     except h11.LocalProtocolError as error:
-        raise UsageError(f"invalid request: {_safe(str(error))}") from None
+        raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
 
 
 def build_request(

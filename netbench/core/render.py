@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netbench.core.decoding import text_of
-from netbench.core.escape import _is_unsafe, escape, hexdump, is_text, unescape, visible
+from netbench.core.escape import escape, hexdump, is_text, scrub, unescape, visible
 from netbench.core.http_message import Headers, HttpResponse
 
 __all__ = [
@@ -89,13 +89,6 @@ def render_head(response: HttpResponse, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _scrub(text: str) -> str:
-    """Escape the characters a terminal acts on in already-decoded text, keeping backslashes."""
-    return "".join(
-        f"\\u{ord(char):04x}" if _is_unsafe(char) and char not in "\n\t" else char for char in text
-    )
-
-
 def _is_json(content_type: str | None, body: bytes) -> bool:
     if content_type and "json" in content_type.lower():
         return True
@@ -112,7 +105,7 @@ def _json_view(body: bytes, content_type: str | None, color: bool) -> str | None
         document = json.loads(text)
     except ValueError:
         return None
-    pretty = _scrub(json.dumps(document, indent=2, ensure_ascii=False))
+    pretty = scrub(json.dumps(document, indent=2, ensure_ascii=False), keep_newlines=True)
     if color:
         from pygments import highlight
         from pygments.formatters import TerminalFormatter

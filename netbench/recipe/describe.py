@@ -6,16 +6,13 @@ no secret value can leak through them. Bytes are made terminal-safe.
 
 from __future__ import annotations
 
-from netbench.core.escape import escape
+from netbench.core.escape import escape, quote
 from netbench.recipe.model import Expect, Step
 
 
 def short(data: bytes, limit: int = 50) -> str:
     """*data* as a quoted, escaped, truncated string: ``"GET / HTTP/1.1\\r\\n..."``."""
-    text = escape(data[: limit * 4], keep_newlines=False, keep_tabs=False)
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return '"' + text.replace('"', '\\"') + '"'
+    return quote(data, limit)
 
 
 def describe_expect(expect: Expect) -> str:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from netbench.core.escape import quote
 from netbench.recipe.model import Capture, Expect, TextMatch
 
 if TYPE_CHECKING:
@@ -28,13 +29,6 @@ class Mismatch:
 
 class CaptureFailed(Exception):
     """A capture found nothing to take."""
-
-
-def _short(data: bytes | str, limit: int = 60) -> str:
-    from netbench.core.escape import escape
-
-    text = escape(data, keep_newlines=False) if isinstance(data, bytes) else data
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def compile_regex(pattern: str) -> re.Pattern[bytes]:
@@ -58,7 +52,7 @@ def check_datagram(expect: Expect, datagram: bytes, pattern: re.Pattern[bytes] |
     if kind == "exact" and datagram != expect.exact:
         return Mismatch("the datagram differs", expect.exact, datagram)
     if kind == "contains" and expect.contains is not None and expect.contains not in datagram:
-        return Mismatch(f"the datagram does not contain {_short(expect.contains)}", expect.contains, datagram)
+        return Mismatch(f"the datagram does not contain {quote(expect.contains)}", expect.contains, datagram)
     if kind == "regex" and pattern is not None and pattern.search(datagram) is None:
         return Mismatch(f"the datagram does not match /{expect.regex}/", None, datagram)
     if kind == "line":
@@ -84,7 +78,7 @@ def check_http(expect: Expect, response: HttpResponse) -> list[Mismatch]:
     problems: list[Mismatch] = []
     if expect.status is not None and response.status != expect.status:
         problems.append(
-            Mismatch(f"expected status {expect.status}, received {response.status_line!r}")
+            Mismatch(f"expected status {expect.status}, received {quote(response.status_line, wire=True)}")
         )
     for name, match in expect.headers:
         values = response.header_values(name)
@@ -93,7 +87,7 @@ def check_http(expect: Expect, response: HttpResponse) -> list[Mismatch]:
         elif not any(text_matches(match, v.encode("utf-8", "surrogateescape")) for v in values):
             problems.append(
                 Mismatch(
-                    f"header {name}: expected {match.describe()}, received {values[0]!r}",
+                    f"header {name}: expected {match.describe()}, received {quote(values[0], wire=True)}",
                     match.value.encode() if match.kind == "exact" else None,
                     values[0].encode("utf-8", "surrogateescape"),
                 )

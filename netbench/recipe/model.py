@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from netbench.core.escape import quote
+
 FORMAT_VERSION = 1
 DEFAULT_TIMEOUT = 5.0
 
@@ -34,7 +36,7 @@ class TextMatch:
 
     def describe(self) -> str:
         """``contains 'hello'`` and the like, for reports."""
-        return f"{'equal to' if self.kind == 'exact' else self.kind} {self.value!r}"
+        return f"{'equal to' if self.kind == 'exact' else self.kind} {quote(self.value, 200)}"
 
 
 @dataclass(frozen=True)

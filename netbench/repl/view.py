@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netbench.core.escape import escape, hexdump, visible
+from netbench.core.escape import escape, hexdump, is_text, visible
 
 if TYPE_CHECKING:
     from netbench.core.http import HttpResponse
@@ -51,30 +51,16 @@ def _prefixed(
     return out
 
 
-def looks_binary(data: bytes) -> bool:
-    """True for data better shown as a hexdump: invalid UTF-8, or mostly controls.
-
-    Valid UTF-8 with escape sequences in it (a coloured banner, a hostile
-    peer) stays text: every control is shown escaped, e.g. ``\\x1b[31m``.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    controls = sum(1 for char in text if (ord(char) < 0x20 and char not in "\r\n\t\x1b") or char == "\x7f")
-    return controls * 10 > len(text) * 3
-
-
 def received(data: bytes, *, hex_mode: bool = False, offset: int = 0, stamp: str | None = None) -> Fragments:
     """Show bytes that arrived: safe text, or a hexdump (``/hex on`` or binary data)."""
-    if hex_mode or looks_binary(data):
+    if hex_mode or not is_text(data):
         return _prefixed(hexdump(data, offset=offset).split("\n"), RECEIVED, "received", stamp)
     return _prefixed(_lines(escape(data)), RECEIVED, "received", stamp)
 
 
 def sent(data: bytes, *, hex_mode: bool = False, stamp: str | None = None) -> Fragments:
     """Show bytes we sent, with CR and LF visible (``GET / HTTP/1.1\\r\\n``)."""
-    if hex_mode or looks_binary(data):
+    if hex_mode or not is_text(data):
         return _prefixed(hexdump(data).split("\n"), SENT, "sent", stamp)
     return _prefixed(_lines(visible(data)), SENT, "sent", stamp)
 
