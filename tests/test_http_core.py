@@ -231,16 +231,47 @@ def test_keep_alive_cycles_on_one_connection():
     connection = HttpConnection()
     first = connection.request("GET", "/a", host="h")
     assert first == b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
-    parser = connection.parser()
     wire = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
-    assert parser.feed(wire + b"HTTP/1.1 20") is not None
-    assert parser.leftover == b"HTTP/1.1 20"
+    assert connection.parser().feed(wire) is not None
     assert connection.reusable
     connection.request("HEAD", "/b", host="h")
     second = connection.parser()
-    response = second.feed(b"0 OK\r\nContent-Length: 7\r\n\r\n")
+    response = second.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n")
     assert response is not None and response.status == 200 and response.body == b""
     assert response.raw == b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"
+    assert connection.reusable
+
+
+@pytest.mark.parametrize(
+    ("method", "wire"),
+    [
+        ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 20"),  # a second response
+        ("GET", b"HTTP/1.1 204 No Content\r\n\r\nstray"),  # a body after 204
+        ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nstray"),  # after 304
+        ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"),  # a body after HEAD
+        ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nX"),
+    ],
+)
+def test_bytes_nobody_asked_for_end_keep_alive(method, wire):
+    connection = HttpConnection()
+    connection.request(method, "/", host="h")
+    parser = connection.parser()
+    assert parser.feed(wire) is not None
+    assert parser.leftover and parser.must_close
+    assert not connection.reusable
+
+
+def test_content_length_with_transfer_encoding_is_read_chunked_and_ends_keep_alive():
+    connection = HttpConnection()
+    connection.request("GET", "/", host="h")
+    parser = connection.parser()
+    wire = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
+    response = parser.feed(wire)
+    assert response is not None and response.body == b"abc"
+    assert parser.leftover == b"" and parser.must_close
+    assert not connection.reusable
 
 
 def test_connection_close_ends_keep_alive():

@@ -32,9 +32,9 @@ from netbench.core.http_message import (
     HttpResponse,
     Informational,
     _request_events,
-    _safe,
     _send_all,
     build_request,
+    h11_reason,
 )
 from netbench.core.http_parser import ResponseParser, parse_response
 from netbench.errors import UsageError
@@ -52,6 +52,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(http_sniff, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Headers",
@@ -83,13 +84,21 @@ class HttpConnection:
         # the next request with the same ones reuses them instead of validating them again.
         self._head_key: tuple[object, ...] | None = None
         self._head_headers: Any = None
+        self._parser: ResponseParser | None = None
 
     @property
     def reusable(self) -> bool:
-        """True when both sides finished their last message and may go on."""
+        """True when both sides finished their last message and may go on.
+
+        False too when the last response must end the connection (see
+        :attr:`ResponseParser.must_close`): bytes after it that no request asked
+        for, or ambiguous framing. Those bytes are never read as the answer to
+        the next request; the caller opens a new connection, as curl does.
+        """
         conn = self._conn
         idle = conn.our_state is h11.IDLE and conn.their_state is h11.IDLE
-        return idle or (conn.our_state is h11.DONE and conn.their_state is h11.DONE)
+        done = idle or (conn.our_state is h11.DONE and conn.their_state is h11.DONE)
+        return done and not (self._parser is not None and self._parser.must_close)
 
     def request(
         self,
@@ -113,7 +122,7 @@ class HttpConnection:
             try:
                 request = h11.Request(method=method, target=target, headers=self._head_headers)
             except h11.LocalProtocolError as error:
-                raise UsageError(f"invalid request: {_safe(str(error))}") from None
+                raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
             return _send_all(conn, [request, h11.EndOfMessage()])
         events = _request_events(method, target, headers, body, host, chunked)
         if key is not None and isinstance(events[0], h11.Request):
@@ -124,4 +133,6 @@ class HttpConnection:
         self, *, sink: Callable[[bytes], object] | None = None, keep_raw: bool = True
     ) -> ResponseParser:
         """The parser for the response to the last request."""
-        return ResponseParser(self._method, connection=self._conn, sink=sink, keep_raw=keep_raw)
+        parser = ResponseParser(self._method, connection=self._conn, sink=sink, keep_raw=keep_raw)
+        self._parser = parser
+        return parser

@@ -27,9 +27,9 @@ from netbench.core.http_message import (
     _find,
     _pairs,
     _request_events,
-    _safe,
     _send_all,
     _text,
+    h11_reason,
 )
 from netbench.errors import ProtocolError, Reset
 
@@ -42,8 +42,11 @@ class ResponseParser:
     request's method (a HEAD response has no body). ``sink``, when given,
     receives the decoded body piece by piece instead of it being kept (flat
     memory for big bodies); ``keep_raw=False`` does not keep the wire bytes.
-    Bytes after the end of the response stay in ``.leftover`` (the start of
-    the next response on a keep-alive connection).
+    Bytes after the end of the response stay in ``.leftover``: on a
+    connection with one request in flight they are bytes nobody asked for,
+    and :attr:`must_close` says the connection must not carry another request.
+    A response with both Content-Length and Transfer-Encoding is read as
+    chunked (RFC 9112 section 6.3) and also sets :attr:`must_close`.
     """
 
     def __init__(
@@ -80,12 +83,20 @@ class ResponseParser:
         self.encoded_size = 0
         self.body_size = 0
         self.leftover = b""
+        self.framing_conflict = False  # both Content-Length and Transfer-Encoding in the head
 
     @property
     def expected_size(self) -> int | None:
         """The body size announced by Content-Length, when there is one."""
         value = _find(self.headers, "Content-Length") if self.head else None
         return int(value) if value and value.strip().isdigit() else None
+
+    @property
+    def must_close(self) -> bool:
+        """True when the connection may not carry another request after this response:
+        its framing was ambiguous (Content-Length with Transfer-Encoding), or bytes
+        followed it that no request asked for."""
+        return self.framing_conflict or bool(self.leftover)
 
     @property
     def raw_size(self) -> int:
@@ -151,6 +162,8 @@ class ResponseParser:
         self.head = event
         self.headers = _pairs(event.headers.raw_items())
         self._check_head_size()
+        if _find(self.headers, "Transfer-Encoding") is not None:
+            self.framing_conflict = _find(self.headers, "Content-Length") is not None
         encodings = parse_encodings(_find(self.headers, "Content-Encoding"))
         if encodings and can_decode(encodings):
             self._decoder = BodyDecoder(encodings)
@@ -219,7 +232,7 @@ class ResponseParser:
             return self._closed_early()
         if eof and "without sending complete message body" in reason:
             return self._closed_early()
-        return ProtocolError(f"malformed response: {_safe(reason)}", partial=self.raw)
+        return ProtocolError(f"malformed response: {h11_reason(reason)}", partial=self.raw)
 
     def _check_start(self) -> None:
         """Fail fast when the reply does not start like an HTTP response (HTTP/0.9, garbage)."""
