@@ -1,18 +1,49 @@
-"""Blocking connects and listening sockets for the fast pipe (no asyncio).
+"""The one dialer: a connected socket for a target, for every client in netbench.
 
-``dial`` tries each address the target resolves to, in order, within
-``timeout`` seconds each; ``open_listener`` binds ``[HOST:]PORT`` (or a
-unix path). Failures are netbench errors: Refused (3), TimedOut (4).
+``connect``, ``http``, ``replay`` (the recipe engine) and the REPL's asyncio
+sessions all connect here, so the address order, the timeout, the socket
+options and the error messages are the same everywhere:
+
+- addresses come from the one resolver (:mod:`netbench.net.resolve`), the
+  families alternating; TCP attempts are staggered as in RFC 8305 ("Happy
+  Eyeballs"): the next address is tried when the previous one failed or has
+  not answered within :data:`ATTEMPT_DELAY`, the first to connect wins;
+- one deadline, *timeout* seconds, covers the whole connect (and the TLS
+  handshake); passing it raises :class:`TimedOut` "timed out connecting to
+  HOST:PORT";
+- TCP sockets get ``TCP_NODELAY`` (a request is one write: no Nagle wait);
+  unix targets connect to their path; UDP sockets are connected (no packet
+  leaves: UDP has no handshake), so ICMP errors come back to them;
+- TLS goes on top (:func:`start_tls`), with :mod:`netbench.net.tls`'s context;
+  :mod:`ssl` is imported only then.
+
+Failures are netbench errors: Refused (3), TimedOut (4), TLSFailure (7);
+an unresolvable name is Refused, an impossible one a TargetError (2).
+The socket returned is in blocking mode with no timeout; callers set theirs.
+``open_listener`` binds ``[HOST:]PORT`` (or a unix path) for ``listen``.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+from typing import TYPE_CHECKING, Any
 
 from netbench.core.address import Target, invalid_host, sockaddr_text
+from netbench.errors import NetbenchError, TimedOut
 from netbench.net.failures import translate
-from netbench.net.resolve import resolve
+from netbench.net.resolve import Address, resolve
+
+if TYPE_CHECKING:
+    from netbench.net.tls import TLSOptions
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+"""Seconds for a connect (and its TLS handshake) when the caller names none."""
+READ_SIZE = 256 * 1024
+"""Bytes asked of one ``recv``: large enough that a fast peer fills few calls (measured in bench/pipe.py)."""
+ATTEMPT_DELAY = 0.25
+"""RFC 8305's Connection Attempt Delay: how long one address may stay silent before the next starts."""
 
 
 def address_text(sockaddr: object) -> str:
@@ -20,28 +51,145 @@ def address_text(sockaddr: object) -> str:
     return sockaddr_text(sockaddr) or "unix socket"
 
 
-def dial(target: Target, family: int, timeout: float | None) -> socket.socket:
-    """Connect a blocking stream socket to *target* (tcp or unix)."""
-    last: OSError | None = None
-    for fam, sockaddr in resolve(target, family):
-        sock = socket.socket(fam, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(sockaddr)
-        except OSError as error:
-            sock.close()
-            if isinstance(error, TimeoutError):
-                raise _failure(error, target) from None
-            last = error
-            continue
-        sock.settimeout(None)
+def deadline_after(timeout: float | None) -> float | None:
+    """The monotonic time *timeout* seconds from now (None: no deadline)."""
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left until *deadline* (never negative; None: no deadline)."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def connect_failure(error: BaseException, target: Target, *, during: str = "connect to") -> NetbenchError:
+    """The netbench error for *error* met while connecting to *target*: one wording for every caller."""
+    if isinstance(error, TimeoutError):
+        what = "connecting to" if during == "connect to" else during
+        return TimedOut(f"timed out {what} {target.display}", target.display)
+    return translate(error, target.display, during=during)
+
+
+def dial(
+    target: Target,
+    family: int = socket.AF_UNSPEC,
+    timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    *,
+    tls: TLSOptions | None = None,
+) -> socket.socket:
+    """Connect to *target* within *timeout* seconds; a ``tls`` target also gets its handshake."""
+    deadline = deadline_after(timeout)
+    sock = open_socket(target, family, deadline)
+    if target.transport != "tls":
         return sock
-    assert last is not None
-    raise _failure(last, target) from None
+    return start_tls(sock, target, tls, deadline)
 
 
-def _failure(error: OSError, target: Target) -> Exception:
-    return translate(error, target.display, during="connect to")
+def open_socket(target: Target, family: int, deadline: float | None) -> socket.socket:
+    """A connected socket for *target* (TCP for ``tls``: no handshake yet), before *deadline*."""
+    addresses = resolve(target, family)
+    try:
+        if target.transport == "unix":
+            return _connect_one(addresses[0], socket.SOCK_STREAM, deadline)
+        if target.transport == "udp":
+            return _connect_one(addresses[0], socket.SOCK_DGRAM, deadline)
+        if len(addresses) == 1:
+            return _nodelay(_connect_one(addresses[0], socket.SOCK_STREAM, deadline))
+        return _nodelay(race(addresses, deadline))
+    except OSError as error:
+        raise connect_failure(error, target) from None
+
+
+def _nodelay(sock: socket.socket) -> socket.socket:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _connect_one(address: Address, kind: int, deadline: float | None) -> socket.socket:
+    family, sockaddr = address
+    sock = socket.socket(family, kind)
+    try:
+        sock.settimeout(remaining(deadline))
+        sock.connect(sockaddr)
+        sock.settimeout(None)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def race(addresses: list[Address], deadline: float | None) -> socket.socket:
+    """RFC 8305 section 5: staggered non-blocking connects; the first that completes wins."""
+    import selectors
+
+    waiting = list(addresses)
+    pending: set[socket.socket] = set()
+    last_error: OSError | None = None
+    next_start = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        try:
+            while waiting or pending:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    raise TimeoutError
+                if waiting and (not pending or now >= next_start):
+                    started, error = _start(waiting.pop(0))
+                    if started is None:
+                        last_error = error
+                        continue
+                    pending.add(started)
+                    selector.register(started, selectors.EVENT_WRITE)
+                    next_start = now + ATTEMPT_DELAY
+                    continue
+                wait = None if deadline is None else deadline - now
+                if waiting:
+                    wait = min(next_start - now, wait if wait is not None else ATTEMPT_DELAY)
+                for key, _events in selector.select(wait):
+                    sock: Any = key.fileobj
+                    selector.unregister(sock)
+                    pending.discard(sock)
+                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if code == 0:
+                        sock.setblocking(True)
+                        return sock
+                    sock.close()
+                    last_error = OSError(code, os.strerror(code))
+                    next_start = time.monotonic()  # a failure starts the next attempt at once
+        finally:
+            for sock in pending:
+                sock.close()
+    assert last_error is not None
+    raise last_error
+
+
+def _start(address: Address) -> tuple[socket.socket | None, OSError | None]:
+    """Begin a non-blocking connect to *address*: the socket, or None and why it failed at once."""
+    import errno
+
+    family, sockaddr = address
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    code = sock.connect_ex(sockaddr)
+    if code in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+        return sock, None
+    sock.close()
+    return None, OSError(code, os.strerror(code))
+
+
+def start_tls(
+    sock: socket.socket, target: Target, options: TLSOptions | None, deadline: float | None
+) -> socket.socket:
+    """The TLS handshake on connected *sock*, before *deadline* (imports :mod:`ssl`)."""
+    from netbench.net.tls import TLSOptions, client_context
+
+    options = options or TLSOptions()
+    try:
+        sock.settimeout(remaining(deadline))
+        wrapped = client_context(options).wrap_socket(sock, server_hostname=options.sni or target.host)
+        wrapped.settimeout(None)
+    except OSError as error:
+        sock.close()
+        raise connect_failure(error, target, during="in the TLS handshake with") from None
+    return wrapped
 
 
 def open_listener(

@@ -36,12 +36,13 @@ from netbench.core.transcript import (
     Transcript,
 )
 from netbench.errors import NetbenchError, Reset, SessionClosed, TimedOut
+from netbench.net.dial import READ_SIZE, deadline_after
 from netbench.net.failures import translate
 from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
 from netbench.net.transports import DatagramTransport, StreamTransport, Transport
 
 DEFAULT_TIMEOUT = 10.0
-READ_SIZE = 256 * 1024
+"""Seconds a receive waits by default."""
 
 
 @dataclass
@@ -251,18 +252,13 @@ async def open_session(
     :class:`~netbench.errors.TLSFailure` (exit statuses 3, 4, 7).
     """
     tls = tls or TLSOptions()
-    try:
-        transport: Transport
-        if target.transport == "udp":
-            transport = await asyncio.wait_for(DatagramTransport.open(target, family), timeout)
-        else:
-            context = client_context(tls) if target.transport == "tls" else None
-            opening = StreamTransport.open(target, family, context, tls.sni)
-            transport = await asyncio.wait_for(opening, timeout)
-    except TimeoutError:
-        raise TimedOut(f"timed out connecting to {target.display}", target.display) from None
-    except (OSError, NetbenchError) as error:
-        raise translate(error, target.display, during="connect to") from None
+    deadline = deadline_after(timeout)
+    transport: Transport
+    if target.transport == "udp":
+        transport = await DatagramTransport.open(target, family, deadline)
+    else:
+        context = client_context(tls) if target.transport == "tls" else None
+        transport = await StreamTransport.open(target, family, context, tls.sni, deadline)
     session = Session(target, transport, clock=clock, peer=transport.peer)
     ssl_object = transport.ssl_object()
     if ssl_object is not None:

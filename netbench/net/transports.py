@@ -10,10 +10,39 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import time
 from typing import Protocol
 
 from netbench.core.address import Target, sockaddr_text
-from netbench.net.resolve import resolve
+from netbench.net.dial import connect_failure, open_socket
+
+
+async def dialed(target: Target, family: int, deadline: float | None) -> socket.socket:
+    """:func:`netbench.net.dial.open_socket` in a worker thread (the loop keeps running).
+
+    Its deadline bounds the thread; a cancelled wait closes the socket when it comes.
+    """
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, open_socket, target, family, deadline)
+    try:
+        sock = await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(_close_result)
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _close_result(future: asyncio.Future[socket.socket]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
+
+
+def _loop_time(deadline: float | None) -> float | None:
+    """A :func:`time.monotonic` deadline on the loop's clock (the same clock by default)."""
+    if deadline is None:
+        return None
+    return asyncio.get_running_loop().time() + (deadline - time.monotonic())
 
 
 class Transport(Protocol):
@@ -43,36 +72,31 @@ class StreamTransport:
         family: int,
         context: ssl.SSLContext | None,
         sni: str | None,
+        deadline: float | None,
     ) -> StreamTransport:
+        """Connect with the one dialer (in a worker thread), then hand the socket to asyncio.
+
+        The TLS handshake is asyncio's, under the same *deadline*.
+        """
+        sock = await dialed(target, family, deadline)
         limit = 1 << 20
-        if target.transport == "unix":
-            reader, writer = await asyncio.open_unix_connection(target.path, limit=limit)
-            return cls(reader, writer)
-        server_hostname = None
-        if context is not None:
-            server_hostname = sni or target.host
-        last_error: OSError | None = None
-        for fam, sockaddr in resolve(target, family):
-            try:
+        try:
+            if target.transport == "unix":
+                reader, writer = await asyncio.open_unix_connection(sock=sock, limit=limit)
+                return cls(reader, writer)
+            if context is None:
+                reader, writer = await asyncio.open_connection(sock=sock, limit=limit)
+                return cls(reader, writer)
+            async with asyncio.timeout_at(_loop_time(deadline)):
                 reader, writer = await asyncio.open_connection(
-                    sockaddr[0],
-                    sockaddr[1],
-                    family=fam,
-                    ssl=context,
-                    server_hostname=server_hostname,
-                    limit=limit,
+                    sock=sock, ssl=context, server_hostname=sni or target.host, limit=limit
                 )
-            except ssl.SSLError:
-                raise
-            except OSError as error:
-                last_error = error
-                continue
-            sock = writer.get_extra_info("socket")
-            if sock is not None and fam != socket.AF_UNIX:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return cls(reader, writer)
-        assert last_error is not None
-        raise last_error
+        except BaseException as error:
+            sock.close()
+            if isinstance(error, (OSError, ssl.SSLError)):
+                raise connect_failure(error, target, during="in the TLS handshake with") from None
+            raise
+        return cls(reader, writer)
 
     async def send_all(self, data: bytes) -> None:
         self.writer.write(data)
@@ -144,12 +168,16 @@ class DatagramTransport:
         self.peer = sockaddr_text(transport.get_extra_info("peername"))
 
     @classmethod
-    async def open(cls, target: Target, family: int) -> DatagramTransport:
+    async def open(cls, target: Target, family: int, deadline: float | None = None) -> DatagramTransport:
+        """A connected UDP socket from the one dialer, handed to asyncio."""
+        return await cls.wrap(await dialed(target, family, deadline))
+
+    @classmethod
+    async def wrap(cls, sock: socket.socket) -> DatagramTransport:
+        """Hand a connected UDP socket (``listen -u``'s, after the first datagram) to asyncio."""
         loop = asyncio.get_running_loop()
-        fam, sockaddr = resolve(target, family)[0]
-        transport, protocol = await loop.create_datagram_endpoint(
-            _DatagramProtocol, remote_addr=(sockaddr[0], sockaddr[1]), family=fam
-        )
+        sock.setblocking(False)
+        transport, protocol = await loop.create_datagram_endpoint(_DatagramProtocol, sock=sock)
         return cls(transport, protocol)
 
     async def send_all(self, data: bytes) -> None:

@@ -15,7 +15,6 @@ import socket
 import time
 from collections.abc import Sequence
 
-from netbench.errors import Refused
 from netbench.tools import services
 from netbench.tools.engine import Progress
 from netbench.tools.portspec import top_ports
@@ -28,29 +27,19 @@ DEFAULT_TOP = 1000
 
 
 def resolve_host(host: str, family: int = socket.AF_UNSPEC) -> tuple[int, tuple, list[str]]:
-    """Resolve *host* to ``(family, sockaddr, other_addresses)``.
+    """Resolve *host* with the one resolver to ``(family, sockaddr, other_addresses)``.
 
     With no family asked, an IPv4 address is preferred (``localhost`` is
     127.0.0.1, as for nmap); the other addresses are returned to be named.
-    A name that does not resolve raises :class:`Refused` (exit 3).
+    Errors are the resolver's, as for ``connect``: Refused (exit 3) for a
+    name that does not resolve, TargetError (exit 2) for an impossible one.
     """
-    try:
-        infos = socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        kinds = {int(socket.AF_INET): " to an IPv4 address", int(socket.AF_INET6): " to an IPv6 address"}
-        kind = kinds.get(int(family), "")
-        raise Refused(f"cannot resolve {host!r}{kind}: {error.strerror}", host) from None
-    except UnicodeError:
-        raise Refused(f"cannot resolve {host!r}: not a valid host name", host) from None
-    unique: list[tuple[int, tuple]] = []
-    for fam, _type, _proto, _name, sockaddr in infos:
-        if fam in (socket.AF_INET, socket.AF_INET6) and (fam, sockaddr) not in unique:
-            unique.append((fam, sockaddr))
-    if not unique:
-        raise Refused(f"{host!r} has no IPv4 or IPv6 address", host)
-    chosen = next((u for u in unique if u[0] == socket.AF_INET), unique[0])
-    others = [s[0] for f, s in unique if (f, s) != chosen and s[0] != chosen[1][0]]
-    return chosen[0], chosen[1], list(dict.fromkeys(others))
+    from netbench.net.resolve import resolve_host as resolve_addresses
+
+    addresses = resolve_addresses(host, None, family, prefer_ipv4=True)
+    chosen_family, chosen = addresses[0]
+    others = [sockaddr[0] for _family, sockaddr in addresses[1:] if sockaddr[0] != chosen[0]]
+    return chosen_family, chosen, list(dict.fromkeys(others))
 
 
 def reverse_name(address: str, timeout: float = 2.0) -> str | None:
@@ -105,15 +94,28 @@ def scan(
     started = time.monotonic()
     if protocol == "udp":
         outcome = probe_udp(
-            chosen_family, sockaddr, port_list, timeout=timeout, retries=retries,
-            window=concurrency or 256, rate=rate, progress=progress,
+            chosen_family,
+            sockaddr,
+            port_list,
+            timeout=timeout,
+            retries=retries,
+            window=concurrency or 256,
+            rate=rate,
+            progress=progress,
         )
     else:
         from netbench.tools.workers import probe_tcp_forked, worker_count
 
         outcome = probe_tcp_forked(
-            chosen_family, sockaddr, port_list, workers=worker_count(len(port_list), workers),
-            timeout=timeout, retries=retries, window=concurrency or 2048, rate=rate, progress=progress,
+            chosen_family,
+            sockaddr,
+            port_list,
+            workers=worker_count(len(port_list), workers),
+            timeout=timeout,
+            retries=retries,
+            window=concurrency or 2048,
+            rate=rate,
+            progress=progress,
         )
     elapsed = time.monotonic() - started
     names: dict[int, str | None] = dict(services.port_names(protocol))
