@@ -115,6 +115,9 @@ async def _serve(
         try:
             env.stdout.write(render_json(lab) if as_json else render_table(lab))
             env.stdout.flush()
+            from netbench.lab.smtp import show_mail
+
+            show_mail(lab, env.stdout, as_json=as_json)  # each message the smtp service accepts
             await stop.wait()
         finally:
             await lab.close()

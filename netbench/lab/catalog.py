@@ -16,6 +16,7 @@ SERVICES: dict[str, str] = {
     "daytime": "RFC 867: one line with the date and time, then closes (TCP and UDP)",
     "chargen": "RFC 864: endless rotating lines of printable ASCII (TCP and UDP)",
     "http": "HTTP/1.1 (h11): /index.html /json /chunked /slow?delay=S /echo, 404 otherwise",
+    "smtp": "RFC 5321 mail: EHLO, MAIL FROM, RCPT TO, DATA; keeps and shows what it receives",
     "redis": "RESP2: PING SET GET INCR EXPIRE TTL KEYS LPUSH HSET ..., RESP arrays or typed by hand",
 }
 """Service name -> one-line description, in the order the lab lists them."""

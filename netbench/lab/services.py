@@ -7,6 +7,7 @@ from netbench.lab.base import DatagramFactory, LabServer, Log, StreamFactory, se
 from netbench.lab.catalog import check_loopback, check_service
 from netbench.lab.http import HttpStream
 from netbench.lab.redis import RedisStream
+from netbench.lab.smtp import SmtpStream
 
 PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "echo": (simple.EchoStream, simple.EchoDatagrams),
@@ -14,6 +15,7 @@ PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "daytime": (simple.DaytimeStream, simple.DaytimeDatagrams),
     "chargen": (simple.ChargenStream, simple.ChargenDatagrams),
     "http": (HttpStream, None),
+    "smtp": (SmtpStream, None),
     "redis": (RedisStream, None),
 }
 
