@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import socket
 from collections.abc import Iterator
 
@@ -128,6 +129,34 @@ def test_pipelined_requests_are_answered_in_order(lab: Lab) -> None:
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
     assert statuses == [b"200", b"404"] * 20 + [b"200"]
     assert data.count(HELLO) == 20
+
+
+def test_a_pipelining_client_cannot_make_the_server_buffer_while_a_reply_is_pending(lab: Lab) -> None:
+    """Flow control: behind /slow the server stops reading, so the client's sending blocks."""
+    server = lab["http"]
+    pending = b"GET /slow?delay=30 HTTP/1.1\r\nHost: lab\r\n\r\n"
+    more = b"GET /json HTTP/1.1\r\nHost: lab\r\n\r\n" * 2000
+    # The kernel buffers on the way hold under 1 MiB here (the server's socket buffer does not
+    # grow while nobody reads it): a client that pushes 8 MiB found the server reading on.
+    ceiling = 8 * 1024 * 1024
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        sock.settimeout(TIMEOUT)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(pending)
+        sock.setblocking(False)
+        pushed = 0
+        while pushed < ceiling:
+            _, writable, _ = select.select([], [sock], [], 2.0)
+            if not writable:
+                break  # the send blocks: nobody reads on the other side
+            try:
+                pushed += sock.send(more)
+            except BlockingIOError:
+                continue
+        buffered = [len(t.get_protocol().conn.trailing_data[0]) for t in list(server.connections)]
+    assert pushed < ceiling, "the server kept reading while its reply was pending"
+    assert max(buffered) < 1024 * 1024
 
 
 def test_a_request_trickled_byte_by_byte(lab: Lab) -> None:

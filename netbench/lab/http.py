@@ -72,6 +72,7 @@ class HttpStream(TrackedProtocol):
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._busy = False  # a reply is pending (e.g. /slow): don't read further events
+        self._write_paused = False  # the client does not read its answers fast enough
         self._timer: asyncio.TimerHandle | None = None
         self._pending: asyncio.TimerHandle | None = None  # a delayed reply
         self._last_activity = 0.0
@@ -115,10 +116,28 @@ class HttpStream(TrackedProtocol):
         return True
 
     def pause_writing(self) -> None:
-        self.transport.pause_reading()
+        self._write_paused = True
+        self._flow()
 
     def resume_writing(self) -> None:
-        self.transport.resume_reading()
+        self._write_paused = False
+        self._flow()
+
+    def _flow(self) -> None:
+        """Read from the socket only while a reply can follow what is read.
+
+        While a reply is pending (``/slow``) or the client is not reading its
+        answers, the server stops reading: a pipelining client then fills the
+        kernel's buffers and its own sends block, as with any real server,
+        instead of growing h11's buffer without bound. A closing connection
+        reads on, to see the client's EOF.
+        """
+        if self.transport.is_closing():
+            return
+        if (self._busy or self._write_paused) and not self.lingering:
+            self.transport.pause_reading()
+        else:
+            self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         for handle in (self._timer, self._pending):
@@ -173,6 +192,7 @@ class HttpStream(TrackedProtocol):
         if reply.delay > 0:
             self._busy = True
             self._pending = asyncio.get_running_loop().call_later(reply.delay, self._send_later, reply)
+            self._flow()
         else:
             self._send(reply)
 
@@ -182,6 +202,7 @@ class HttpStream(TrackedProtocol):
         if not self.transport.is_closing():
             self._send(reply)
             self._process()
+            self._flow()
 
     @staticmethod
     def _common() -> list[tuple[bytes, bytes]]:
