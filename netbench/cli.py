@@ -44,6 +44,7 @@ def _top_level_help() -> str:
         "options:",
         "  -h, --help     show this help ('netbench COMMAND --help' for a command)",
         "  -V, --version  print the version",
+        "  --color WHEN   (every command) auto, always or never; honours NO_COLOR, FORCE_COLOR",
         "",
         "Exit status: 0 ok, 1 expectation failed, 2 usage, 3 refused, 4 timeout,",
         "5 reset/closed early, 6 protocol error, 7 TLS error, 70 internal error (a bug),",
@@ -59,6 +60,12 @@ def build_parser(command: str) -> ArgumentParser:
     parser = ArgumentParser(prog=f"netbench {command}", description=summary)
     module.add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always, never",
+    )
     parser.set_defaults(_run=module.run)
     return parser
 
@@ -92,6 +99,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
             raise UsageError(f"unknown command {command!r} (see 'netbench --help')")
         parser = build_parser(command)
         args = parser.parse_args(rest)
+        env.color_choice = args.color
         return ExitStatus(args._run(args, env))
     except NetbenchError as error:
         if debug:

@@ -13,9 +13,7 @@ from typing import BinaryIO, TextIO
 
 
 def _default_state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "netbench"
 
 
@@ -28,13 +26,22 @@ class Environment:
     Every argument is optional: the streams default to ``sys.stdin``/``stdout``/
     ``stderr`` (read when the Environment is made), the tty flags to what the
     streams say, ``state_dir`` to ``$XDG_STATE_HOME/netbench`` (else
-    ``~/.local/state/netbench``), ``environ`` to a copy of ``os.environ``.
+    ``~/.local/state/netbench``), ``environ`` to a copy of ``os.environ``,
+    ``color_choice`` (``--color``) to ``auto``.
     A plain class, not a dataclass: importing :mod:`dataclasses` (and with it
     :mod:`inspect`) cost every command ~10 ms of start-up.
     """
 
     __match_args__ = (
-        "stdin", "stdout", "stderr", "stdin_isatty", "stdout_isatty", "stderr_isatty", "state_dir", "environ"
+        "stdin",
+        "stdout",
+        "stderr",
+        "stdin_isatty",
+        "stdout_isatty",
+        "stderr_isatty",
+        "state_dir",
+        "environ",
+        "color_choice",
     )
 
     def __init__(
@@ -47,6 +54,7 @@ class Environment:
         stderr_isatty: bool | None = None,
         state_dir: Path = _UNSET,  # type: ignore[assignment]
         environ: dict[str, str] = _UNSET,  # type: ignore[assignment]
+        color_choice: str = "auto",
     ) -> None:
         self.stdin: TextIO = sys.stdin if stdin is _UNSET else stdin
         self.stdout: TextIO = sys.stdout if stdout is _UNSET else stdout
@@ -56,6 +64,7 @@ class Environment:
         self.stderr_isatty: bool | None = _isatty(self.stderr) if stderr_isatty is None else stderr_isatty
         self.state_dir: Path = _default_state_dir() if state_dir is _UNSET else state_dir
         self.environ: dict[str, str] = dict(os.environ) if environ is _UNSET else environ
+        self.color_choice = color_choice  # --color: auto, always or never (cli.main sets it)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
@@ -80,8 +89,17 @@ class Environment:
 
     @property
     def color(self) -> bool:
-        """Whether human output on stdout may use colour."""
-        return bool(self.stdout_isatty) and "NO_COLOR" not in self.environ
+        """Whether human output on stdout may use colour (see :func:`netbench.style.wants_color`)."""
+        from netbench.style import wants_color
+
+        return wants_color(self.color_choice, self.environ, self.stdout_isatty)
+
+    @property
+    def err_color(self) -> bool:
+        """Whether what goes to stderr may use colour (see :func:`netbench.style.wants_color`)."""
+        from netbench.style import wants_color
+
+        return wants_color(self.color_choice, self.environ, self.stderr_isatty)
 
     def error(self, message: str) -> None:
         """Print one line on stderr, prefixed with the program name (made terminal-safe)."""

@@ -110,7 +110,7 @@ class _Printer:
         self.env = env
         self.raw = raw
         self.tty = bool(env.stdout_isatty)
-        self.err_color = bool(env.stderr_isatty) and "NO_COLOR" not in env.environ
+        self.err_color = env.err_color
         self.out = None if self.tty else env.stdout_bytes
         self.follow = follow
         self.sink = self.keep_for_view if self.tty else self.write_body

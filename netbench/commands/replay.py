@@ -194,6 +194,7 @@ class Progress:
 
     def on_result(self, result: Result) -> None:
         from netbench.recipe.report import render_result
+        from netbench.style import RED, paint
 
         self.finished.append(result)
         if self.args.json:
@@ -205,7 +206,7 @@ class Progress:
         if result.ok and not self.args.quiet:
             out.write(render_result(result) + "\n")
         elif not result.ok:
-            mark = "\x1b[31mFAIL\x1b[0m" if self.env.color else "FAIL"
+            mark = paint("FAIL", RED, on=self.env.color)
             out.write(f"{mark} {result.name}\n{render_result(result)}\n")
         out.flush()
 

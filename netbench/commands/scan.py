@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("host", metavar="HOST", help="host name or address (e.g. localhost, 127.0.0.1, ::1)")
     parser.add_argument(
-        "-p", "--ports", metavar="PORTS",
+        "-p",
+        "--ports",
+        metavar="PORTS",
         help="ports: 22,80,8000-9000, service names, '-' (or -p-) for all 1-65535",
     )
     parser.add_argument("--top", type=int, metavar="N", help="the N most common ports (default 1000)")
@@ -26,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     parser.add_argument(
-        "-w", "--timeout", type=float, default=1.0, metavar="SECS",
+        "-w",
+        "--timeout",
+        type=float,
+        default=1.0,
+        metavar="SECS",
         help="per-probe timeout, at most (default 1; shrinks to 4x the round trip seen)",
     )
     parser.add_argument(
@@ -89,15 +95,19 @@ class _ProgressLine:
     def __call__(self, done: int, total: int, opened: int) -> None:
         import time
 
+        from netbench.style import CLEAR_LINE
+
         if time.monotonic() - self.started < PROGRESS_AFTER:
             return
         self.shown = True
-        self.env.stderr.write(f"\r\x1b[Kscanning {self.host}: {done}/{total} ports, {opened} open")
+        self.env.stderr.write(f"{CLEAR_LINE}scanning {self.host}: {done}/{total} ports, {opened} open")
         self.env.stderr.flush()
 
     def clear(self) -> None:
+        from netbench.style import CLEAR_LINE
+
         if self.shown:
-            self.env.stderr.write("\r\x1b[K")
+            self.env.stderr.write(CLEAR_LINE)
             self.env.stderr.flush()
 
 
@@ -116,9 +126,19 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     progress = _ProgressLine(env, args.host) if env.stderr_isatty and not args.json else None
     try:
         report = scan(
-            args.host, ports, protocol=protocol, family=family, top=args.top or DEFAULT_TOP,
-            timeout=args.timeout, retries=args.retries, concurrency=args.concurrency, rate=args.rate,
-            banner=args.banner, banner_timeout=args.banner_timeout, rdns=args.rdns, progress=progress,
+            args.host,
+            ports,
+            protocol=protocol,
+            family=family,
+            top=args.top or DEFAULT_TOP,
+            timeout=args.timeout,
+            retries=args.retries,
+            concurrency=args.concurrency,
+            rate=args.rate,
+            banner=args.banner,
+            banner_timeout=args.banner_timeout,
+            rdns=args.rdns,
+            progress=progress,
             workers=args.workers,
         )
     finally:

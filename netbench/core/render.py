@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from netbench import style
 from netbench.core.decoding import text_of
 from netbench.core.escape import escape, hexdump, is_text, scrub, unescape, visible
 from netbench.core.http_message import Headers, HttpResponse
@@ -31,10 +32,12 @@ __all__ = [
 ]
 
 MAX_HEXDUMP = 4096
-_RESET = "\x1b[0m"
-_BOLD = "\x1b[1m"
-_STATUS_COLORS = {1: "\x1b[36m", 2: "\x1b[32m", 3: "\x1b[36m", 4: "\x1b[33m", 5: "\x1b[31m"}
-_NAME_COLOR = "\x1b[34m"
+_RESET = style.RESET  # the colour choices are netbench.style's; `color` says whether to paint
+_BOLD = style.sgr(style.BOLD)
+_DIM = style.sgr(style.DIM)
+_STATUS_COLORS = {1: style.CYAN, 2: style.GREEN, 3: style.CYAN, 4: style.YELLOW, 5: style.RED}
+_STATUS_COLORS = {hundreds: style.sgr(code) for hundreds, code in _STATUS_COLORS.items()}
+_NAME_COLOR = style.sgr(style.BLUE)
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ def render_response(
         facts.append(timings_line(timings))
     facts += notes
     parts.append("")
-    parts.append(_paint("; ".join(facts), "\x1b[2m", color))
+    parts.append(_paint("; ".join(facts), _DIM, color))
     if show_raw:
         parts.append(render_raw(sent, response.raw, color=color))
     return "\n".join(parts) + "\n"
