@@ -18,6 +18,7 @@ SERVICES: dict[str, str] = {
     "http": "HTTP/1.1 (h11): /index.html /json /chunked /slow?delay=S /echo, 404 otherwise",
     "smtp": "RFC 5321 mail: EHLO, MAIL FROM, RCPT TO, DATA; keeps and shows what it receives",
     "redis": "RESP2: PING SET GET INCR EXPIRE TTL KEYS LPUSH HSET ..., RESP arrays or typed by hand",
+    "memcached": "text protocol: set add replace get gets cas delete incr decr flush_all version",
 }
 """Service name -> one-line description, in the order the lab lists them."""
 

@@ -6,6 +6,7 @@ from netbench.lab import simple
 from netbench.lab.base import DatagramFactory, LabServer, Log, StreamFactory, serve
 from netbench.lab.catalog import check_loopback, check_service
 from netbench.lab.http import HttpStream
+from netbench.lab.memcached import MemcachedStream
 from netbench.lab.redis import RedisStream
 from netbench.lab.smtp import SmtpStream
 
@@ -17,6 +18,7 @@ PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "http": (HttpStream, None),
     "smtp": (SmtpStream, None),
     "redis": (RedisStream, None),
+    "memcached": (MemcachedStream, None),
 }
 
 
