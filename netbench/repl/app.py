@@ -17,7 +17,6 @@ import asyncio
 import shlex
 import signal
 import sys
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,6 @@ from netbench.repl.commands_tools import close_labs
 from netbench.repl.context import PlainPrinter, Printer, Repl, Settings
 from netbench.repl.runner import CommandRunner
 from netbench.repl.sessions import Sessions
-from netbench.repl.view import Fragments
 
 if TYPE_CHECKING:
     from netbench.environment import Environment
@@ -73,44 +71,10 @@ class Options:
     debug: bool = False
 
 
-class TerminalPrinter:
-    """Prints styled fragments above the running prompt (or directly between prompts).
+def _terminal_printer() -> Printer:
+    from netbench.repl.printer import TerminalPrinter
 
-    While the prompt runs, each print is one ``run_in_terminal`` call (the
-    prompt is erased, the text printed, the prompt redrawn), in order;
-    :meth:`drain` waits for them, so a fast peer is paced by the terminal.
-    """
-
-    def __init__(self) -> None:
-        from prompt_toolkit.styles import Style
-
-        self.style = Style.from_dict(STYLE_RULES)
-        self._last: Awaitable[None] | None = None
-
-    def show(self, fragments: Fragments) -> None:
-        from prompt_toolkit.application import get_app_or_none, run_in_terminal
-        from prompt_toolkit.formatted_text import FormattedText
-        from prompt_toolkit.output import Output
-        from prompt_toolkit.renderer import print_formatted_text as render
-
-        app = get_app_or_none()
-        if app is None or not app.is_running:
-            from prompt_toolkit import print_formatted_text
-
-            print_formatted_text(FormattedText(fragments), style=self.style, end="")
-            return
-        output: Output = app.output
-
-        def write() -> None:
-            render(output, FormattedText(fragments), self.style, color_depth=app.color_depth)
-            output.flush()
-
-        self._last = run_in_terminal(write)
-
-    async def drain(self) -> None:
-        last, self._last = self._last, None
-        if last is not None:
-            await last
+    return TerminalPrinter(STYLE_RULES)
 
 
 def run(options: Options, env: Environment) -> int:
@@ -120,7 +84,7 @@ def run(options: Options, env: Environment) -> int:
 
 async def _main(options: Options, env: Environment) -> int:
     scripted = not env.stdin_isatty
-    printer: Printer = PlainPrinter(env.stdout, env.stderr) if scripted else TerminalPrinter()
+    printer: Printer = PlainPrinter(env.stdout, env.stderr) if scripted else _terminal_printer()
     settings = Settings()
     repl = Repl(
         printer=printer,
@@ -185,9 +149,12 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
     except OSError as error:
         history = InMemoryHistory()
         repl.error(f"history not kept: cannot create {env.state_dir}: {error.strerror}")
+    from netbench.repl.printer import TerminalPrinter, steady_input
+
     assert isinstance(repl.printer, TerminalPrinter)
     session: PromptSession[str] = PromptSession(
         message=lambda: prompt(repl),
+        input=steady_input(),
         history=history,
         completer=ReplCompleter(repl),
         lexer=ReplLexer(),
