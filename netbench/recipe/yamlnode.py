@@ -156,7 +156,9 @@ def as_regex(node: Node, what: str) -> str:
     pattern = as_text(node, what)
     if "${" not in pattern:
         try:
-            re.compile(pattern.encode("utf-8", "surrogateescape"))
+            from netbench.recipe.patterns import compile_pattern  # the engine replay uses
+
+            compile_pattern(pattern)
         except re.error as error:
             raise node.fail(f"{what}: invalid regular expression: {error}") from None
     return pattern
