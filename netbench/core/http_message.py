@@ -49,9 +49,6 @@ def h11_reason(message: str) -> str:
     return scrub(re.sub(r"bytearray\((b'.*?')\)", r"\1", message))
 
 
-_safe = h11_reason  # goes once core/http.py and http_parser.py (being edited) import h11_reason
-
-
 @dataclass(frozen=True)
 class Informational:
     """A 1xx response that came before the final one (100 Continue, 103 Early Hints)."""
