@@ -19,10 +19,11 @@ SERVICES: dict[str, str] = {
     "smtp": "RFC 5321 mail: EHLO, MAIL FROM, RCPT TO, DATA; keeps and shows what it receives",
     "redis": "RESP2: PING SET GET INCR EXPIRE TTL KEYS LPUSH HSET ..., RESP arrays or typed by hand",
     "memcached": "text protocol: set add replace get gets cas delete incr decr flush_all version",
+    "dns": "RFC 1035: zone lab.test. (A AAAA CNAME MX TXT), NXDOMAIN, one truncated answer (TCP and UDP)",
 }
 """Service name -> one-line description, in the order the lab lists them."""
 
-UDP_TOO: frozenset[str] = frozenset({"echo", "discard", "daytime", "chargen"})
+UDP_TOO: frozenset[str] = frozenset({"echo", "discard", "daytime", "chargen", "dns"})
 """Services that listen on UDP as well as TCP, at the same port number."""
 
 LOOPBACK_ONLY = "the lab listens on loopback addresses only (127.0.0.0/8 or ::1)"

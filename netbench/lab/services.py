@@ -5,6 +5,7 @@ from __future__ import annotations
 from netbench.lab import simple
 from netbench.lab.base import DatagramFactory, LabServer, Log, StreamFactory, serve
 from netbench.lab.catalog import check_loopback, check_service
+from netbench.lab.dns import DnsDatagrams, DnsStream
 from netbench.lab.http import HttpStream
 from netbench.lab.memcached import MemcachedStream
 from netbench.lab.redis import RedisStream
@@ -19,6 +20,7 @@ PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "smtp": (SmtpStream, None),
     "redis": (RedisStream, None),
     "memcached": (MemcachedStream, None),
+    "dns": (DnsStream, DnsDatagrams),
 }
 
 
