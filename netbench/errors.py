@@ -88,8 +88,10 @@ class SessionClosed(NetworkError):
 class ProtocolError(NetbenchError):
     """A malformed message.
 
-    ``remote`` is True when the peer sent something invalid, False when we
-    were asked to send something invalid.
+    ``remote`` is True when the peer sent something invalid (exit status 6),
+    False when we were asked to send something invalid: that is the user's
+    input, so the status is 2 (usage), as for any other bad argument.
+    ``partial`` holds the bytes that did arrive, for the report.
     """
 
     status = ExitStatus.PROTOCOL
@@ -98,6 +100,8 @@ class ProtocolError(NetbenchError):
         super().__init__(message)
         self.remote = remote
         self.partial = partial
+        if not remote:
+            self.status = ExitStatus.USAGE
 
 
 class TLSFailure(NetworkError):

@@ -93,3 +93,21 @@ def test_top_level_help_lists_70_and_143(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "70 internal error" in out
     assert "143 terminated" in out
+
+
+def test_a_protocol_error_in_what_we_were_asked_to_send_is_a_usage_error() -> None:
+    from netbench.errors import ProtocolError
+
+    assert ProtocolError("malformed response from the peer").status == 6
+    assert ProtocolError("a RESP command needs at least a name", remote=False).status == 2
+    assert ProtocolError("x").status == 6  # the class default is untouched by an instance
+
+
+@pytest.mark.parametrize("command", ["connect", "listen", "scan", "ports", "services", "replay"])
+def test_commands_return_exit_status_members(command: str) -> None:
+    """Each command's run() is annotated to return ExitStatus, not a bare int."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(COMMANDS[command][0])
+    assert inspect.signature(module.run).return_annotation == "ExitStatus"

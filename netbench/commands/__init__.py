@@ -3,7 +3,7 @@
 Each entry names a module in this package that defines::
 
     def add_arguments(parser: argparse.ArgumentParser) -> None
-    def run(args: argparse.Namespace, env: Environment) -> int
+    def run(args: argparse.Namespace, env: Environment) -> ExitStatus
 
 A command module imports only ``argparse`` and light modules at import time;
 everything heavy is imported inside ``run`` so start-up stays fast.

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from netbench.status import ExitStatus
+
 if TYPE_CHECKING:
     from netbench.core.address import Target
     from netbench.environment import Environment
@@ -124,7 +126,7 @@ def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOp
     return ends, options
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     """Connect, then pipe until done; return the exit status.
 
     SIGTERM stops the pipe as Ctrl-C does (what arrived is already written
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return _connect(args, env)
 
 
-def _connect(args: argparse.Namespace, env: Environment) -> int:
+def _connect(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.core.address import parse_target
     from netbench.errors import UsageError
     from netbench.net.resolve import family_from_flags
@@ -165,7 +167,7 @@ def _connect(args: argparse.Namespace, env: Environment) -> int:
 
 def _run_stream(
     args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
-) -> int:
+) -> ExitStatus:
     """TCP and unix: blocking sockets and the kernel-copy pipe (no asyncio)."""
     from netbench.net.dial import dial
     from netbench.net.pipe import pipe_stream
@@ -174,12 +176,12 @@ def _run_stream(
     try:
         _say_connected(args, env, target.display)
         if args.zero:
-            return 0
+            return ExitStatus.OK
         ends, options = pipe_setup(args, env)
         pipe_stream(sock, ends, options, target.display)
     finally:
         sock.close()
-    return 0
+    return ExitStatus.OK
 
 
 def _say_connected(args: argparse.Namespace, env: Environment, where: str) -> None:
@@ -189,7 +191,7 @@ def _say_connected(args: argparse.Namespace, env: Environment, where: str) -> No
 
 def _run_session(
     args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
-) -> int:
+) -> ExitStatus:
     """TLS and UDP: through the asyncio session engine."""
     from netbench.net.session import open_session
     from netbench.net.session_pipe import pipe_session
@@ -213,4 +215,4 @@ def _run_session(
             await session.close()
 
     run_async(main())
-    return 0
+    return ExitStatus.OK

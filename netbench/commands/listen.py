@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from netbench.commands.connect import add_pipe_arguments
+from netbench.status import ExitStatus
 
 if TYPE_CHECKING:
     import socket
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     """Listen, accept, pipe; return the exit status.
 
     SIGTERM stops as Ctrl-C does (what arrived is written out, the socket
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return _listen(args, env)
 
 
-def _listen(args: argparse.Namespace, env: Environment) -> int:
+def _listen(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.core.address import parse_bind
     from netbench.errors import UsageError
     from netbench.net.dial import address_text, open_listener
@@ -101,7 +102,7 @@ def _shared_stdin(env: Environment) -> StdinFeed | None:
 
 def _serve_one(
     listener: socket.socket, args: argparse.Namespace, env: Environment, feed: StdinFeed | None = None
-) -> int:
+) -> ExitStatus:
     from netbench.commands.connect import pipe_setup
     from netbench.errors import NetworkError
     from netbench.net.dial import address_text
@@ -122,13 +123,13 @@ def _serve_one(
             if not args.keep_open:
                 raise
             env.error(str(error))  # -k: report it and take the next connection
-            return int(error.status)
+            return error.status
     finally:
         conn.close()
-    return 0
+    return ExitStatus.OK
 
 
-def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) -> int:
+def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) -> ExitStatus:
     import asyncio
 
     from netbench.commands.connect import pipe_setup
@@ -158,4 +159,4 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
             await session.close()
 
     run_async(main())
-    return 0
+    return ExitStatus.OK

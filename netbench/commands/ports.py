@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from netbench.status import ExitStatus
+
 if TYPE_CHECKING:
     from netbench.environment import Environment
 
@@ -26,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.core.address import parse_port
     from netbench.errors import UsageError
     from netbench.tools.ports import (
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     if args.json:
         env.stdout.write(sockets_json(rows, note))
         env.stdout.flush()
-        return 0
+        return ExitStatus.OK
     env.stdout.write(render_sockets(rows))
     env.stdout.flush()
     if not rows:
@@ -68,4 +70,4 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     hint = next_step_hint(rows)
     if hint and env.stderr_isatty:
         env.note(hint)
-    return 0
+    return ExitStatus.OK

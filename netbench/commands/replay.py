@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from netbench.status import ExitStatus
+
 if TYPE_CHECKING:
     from netbench.environment import Environment
     from netbench.recipe.engine import Result, StepResult
-    from netbench.status import ExitStatus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,7 +93,6 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.recipe.batch import overall_status
     from netbench.recipe.load import find_recipes
     from netbench.recipe.template import parse_vars
-    from netbench.status import ExitStatus
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
@@ -180,9 +180,11 @@ class Progress:
         self.finished: list[Result] = []
 
     def on_start(self, index: int, path: str, steps: int) -> None:
+        from netbench.core.escape import scrub  # a file name is text from outside: escaped
+
         self.steps = steps
         if self.live:
-            self.env.stdout.write(f"{f'[{index}/{self.count}] ' if self.count > 1 else ''}{path}\n")
+            self.env.stdout.write(f"{f'[{index}/{self.count}] ' if self.count > 1 else ''}{scrub(path)}\n")
             self.env.stdout.flush()
 
     def on_step(self, step: StepResult) -> None:
@@ -193,6 +195,7 @@ class Progress:
             self.env.stdout.flush()
 
     def on_result(self, result: Result) -> None:
+        from netbench.core.escape import scrub
         from netbench.recipe.report import render_result
         from netbench.style import RED, paint
 
@@ -207,12 +210,11 @@ class Progress:
             out.write(render_result(result) + "\n")
         elif not result.ok:
             mark = paint("FAIL", RED, on=self.env.color)
-            out.write(f"{mark} {result.name}\n{render_result(result)}\n")
+            out.write(f"{mark} {scrub(result.name)}\n{render_result(result)}\n")
         out.flush()
 
     def summary(self, results: list[Result], elapsed: float, status: ExitStatus) -> None:
         """The last word: one line (``2 passed, 1 failed in 0.31 s``) or the JSON document."""
-        from netbench.status import ExitStatus
 
         interrupted = status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED)
         out = self.env.stdout

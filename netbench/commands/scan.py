@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from netbench.status import ExitStatus
+
 if TYPE_CHECKING:
     from netbench.environment import Environment
 
@@ -111,9 +113,8 @@ class _ProgressLine:
             self.env.stderr.flush()
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.net.resolve import family_from_flags
-    from netbench.status import ExitStatus
     from netbench.tools.portspec import parse_ports
     from netbench.tools.scan import DEFAULT_TOP, next_step_hint, render_report, report_json, scan
 
@@ -151,11 +152,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     env.stdout.flush()
     if report.interrupted:
         env.error("interrupted: showing what was found so far")
-        return int(ExitStatus.INTERRUPTED)
+        return ExitStatus.INTERRUPTED
     hint = next_step_hint(report)
     if hint and env.stderr_isatty and not args.json:
         env.note(hint)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def _port_of(name: str, protocol: str) -> int | None:

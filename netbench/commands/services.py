@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from netbench.status import ExitStatus
+
 if TYPE_CHECKING:
     from netbench.environment import Environment
 
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.errors import UsageError
     from netbench.tools.services import all_entries, lookup, render_services, services_json
 
@@ -52,8 +54,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     for problem in problems:
         env.error(problem)
     if problems:
-        return 2
+        return ExitStatus.USAGE
     if entries and env.stderr_isatty and args.queries and not args.json:
         first = entries[0]
         env.note(f"who listens on it here? netbench ports --port {first.port}")
-    return 0
+    return ExitStatus.OK
