@@ -33,12 +33,16 @@ from netbench.core.http_message import (
 )
 from netbench.errors import ProtocolError, Reset
 
+MAX_INFORMATIONAL = 64  # interim (1xx) responses before the final one; more is a protocol error
+
 
 class ResponseParser:
     """Parse one response from bytes fed in pieces of any size.
 
     ``feed(data)`` and ``feed_eof()`` return the :class:`HttpResponse` once it
-    is complete (also left in ``.response``), else None. ``method`` is the
+    is complete (also left in ``.response``), else None. More than
+    :data:`MAX_INFORMATIONAL` interim (1xx) responses raise
+    :class:`~netbench.errors.ProtocolError`. ``method`` is the
     request's method (a HEAD response has no body). ``sink``, when given,
     receives the decoded body piece by piece instead of it being kept (flat
     memory for big bodies); ``keep_raw=False`` does not keep the wire bytes.
@@ -90,6 +94,11 @@ class ResponseParser:
         """The body size announced by Content-Length, when there is one."""
         value = _find(self.headers, "Content-Length") if self.head else None
         return int(value) if value and value.strip().isdigit() else None
+
+    @property
+    def interim(self) -> int:
+        """How many interim (1xx) responses came so far."""
+        return len(self._informational)
 
     @property
     def must_close(self) -> bool:
@@ -150,9 +159,7 @@ class ResponseParser:
             elif isinstance(event, h11.Response):
                 self._on_head(event)
             elif isinstance(event, h11.InformationalResponse):
-                self._informational.append(
-                    Informational(event.status_code, _text(event.reason), _pairs(event.headers.raw_items()))
-                )
+                self._on_informational(event)
             elif isinstance(event, h11.EndOfMessage):
                 return self._finish(_pairs(event.headers.raw_items()))
             elif isinstance(event, h11.ConnectionClosed):
@@ -170,6 +177,15 @@ class ResponseParser:
         self._encodings = encodings
         if self.on_head is not None:
             self.on_head(self._response(b"", ()))
+
+    def _on_informational(self, event: h11.InformationalResponse) -> None:
+        if len(self._informational) >= MAX_INFORMATIONAL:
+            raise ProtocolError(
+                f"malformed response: more than {MAX_INFORMATIONAL} interim (1xx) responses",
+                partial=self.raw,
+            )
+        headers = _pairs(event.headers.raw_items())
+        self._informational.append(Informational(event.status_code, _text(event.reason), headers))
 
     def _on_data(self, data: bytes) -> None:
         self.encoded_size += len(data)

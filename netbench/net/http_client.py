@@ -192,6 +192,9 @@ class HttpClient:
             parser.on_head = on_head
         start = self.clock()
         first_byte: float | None = None
+        timeout = self.timeout
+        deadline = None if timeout is None else start + timeout
+        shortened = False  # the socket's timeout is the time left until the head's deadline
         try:
             sock.sendall(data)
             view = self._view
@@ -205,6 +208,17 @@ class HttpClient:
                 response = parser.feed(chunk) if chunk else parser.feed_eof()
                 if response is not None:
                     break
+                if deadline is not None and parser.head is None:
+                    # The final head is due within -w of the request, however many interim
+                    # (1xx) responses or trickled head bytes come first.
+                    left = deadline - self.clock()
+                    if left <= 0:
+                        raise TimeoutError
+                    sock.settimeout(left)
+                    shortened = True
+                elif shortened:
+                    sock.settimeout(timeout)  # the body: an idle timeout again
+                    shortened = False
         except TimeoutError:
             self.close()
             what = "a response" if parser.head is None else "the rest of the body"
@@ -231,6 +245,8 @@ class HttpClient:
         end = self.clock()
         if not self._http.reusable:
             self.close()
+        elif shortened:
+            sock.settimeout(timeout)
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
         return Exchange(data, response, timings, None if reused else self.certificate)
 
@@ -238,6 +254,8 @@ class HttpClient:
 def _progress(parser: ResponseParser) -> str:
     """`` (after 120 of 1000 body bytes)``: how far a response got, for error messages."""
     if parser.head is None:
+        if parser.interim:
+            return f" ({parser.interim} interim (1xx) responses, no final one)"
         return f" ({parser.raw_size} bytes of the response head received)" if parser.raw_size else ""
     expected = parser.expected_size
     if expected is not None:

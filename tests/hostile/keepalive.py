@@ -5,7 +5,8 @@ requests one after another on each (pipelined requests included: they wait in
 the buffer). For each request it calls ``answer(seen)`` with a :class:`Seen`
 and plays the steps it returns (bytes, ``Pause``, ``HANG``, ``CLOSE``,
 ``RESET``, as :mod:`tests.hostile.server`). Every request is kept in
-``.requests``; ``.connections`` counts accepted connections.
+``.requests``; ``.connections`` counts accepted connections and
+``.answered`` the answers played to their end.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class ScriptServer:
         self.host = host
         self.requests: list[Seen] = []
         self.connections = 0
+        self.answered = 0  # answers whose steps were all played
         self._lock = threading.Lock()
         self._stop = threading.Event()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -104,7 +106,10 @@ class ScriptServer:
                 seen = Seen(connection, count, method, target, headers, body)
                 with self._lock:
                     self.requests.append(seen)
-                if not self._play(conn, self.answer(seen)):
+                done = self._play(conn, self.answer(seen))
+                with self._lock:
+                    self.answered += 1
+                if not done:
                     return
         except OSError:
             pass
