@@ -20,6 +20,7 @@ SERVICES: dict[str, str] = {
     "redis": "RESP2: PING SET GET INCR EXPIRE TTL KEYS LPUSH HSET ..., RESP arrays or typed by hand",
     "memcached": "text protocol: set add replace get gets cas delete incr decr flush_all version",
     "dns": "RFC 1035: zone lab.test. (A AAAA CNAME MX TXT), NXDOMAIN, one truncated answer (TCP and UDP)",
+    "telnet": "RFC 854: option negotiation, a login (guest/guest) and a tiny shell",
 }
 """Service name -> one-line description, in the order the lab lists them."""
 

@@ -10,6 +10,7 @@ from netbench.lab.http import HttpStream
 from netbench.lab.memcached import MemcachedStream
 from netbench.lab.redis import RedisStream
 from netbench.lab.smtp import SmtpStream
+from netbench.lab.telnet import TelnetStream
 
 PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "echo": (simple.EchoStream, simple.EchoDatagrams),
@@ -21,6 +22,7 @@ PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
     "redis": (RedisStream, None),
     "memcached": (MemcachedStream, None),
     "dns": (DnsStream, DnsDatagrams),
+    "telnet": (TelnetStream, None),
 }
 
 
