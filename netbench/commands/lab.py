@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Start embedded demo servers on loopback: echo, discard, daytime, chargen "
-        "(TCP and UDP, RFC 862/863/867/864) and http (h11). With no SERVICE, start all "
+        "(TCP and UDP, RFC 862/863/867/864), http (h11), and to learn protocols by hand smtp, "
+        "redis, memcached, dns (TCP and UDP) and telnet. With no SERVICE, start all "
         "of them on free ports. Runs until Ctrl-C."
     )
     parser.add_argument(
         "services",
         nargs="*",
         metavar="SERVICE[:PORT]",
-        help="echo, discard, daytime, chargen, http; PORT 0 or none = a free port",
+        help="echo, discard, daytime, chargen, http, smtp, redis, memcached, dns, telnet; "
+        "PORT 0 or none = a free port",
     )
     parser.add_argument(
         "--host",
