@@ -7,8 +7,9 @@
    Both send the same kind of request (netbench's default Accept-Encoding is
    removed with -H 'Accept-Encoding:', since curl sends none).
 2. Memory: a 1 GiB body streamed to a file, peak RSS of each process.
+3. A gzip bomb (1 MiB on the wire, 1 GiB decoded) to /dev/null: peak RSS.
 
-    python bench/http.py [--rounds 5] [--requests 1000] [--big-mib 1024]
+    python bench/http.py [--rounds 5] [--requests 1000] [--big-mib 1024] [--no-bomb]
 
 Which h11 build was used is printed (h11_mypyc when importable).
 """
@@ -142,11 +143,32 @@ def bench_memory(nginx: Nginx, mebibytes: int, curl: str, scratch: Path) -> None
     big.unlink()
 
 
+def bench_bomb(curl: str, scratch: Path) -> None:
+    """1 MiB of gzip that decodes to 1 GiB, decoded to /dev/null: peak RSS stays flat."""
+    import zlib
+
+    from tests.hostile.server import CLOSE, HostileServer
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    body = b"".join(packer.compress(bytes(64 << 20)) for _ in range(16)) + packer.flush()
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+    print(f"gzip bomb: {len(body) >> 10} KiB on the wire, 1024 MiB decoded, to /dev/null")
+    with HostileServer([head + body, CLOSE]) as server:
+        for name, argv in (
+            ("netbench http", [sys.executable, "-m", "netbench", "http", server.url + "/"]),
+            ("curl --compressed", [curl, "-s", "--compressed", "-o", "-", server.url + "/"]),
+        ):
+            with open(os.devnull, "wb") as sink:
+                seconds, status, rss = _run(argv, stdout=sink, rss=True)
+            print(f"  {name:<18}: exit {status} in {seconds:.2f} s, peak RSS {rss / 1024:.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--big-mib", type=int, default=1024, help="0 skips the memory run")
+    parser.add_argument("--no-bomb", action="store_true", help="skip the gzip bomb run")
     args = parser.parse_args()
     curl = shutil.which("curl")
     if curl is None:
@@ -162,6 +184,8 @@ def main() -> None:
             bench_requests(nginx, args.rounds, args.requests, curl)
             if args.big_mib:
                 bench_memory(nginx, args.big_mib, curl, Path(tmp))
+            if not args.no_bomb:
+                bench_bomb(curl, Path(tmp))
         finally:
             nginx.stop()
 

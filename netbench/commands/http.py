@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from netbench.net.redirect import Hop, Request
 
 VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read and counted
+# A decoded (gzip, deflate) body shown on a terminal is read up to this many bytes, the cap of
+# raw answers elsewhere: 1 MiB of gzip can decode to 1 GiB. In a pipe it streams, uncapped.
+DECODED_VIEW_LIMIT = 16 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -230,7 +233,13 @@ def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer:
 
     def fetch(hop_request: Request) -> Exchange:
         try:
-            return pool.fetch(hop_request, sink=printer.sink, keep_raw=args.raw, on_head=printer.on_head)
+            return pool.fetch(
+                hop_request,
+                sink=printer.sink,
+                keep_raw=args.raw,
+                on_head=printer.on_head,
+                max_decoded=DECODED_VIEW_LIMIT if printer.tty else None,
+            )
         except NetbenchError as error:
             if args.raw:
                 printer.show_partial(pool.last_request, getattr(error, "partial", b""))
@@ -251,6 +260,13 @@ def _notes(hop: Hop, follow: bool) -> list[str]:
 
     exchange = hop.exchange
     notes = [escape_text(line) for line in exchange.certificate.lines()] if exchange.certificate else []
+    if exchange.truncated:
+        response = exchange.response
+        notes.append(
+            f"stopped reading at {response.body_size >> 20} MiB of decoded body "
+            f"({response.content_encoding}, {response.encoded_size} bytes on the wire so far): "
+            "a terminal gets at most that much (redirect stdout to get all of it)"
+        )
     if hop.location is not None and not follow:
         notes.append("redirect not followed (--follow follows it)")
     return notes

@@ -130,9 +130,15 @@ class HttpConnection:
         return _send_all(conn, events)
 
     def parser(
-        self, *, sink: Callable[[bytes], object] | None = None, keep_raw: bool = True
+        self,
+        *,
+        sink: Callable[[bytes], object] | None = None,
+        keep_raw: bool = True,
+        max_decoded: int | None = None,
     ) -> ResponseParser:
-        """The parser for the response to the last request."""
-        parser = ResponseParser(self._method, connection=self._conn, sink=sink, keep_raw=keep_raw)
+        """The parser for the response to the last request (options as :class:`ResponseParser`)."""
+        parser = ResponseParser(
+            self._method, connection=self._conn, sink=sink, keep_raw=keep_raw, max_decoded=max_decoded
+        )
         self._parser = parser
         return parser

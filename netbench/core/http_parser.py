@@ -51,6 +51,11 @@ class ResponseParser:
     and :attr:`must_close` says the connection must not carry another request.
     A response with both Content-Length and Transfer-Encoding is read as
     chunked (RFC 9112 section 6.3) and also sets :attr:`must_close`.
+
+    ``max_decoded`` caps a body whose Content-Encoding is undone (a gzip or
+    deflate bomb): at that many decoded bytes the parser stops, returns the
+    response so far with :attr:`truncated` set, and the connection cannot be
+    used again (:attr:`must_close`).
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class ResponseParser:
         keep_raw: bool = True,
         max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
         on_head: Callable[[HttpResponse], object] | None = None,
+        max_decoded: int | None = None,
     ) -> None:
         if connection is None:
             connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
@@ -88,6 +94,8 @@ class ResponseParser:
         self.body_size = 0
         self.leftover = b""
         self.framing_conflict = False  # both Content-Length and Transfer-Encoding in the head
+        self.max_decoded = max_decoded
+        self.truncated = False  # the decoded body reached max_decoded and reading stopped there
 
     @property
     def expected_size(self) -> int | None:
@@ -105,7 +113,7 @@ class ResponseParser:
         """True when the connection may not carry another request after this response:
         its framing was ambiguous (Content-Length with Transfer-Encoding), or bytes
         followed it that no request asked for."""
-        return self.framing_conflict or bool(self.leftover)
+        return self.framing_conflict or self.truncated or bool(self.leftover)
 
     @property
     def raw_size(self) -> int:
@@ -156,6 +164,9 @@ class ResponseParser:
                 return None
             if isinstance(event, h11.Data):
                 self._on_data(bytes(event.data))
+                if self.truncated:
+                    self.response = self._response(self.raw, ())
+                    return self.response
             elif isinstance(event, h11.Response):
                 self._on_head(event)
             elif isinstance(event, h11.InformationalResponse):
@@ -194,9 +205,20 @@ class ResponseParser:
             return
         try:
             for piece in self._decoder.pieces(data):  # bounded: a small body may expand a lot
-                self._deliver(piece)
+                if not self._deliver_decoded(piece):
+                    return
         except DecodeError as error:
             raise ProtocolError(str(error), partial=self.raw) from None
+
+    def _deliver_decoded(self, data: bytes) -> bool:
+        """Deliver decoded bytes up to ``max_decoded``; False (and ``truncated``) past it."""
+        cap = self.max_decoded
+        if cap is not None and self.body_size + len(data) > cap:
+            self._deliver(data[: cap - self.body_size])
+            self.truncated = True
+            return False
+        self._deliver(data)
+        return True
 
     def _deliver(self, data: bytes) -> None:
         if not data:
@@ -210,7 +232,7 @@ class ResponseParser:
     def _finish(self, trailers: Headers) -> HttpResponse:
         if self._decoder is not None:
             try:
-                self._deliver(self._decoder.finish())
+                self._deliver_decoded(self._decoder.finish())
             except DecodeError as error:
                 raise ProtocolError(str(error), partial=self.raw) from None
         head = self.head

@@ -41,13 +41,15 @@ class Exchange:
     """One request sent and the response to it.
 
     ``certificate`` is the server's TLS certificate when this exchange opened
-    a new TLS connection, else None.
+    a new TLS connection, else None. ``truncated``: the decoded body reached
+    the ``max_decoded`` cap and the rest was not read (the connection is closed).
     """
 
     request: bytes
     response: HttpResponse
     timings: Timings
     certificate: CertificateSummary | None = None
+    truncated: bool = False
 
 
 class HttpClient:
@@ -150,6 +152,7 @@ class HttpClient:
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         on_head: Callable[[HttpResponse], object] | None = None,
+        max_decoded: int | None = None,
     ) -> Exchange:
         """:meth:`request` then :meth:`exchange`, retrying once on a fresh connection when a
         reused keep-alive connection turns out closed before any byte of the response
@@ -158,13 +161,15 @@ class HttpClient:
         request = self.request(method, target, headers, body, chunked)
         reused = not self._fresh
         try:
-            return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
+            return self.exchange(
+                request, sink=sink, keep_raw=keep_raw, on_head=on_head, max_decoded=max_decoded
+            )
         except Reset as error:
             if not reused or error.partial or self.last_response_started:
                 raise
         self.close()
         request = self.request(method, target, headers, body, chunked)
-        return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head)
+        return self.exchange(request, sink=sink, keep_raw=keep_raw, on_head=on_head, max_decoded=max_decoded)
 
     def exchange(
         self,
@@ -173,12 +178,15 @@ class HttpClient:
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         on_head: Callable[[HttpResponse], object] | None = None,
+        max_decoded: int | None = None,
     ) -> Exchange:
         """Send *data* (from :meth:`request`) and read its response.
 
         ``sink`` receives the decoded body piece by piece (flat memory);
         ``on_head`` is called with the head (an HttpResponse without body)
-        as soon as it arrived, before any of the body goes to ``sink``.
+        as soon as it arrived, before any of the body goes to ``sink``;
+        ``max_decoded`` caps a decoded (gzip, deflate) body: reading stops
+        there and the exchange says ``truncated``.
         """
         self.last_request = data
         sock = self._sock
@@ -186,7 +194,7 @@ class HttpClient:
         reused, self._fresh = not self._fresh, False
         connect_time, self._connect_time = self._connect_time, 0.0
         address = self.target.display
-        parser = self._http.parser(sink=sink, keep_raw=keep_raw)
+        parser = self._http.parser(sink=sink, keep_raw=keep_raw, max_decoded=max_decoded)
         self.last_response_started = False
         if on_head is not None:
             parser.on_head = on_head
@@ -248,7 +256,8 @@ class HttpClient:
         elif shortened:
             sock.settimeout(timeout)
         timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
-        return Exchange(data, response, timings, None if reused else self.certificate)
+        certificate = None if reused else self.certificate
+        return Exchange(data, response, timings, certificate, parser.truncated)
 
 
 def _progress(parser: ResponseParser) -> str:

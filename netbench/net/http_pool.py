@@ -111,6 +111,7 @@ class ClientPool:
         sink: Callable[[bytes], object] | None = None,
         keep_raw: bool = True,
         on_head: Callable[[HttpResponse], object] | None = None,
+        max_decoded: int | None = None,
     ) -> Exchange:
         """Send *request* on its origin's client and read the response."""
         target, path = self.locate(request.url)
@@ -125,6 +126,7 @@ class ClientPool:
             sink=sink,
             keep_raw=keep_raw,
             on_head=on_head,
+            max_decoded=max_decoded,
         )
 
     @property
