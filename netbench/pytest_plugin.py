@@ -57,16 +57,17 @@ class RecipeFile(pytest.File):
     """One recipe file: one item, or an item that reports why the file is invalid."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from netbench.core.escape import scrub
         from netbench.errors import RecipeError
         from netbench.recipe.load import load_recipe
 
         try:
             recipe = load_recipe(self.path)
         except RecipeError as error:
-            name = self.path.name.removesuffix(SUFFIX)
+            name = scrub(self.path.name.removesuffix(SUFFIX))
             yield RecipeItem.from_parent(self, name=name, recipe=None, error=error)
             return
-        yield RecipeItem.from_parent(self, name=recipe.name, recipe=recipe, error=None)
+        yield RecipeItem.from_parent(self, name=scrub(recipe.name), recipe=recipe, error=None)
 
 
 class RecipeItem(pytest.Item):
@@ -94,10 +95,9 @@ class RecipeItem(pytest.Item):
     def runtest(self) -> None:
         if self.error is not None:
             raise self.error
-        from netbench.recipe.api import run_sync
         from netbench.recipe.engine import run
 
-        result = run_sync(run(self.recipe, target=self._target(), variables=self._variables()))
+        result = run(self.recipe, target=self._target(), variables=self._variables())
         self.user_properties.append(("netbench_target", result.target))
         if not result.ok:
             raise RecipeFailed(result)

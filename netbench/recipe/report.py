@@ -5,13 +5,18 @@ summary of it, says what was expected and what arrived, then shows a
 unified diff for text or a hexdump with the first differing byte marked
 (``>``) for binary. On a timeout it shows the partial data received.
 Results are already masked by the engine: secrets show as ``***``.
+
+Text from the recipe file (its name, step names and summaries, the path,
+the target) and messages that quote a peer go through
+:func:`netbench.core.escape.scrub` here, so a hostile file cannot write a
+control sequence to the terminal through a report or a step line.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netbench.core.escape import escape, hexdump, is_text
+from netbench.core.escape import escape, hexdump, is_text, quote, scrub
 
 if TYPE_CHECKING:
     from netbench.recipe.engine import Result, StepResult
@@ -80,20 +85,21 @@ def step_line(step: StepResult, total: int) -> str:
     """The progress line of a step: ``  ok   3/5  send "..." (1.2 ms)``."""
     mark = "ok  " if step.ok else "FAIL"
     where = "connect" if step.index == 0 else f"{step.index}/{total}"
-    return f"  {mark} {where:>7}  {step.summary} ({step.duration * 1000:.1f} ms)"
+    return f"  {mark} {where:>7}  {scrub(step.summary)} ({step.duration * 1000:.1f} ms)"
 
 
 def render_step_failure(result: Result, step: StepResult) -> str:
     """The detailed block for one failed step; the first line says it all."""
+    path, message, summary = scrub(result.path), scrub(step.message), scrub(step.summary)
     if step.index == 0:
         if step.message.startswith(result.path):
-            return step.message
-        return f"{result.path}: {step.summary}: {step.message}"
+            return message
+        return f"{path}: {summary}: {message}"
     if step.message.startswith(f"{result.path}:"):
-        return step.message
+        return message
     lines = [
-        f"{result.path}:{step.line}: step {step.index} of {result.total_steps} failed: {step.message}",
-        f"  step {step.index}: {step.summary}",
+        f"{path}:{step.line}: step {step.index} of {result.total_steps} failed: {message}",
+        f"  step {step.index}: {summary}",
     ]
     lines.extend(compare(step.expected, step.received))
     return "\n".join(lines)
@@ -102,8 +108,8 @@ def render_step_failure(result: Result, step: StepResult) -> str:
 def render_result(result: Result, color: bool = False) -> str:
     """The report of one recipe run: one line when it passed, the failure block when not."""
     if result.ok:
-        return f"PASS {result.name} ({len(result.steps)} steps, {result.duration * 1000:.0f} ms)"
+        return f"PASS {scrub(result.name)} ({len(result.steps)} steps, {result.duration * 1000:.0f} ms)"
     failed = result.failure
     lines = [render_step_failure(result, failed)] if failed is not None else []
-    lines.append(f"  recipe {result.name!r} against {result.target}")
+    lines.append(f"  recipe {quote(result.name, 200)} against {scrub(result.target)}")
     return "\n".join(lines)
