@@ -115,7 +115,7 @@ def test_the_head_size_limit_holds_at_its_boundary(wire, pieces):
 
 
 def test_plain_headers_render_as_they_are_and_others_escaped():
-    plain = parse_response(b"HTTP/1.1 200 OK\r\nServer: nginx\r\nETag: \"a-1\"\r\nContent-Length: 0\r\n\r\n")
+    plain = parse_response(b'HTTP/1.1 200 OK\r\nServer: nginx\r\nETag: "a-1"\r\nContent-Length: 0\r\n\r\n')
     assert render_head(plain) == 'HTTP/1.1 200 OK\nServer: nginx\nETag: "a-1"\nContent-Length: 0'
     mixed = parse_response(b"HTTP/1.1 200 OK\r\nServer: nginx\r\nX-Path: C:\\dir\r\nX-T: a\tb\xff\r\n\r\n")
     lines = render_head(mixed).split("\n")
@@ -260,3 +260,27 @@ def test_status_only_and_templated_http_expectations_both_hold_and_fail(nginx, t
     failed = replay(wrong, target=f"127.0.0.1:{nginx.port}")
     assert [step.ok for step in failed.steps] == [True, True, False]
     assert "grande" in failed.steps[-1].message
+
+
+@pytest.mark.parametrize(
+    "urls",
+    [
+        ["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b?x=1", "http://127.0.0.1:8080/"],
+        ["http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b#frag", "http://127.0.0.1:80801/c"],
+        ["127.0.0.1:8080/a", "127.0.0.1:8080/b", "https://h/x", "https://h/y", "http://h/z"],
+        ["http://[::1]:81/a", "http://[::1]:81/b", "http://[::1]:8/c"],
+    ],
+)
+def test_the_pool_remembers_the_last_origin_only_where_parsing_agrees(urls):
+    from netbench.errors import UsageError
+    from netbench.net.http_pool import ClientPool, parse_url
+
+    pool = ClientPool()
+    for url in urls:
+        try:
+            expected = parse_url(url)
+        except UsageError:
+            with pytest.raises(UsageError):
+                pool.locate(url)
+            continue
+        assert pool.locate(url) == expected
