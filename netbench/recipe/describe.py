@@ -35,6 +35,12 @@ def describe_expect(expect: Expect) -> str:
         parts.append("headers " + ", ".join(name for name, _ in expect.headers))
     if expect.body is not None:
         parts.append(f"body {expect.body.kind} {short(expect.body.value.encode('utf-8', 'surrogateescape'))}")
+    if expect.json:
+        parts.append("json " + ", ".join(check.path for check in expect.json))
+    if expect.cookies:
+        parts.append("cookies " + ", ".join(check.path for check in expect.cookies))
+    if expect.time_max is not None:
+        parts.append(f"time <= {expect.time_max * 1000:g} ms")
     if expect.closed:
         parts.append("closed")
     return ", ".join(parts)
@@ -52,6 +58,8 @@ def describe_step(step: Step) -> str:
         head = "close (half-close: write side)" if step.close == "write" else "close"
     elif step.sleep is not None:
         head = f"sleep {step.sleep:g} s"
+    elif step.include is not None:
+        head = f"include {step.include.path} ({len(step.include.recipe.steps)} steps)"
     else:
         head = ""
     if step.expect is not None:

@@ -15,14 +15,35 @@ from typing import Any
 import yaml
 
 from netbench.core.escape import is_text
-from netbench.recipe.model import DEFAULT_TIMEOUT, Capture, Expect, HttpRequest, Recipe, Step, TextMatch
+from netbench.recipe.model import (
+    DEFAULT_TIMEOUT,
+    Capture,
+    Expect,
+    HttpRequest,
+    Recipe,
+    Step,
+    TextMatch,
+    ValueCheck,
+)
 
 _PRINTABLE_BLOCK = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]*$")
 
 
 _ESCAPES = {
-    "\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v", "\x0c": "f",
-    "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\u2028": "L", "\u2029": "P",
+    "\0": "0",
+    "\x07": "a",
+    "\x08": "b",
+    "\t": "t",
+    "\n": "n",
+    "\x0b": "v",
+    "\x0c": "f",
+    "\r": "r",
+    "\x1b": "e",
+    '"': '"',
+    "\\": "\\",
+    "\x85": "N",
+    "\u2028": "L",
+    "\u2029": "P",
 }
 
 
@@ -187,9 +208,22 @@ def expect_data(expect: Expect) -> dict[str, Any]:
         out["headers"] = _flow({name: _match(match) for name, match in expect.headers})
     if expect.body is not None:
         out["body"] = _match(expect.body)
+    if expect.json:
+        out["json"] = {check.path: _value_check(check) for check in expect.json}
+    if expect.cookies:
+        out["cookies"] = _flow({check.path: _value_check(check) for check in expect.cookies})
+    if expect.time_max is not None:
+        out["time"] = _Flow(max=expect.time_max)
     if expect.closed:
         out["closed"] = True
     return _flow(out)
+
+
+def _value_check(check: ValueCheck) -> Any:
+    """A plain value for a lone equality that cannot be read as checks, else the checks mapping."""
+    if len(check.checks) == 1 and check.checks[0][0] == "equal" and not isinstance(check.checks[0][1], dict):
+        return check.checks[0][1]
+    return _flow(dict(check.checks))
 
 
 def _capture(capture: Capture) -> dict[str, Any]:
@@ -229,6 +263,10 @@ def step_data(step: Step) -> dict[str, Any]:
         out["expect"] = expect_data(step.expect)
     if step.capture:
         out["capture"] = _flow({capture.name: _capture(capture) for capture in step.capture})
+    if step.include is not None:
+        out["include"] = step.include.path
+    if step.retry is not None:
+        out["retry"] = _Flow(times=step.retry.times, interval=step.retry.interval)
     if step.timeout is not None:
         out["timeout"] = step.timeout
     if step.reply is not None:
@@ -247,6 +285,8 @@ def recipe_data(recipe: Recipe) -> dict[str, Any]:
         out["lab"] = recipe.lab
     if recipe.timeout != DEFAULT_TIMEOUT:
         out["timeout"] = recipe.timeout
+    if not recipe.cookies:
+        out["cookies"] = False
     if recipe.tls is not None:
         tls: dict[str, Any] = {"insecure": recipe.tls.insecure}
         if recipe.tls.sni is not None:

@@ -18,9 +18,12 @@ import yaml
 
 from netbench.core.http_sniff import is_method
 from netbench.errors import NetbenchError, RecipeError
+from netbench.recipe.loadparts import identity, include, value_checks
+from netbench.recipe.loadparts import retry as _retry
 from netbench.recipe.model import (
     FORMAT_VERSION,
     Capture,
+    CaptureKind,
     Expect,
     HttpRequest,
     Recipe,
@@ -44,19 +47,58 @@ from netbench.recipe.yamlnode import (
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIX = ".recipe.yaml"
 
-TOP_KEYS = ("netbench", "name", "description", "target", "lab", "vars", "timeout", "tls", "steps")
-STEP_KEYS = (
-    "send", "send_hex", "http", "close", "sleep", "expect", "capture", "timeout", "reply",
-    "reply_hex", "name",
+TOP_KEYS = (
+    "netbench",
+    "name",
+    "description",
+    "target",
+    "lab",
+    "vars",
+    "timeout",
+    "tls",
+    "cookies",
+    "steps",
 )
-EXPECT_KEYS = ("exact", "hex", "contains", "regex", "line", "bytes", "closed", "status", "headers", "body")
+STEP_KEYS = (
+    "send",
+    "send_hex",
+    "http",
+    "close",
+    "sleep",
+    "include",
+    "expect",
+    "capture",
+    "retry",
+    "timeout",
+    "reply",
+    "reply_hex",
+    "name",
+)
+EXPECT_KEYS = (
+    "exact",
+    "hex",
+    "contains",
+    "regex",
+    "line",
+    "bytes",
+    "closed",
+    "status",
+    "headers",
+    "body",
+    "json",
+    "cookies",
+    "time",
+)
+HTTP_CHECKS = ("status", "headers", "body", "json", "cookies")
 RAW_KEYS = ("exact", "hex", "contains", "regex", "line", "bytes")
 HTTP_KEYS = ("method", "url", "headers", "body", "body_hex")
 MATCH_KEYS = ("exact", "contains", "regex")
-CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body")
+CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body", "cookie")
+CAPTURE_KINDS: tuple[CaptureKind, ...] = ("header", "regex", "json", "status", "body", "cookie")
 
 
 __all__ = ["NAME", "SUFFIX", "find_recipes", "load_recipe", "loads"]
+
 
 def _text_match(node: Node, what: str) -> TextMatch:
     if isinstance(node.value, dict):
@@ -76,7 +118,7 @@ def _expect(node: Node, where: str) -> Expect:
     raw = [key for key in RAW_KEYS if key in fields]
     if len(raw) > 1:
         raise fields[raw[1]].fail(f"{where}: expect has both {raw[0]!r} and {raw[1]!r}; use one per step")
-    http = [key for key in ("status", "headers", "body") if key in fields]
+    http = [key for key in HTTP_CHECKS if key in fields]
     if raw and http:
         raise fields[http[0]].fail(
             f"{where}: expect {http[0]!r} parses an HTTP response and cannot go with {raw[0]!r}"
@@ -110,6 +152,15 @@ def _expect(node: Node, where: str) -> Expect:
         args["headers"] = tuple(pairs)
     if "body" in fields:
         args["body"] = _text_match(fields["body"], f"{where}: expect.body")
+    if "json" in fields:
+        args["json"] = value_checks(fields["json"], f"{where}: expect.json", json_paths=True)
+    if "cookies" in fields:
+        args["cookies"] = value_checks(fields["cookies"], f"{where}: expect.cookies", json_paths=False)
+    if "time" in fields:
+        limits = fields["time"].mapping(f"{where}: expect.time", ("max",))
+        if "max" not in limits:
+            raise fields["time"].fail(f"{where}: expect.time needs max (time: {{max: 500ms}})")
+        args["time_max"] = as_number(limits["max"], f"{where}: expect.time.max")
     return Expect(**args)
 
 
@@ -145,9 +196,9 @@ def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]
         name_of(key_node, f"{where}: capture name")
         what = f"{where}: capture {name}"
         fields = spec.mapping(what, CAPTURE_KEYS)
-        kinds = [key for key in ("header", "regex", "json", "status", "body") if key in fields]
+        kinds = [key for key in CAPTURE_KINDS if key in fields]
         if len(kinds) != 1:
-            raise spec.fail(f"{what}: give exactly one of header, regex, json, status, body")
+            raise spec.fail(f"{what}: give exactly one of {', '.join(CAPTURE_KINDS)}")
         kind = kinds[0]
         if "group" in fields and kind != "regex":
             raise fields["group"].fail(f"{what}: group goes with regex only")
@@ -172,18 +223,31 @@ def _captures(node: Node, where: str, step_is_http: bool) -> tuple[Capture, ...]
     return tuple(out)
 
 
-ACTIONS = ("send", "send_hex", "http", "close", "sleep")
+ACTIONS = ("send", "send_hex", "http", "close", "sleep", "include")
 
 
-def _step(node: Node, index: int) -> Step:
+def _step(node: Node, index: int, including: tuple[str, ...]) -> Step:
     where = f"step {index}"
     fields = node.mapping(where, STEP_KEYS)
     actions = [key for key in ACTIONS if key in fields]
     if len(actions) > 1:
         raise fields[actions[1]].fail(f"{where} has both {actions[0]!r} and {actions[1]!r}; split it in two")
     if not actions and "expect" not in fields:
-        raise node.fail(f"{where} does nothing: give send, send_hex, http, close, sleep or expect")
+        raise node.fail(f"{where} does nothing: give send, send_hex, http, close, sleep, include or expect")
     args: dict[str, Any] = {"line": node.line}
+    if "include" in fields:
+        others = [key for key in fields if key not in ("include", "name")]
+        if others:
+            raise fields[others[0]].fail(
+                f"{where}: an include step takes only include and name, not {others[0]!r}"
+            )
+        args["include"] = include(fields["include"], where, including)
+    if "retry" in fields:
+        if "expect" not in fields:
+            raise fields["retry"].fail(
+                f"{where}: retry needs an expect (what to wait for), and there is none"
+            )
+        args["retry"] = _retry(fields["retry"], where)
     if "send" in fields:
         args["send"] = as_bytes(fields["send"], f"{where}: send")
     if "send_hex" in fields:
@@ -234,18 +298,21 @@ def _default_name(path: str) -> str:
     return base[: -len(SUFFIX)] if base.endswith(SUFFIX) else Path(path).stem or "recipe"
 
 
-def loads(text: str, path: str = "<recipe>") -> Recipe:
-    """Parse recipe *text*; *path* is used in messages and for the default name."""
+def loads(text: str, path: str = "<recipe>", *, including: tuple[str, ...] = ()) -> Recipe:
+    """Parse recipe *text*; *path* is used in messages, for the default name and to find includes.
+
+    *including* is the chain of files that include this one (to refuse cycles).
+    """
     collecting = gc.isenabled()
     gc.disable()  # a big recipe is many small objects, none of them cyclic garbage
     try:
-        return _loads(text, path)
+        return _loads(text, path, including)
     finally:
         if collecting:
             gc.enable()
 
 
-def _loads(text: str, path: str) -> Recipe:
+def _loads(text: str, path: str, including: tuple[str, ...]) -> Recipe:
     try:
         loader = Loader(text)
         try:
@@ -278,6 +345,8 @@ def _loads(text: str, path: str) -> Recipe:
         )
     if "timeout" in fields:
         args["timeout"] = as_number(fields["timeout"], "timeout")
+    if "cookies" in fields:
+        args["cookies"] = boolean(fields["cookies"], "cookies")
     if "tls" in fields:
         tls = fields["tls"].mapping("tls", ("insecure", "sni", "cafile"))
         args["tls"] = TlsSpec(
@@ -292,7 +361,8 @@ def _loads(text: str, path: str) -> Recipe:
         raise steps.fail(f"steps must be a list (- send: ...), not {kind_of(steps.value)}")
     if not steps.node.value:
         raise steps.fail("steps is empty")
-    args["steps"] = tuple(_step(node, index) for index, node in enumerate(steps.elements(), 1))
+    chain = (*including, identity(path))
+    args["steps"] = tuple(_step(node, index, chain) for index, node in enumerate(steps.elements(), 1))
     return Recipe(**args)
 
 
@@ -319,8 +389,8 @@ def _lab(node: Node) -> str:
     return name
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Read and check the recipe file at *path*."""
+def load_recipe(path: str | Path, *, including: tuple[str, ...] = ()) -> Recipe:
+    """Read and check the recipe file at *path* (*including*: see :func:`loads`)."""
     name = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -331,7 +401,7 @@ def load_recipe(path: str | Path) -> Recipe:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise RecipeError("not UTF-8 text (write binary data as hex)", name, line) from None
-    return loads(text, name)
+    return loads(text, name, including=including)
 
 
 def find_recipes(paths: list[str]) -> list[str]:

@@ -7,12 +7,13 @@ diff or a hexdump).
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from netbench.core.escape import quote
 from netbench.recipe.model import Capture, Expect, TextMatch
+from netbench.recipe.patterns import Pattern, compile_pattern
 
 if TYPE_CHECKING:
     from netbench.core.http import HttpResponse
@@ -31,9 +32,9 @@ class CaptureFailed(Exception):
     """A capture found nothing to take."""
 
 
-def compile_regex(pattern: str) -> re.Pattern[bytes]:
-    """Compile a recipe regex (text) into a bytes pattern."""
-    return re.compile(pattern.encode("utf-8", "surrogateescape"))
+def compile_regex(pattern: str) -> Pattern:
+    """Compile a recipe regex (text) into a bytes pattern whose searches keep to the step's time."""
+    return compile_pattern(pattern)
 
 
 def text_matches(match: TextMatch, value: bytes) -> bool:
@@ -46,7 +47,7 @@ def text_matches(match: TextMatch, value: bytes) -> bool:
     return compile_regex(match.value).search(value) is not None
 
 
-def check_datagram(expect: Expect, datagram: bytes, pattern: re.Pattern[bytes] | None) -> Mismatch | None:
+def check_datagram(expect: Expect, datagram: bytes, pattern: Pattern | None) -> Mismatch | None:
     """Check one UDP datagram against a raw expectation (the whole datagram is compared)."""
     kind = expect.raw_kind
     if kind == "exact" and datagram != expect.exact:
@@ -105,25 +106,26 @@ def check_http(expect: Expect, response: HttpResponse) -> list[Mismatch]:
 
 
 def json_path(document: Any, path: str) -> Any:
-    """Follow ``a.b.0`` or ``$.a.b[0]`` into a parsed JSON document."""
-    path = path.removeprefix("$").removeprefix(".")
-    tokens = [t for t in re.split(r"\.|\[(\d+)\]", path) if t]
-    node = document
-    for token in tokens:
-        if isinstance(node, list) and token.lstrip("-").isdigit():
-            index = int(token)
-            if not -len(node) <= index < len(node):
-                raise CaptureFailed(f"json path {path!r}: index {index} out of range")
-            node = node[index]
-        elif isinstance(node, dict) and token in node:
-            node = node[token]
-        else:
-            raise CaptureFailed(f"json path {path!r}: no {token!r} in the body")
-    return node
+    """Follow ``a.b.0`` or ``$.a.b[0]`` into a parsed JSON document (raises :class:`CaptureFailed`)."""
+    from netbench.recipe import jsonpath
+
+    try:
+        found = jsonpath.resolve(document, path)
+    except jsonpath.PathError as error:
+        raise CaptureFailed(str(error)) from None
+    if isinstance(found, jsonpath.Missing):
+        raise CaptureFailed(f"json {found.message()}")
+    return found
 
 
-def capture(spec: Capture, received: bytes, response: HttpResponse | None) -> str:
-    """The value *spec* takes from a step's answer (raises :class:`CaptureFailed`)."""
+def capture(
+    spec: Capture, received: bytes, response: HttpResponse | None, cookies: Mapping[str, str] | None = None
+) -> str:
+    """The value *spec* takes from a step's answer (raises :class:`CaptureFailed`).
+
+    *cookies* are the cookies held after this answer (the recipe's jar), for
+    a ``cookie`` capture.
+    """
     if spec.kind == "regex":
         match = compile_regex(spec.arg).search(received)
         if match is None:
@@ -144,12 +146,18 @@ def capture(spec: Capture, received: bytes, response: HttpResponse | None) -> st
         if value is None:
             raise CaptureFailed(f"header {spec.arg} is not in the response")
         return value
+    if spec.kind == "cookie":
+        held = cookies or {}
+        if spec.arg not in held:
+            raise CaptureFailed(f"no cookie {spec.arg} (cookies held: {', '.join(sorted(held)) or 'none'})")
+        return held[spec.arg]
     import json  # only a json capture needs it: not on every run's start-up
 
+    from netbench.recipe.checks import parse_json_body
+
     try:
-        document = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
-        raise CaptureFailed("json capture: the body is not JSON") from None
+        document = parse_json_body(response.body, response.header("Content-Type"))
+    except ValueError as error:
+        raise CaptureFailed(f"json capture: {error}") from None
     value = json_path(document, spec.arg)
     return value if isinstance(value, str) else json.dumps(value)
-

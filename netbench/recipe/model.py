@@ -15,7 +15,7 @@ so ``load(dump(recipe)) == recipe`` for every recipe.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from netbench.core.escape import quote
 
@@ -23,8 +23,10 @@ FORMAT_VERSION = 1
 DEFAULT_TIMEOUT = 5.0
 
 MatchKind = Literal["exact", "contains", "regex"]
-CaptureKind = Literal["header", "regex", "json", "status", "body"]
+CaptureKind = Literal["header", "regex", "json", "status", "body", "cookie"]
 CloseMode = Literal["write", "both"]
+VALUE_OPS = ("equal", "length", "regex", "contains", "exists", "type", "lt", "le", "gt", "ge", "ne")
+VALUE_TYPES = ("string", "number", "integer", "boolean", "null", "array", "object")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,22 @@ class TextMatch:
     def describe(self) -> str:
         """``contains 'hello'`` and the like, for reports."""
         return f"{'equal to' if self.kind == 'exact' else self.kind} {quote(self.value, 200)}"
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """Checks on one value: a JSON path in the body (``$.a.b[0]``) or a cookie's name.
+
+    ``checks`` are ``(op, value)`` pairs that must all hold, ops from
+    :data:`VALUE_OPS`: ``equal`` (type-aware: ``7 != "7"``, ``1 != true``),
+    ``length``, ``regex``, ``contains`` (list membership or substring),
+    ``exists`` (true/false), ``type`` (one of :data:`VALUE_TYPES`), ``lt``
+    ``le`` ``gt`` ``ge`` (numbers), ``ne``. Values are plain JSON data;
+    text in them may hold ``${...}`` placeholders.
+    """
+
+    path: str
+    checks: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -58,11 +76,20 @@ class Expect:
     status: int | None = None
     headers: tuple[tuple[str, TextMatch], ...] = ()
     body: TextMatch | None = None
+    json: tuple[ValueCheck, ...] = ()
+    cookies: tuple[ValueCheck, ...] = ()
+    time_max: float | None = None
 
     @property
     def is_http(self) -> bool:
         """True when the answer is to be parsed as an HTTP response."""
-        return self.status is not None or bool(self.headers) or self.body is not None
+        return (
+            self.status is not None
+            or bool(self.headers)
+            or self.body is not None
+            or bool(self.json)
+            or bool(self.cookies)
+        )
 
     @property
     def raw_kind(self) -> str | None:
@@ -80,7 +107,9 @@ class Capture:
     ``header``: ``arg`` names the header; ``regex``: ``arg`` is the pattern
     and ``group`` the group (number or name, default 1, or 0 with no
     groups); ``json``: ``arg`` is a path such as ``items.0.id`` in the
-    HTTP body; ``status`` and ``body`` take no argument.
+    HTTP body; ``cookie``: ``arg`` names a cookie (from the recipe's jar,
+    or the answer's Set-Cookie when the jar is off); ``status`` and
+    ``body`` take no argument.
     """
 
     name: str
@@ -97,6 +126,33 @@ class HttpRequest:
     url: str = "/"
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Run a step up to ``times`` attempts in all, ``interval`` seconds apart, until its expect holds."""
+
+    times: int
+    interval: float = 1.0
+
+
+@dataclass(frozen=True)
+class Include:
+    """Another recipe's steps, run in place of this step (same connection, same variables).
+
+    ``path`` is as written (relative to the including file); ``recipe`` is
+    the included recipe, loaded (its ``target`` and ``lab`` are ignored).
+    """
+
+    path: str
+    recipe: Recipe
+
+    @property
+    def label(self) -> str:
+        """How the included file is named in reports: its file name."""
+        from pathlib import PurePath
+
+        return PurePath(self.path).name
 
 
 @dataclass(frozen=True)
@@ -118,6 +174,8 @@ class Step:
     timeout: float | None = None
     reply: bytes | None = None
     name: str | None = None
+    retry: Retry | None = None
+    include: Include | None = None
     line: int = field(default=0, compare=False)
 
     @property
@@ -131,6 +189,8 @@ class Step:
             return "close"
         if self.sleep is not None:
             return "sleep"
+        if self.include is not None:
+            return "include"
         return "expect"
 
 
@@ -155,6 +215,7 @@ class Recipe:
     timeout: float = DEFAULT_TIMEOUT
     tls: TlsSpec | None = None
     description: str | None = None
+    cookies: bool = True
     version: int = FORMAT_VERSION
     path: str = field(default="", compare=False)
 
@@ -162,3 +223,21 @@ class Recipe:
     def where(self) -> str:
         """The file name used in messages (``<recipe>`` when not from a file)."""
         return self.path or "<recipe>"
+
+    @property
+    def all_vars(self) -> tuple[tuple[str, str], ...]:
+        """The variables in force at the start: included recipes' ``vars`` as defaults, then ours.
+
+        An included recipe's variable is left out when this recipe (or an
+        earlier include) defines the same name: the includer overrides.
+        """
+        own = dict(self.vars)
+        out: list[tuple[str, str]] = []
+        seen = set(own)
+        for step in self.steps:
+            if step.include is not None:
+                for name, value in step.include.recipe.all_vars:
+                    if name not in seen:
+                        seen.add(name)
+                        out.append((name, value))
+        return tuple(out) + self.vars

@@ -137,13 +137,40 @@ def as_hex(node: Node, what: str) -> bytes:
         raise node.fail(f"{what}: {error}") from None
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
+
+
+def parse_duration(text: str) -> float | None:
+    """``250ms``, ``2s`` or ``1.5`` (seconds) as seconds; None when *text* is not a duration."""
+    found = _DURATION.match(text)
+    if found is None:
+        return None
+    number = float(found.group(1))
+    return number / 1000 if found.group(2) == "ms" else number
+
+
 def as_number(node: Node, what: str, *, positive: bool = True) -> float:
+    """A duration in seconds: a number, or text such as ``250ms``, ``2s``, ``1.5``."""
     value = node.value
+    if isinstance(value, str) and parse_duration(value) is not None:
+        value = parse_duration(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise node.fail(f"{what} must be a number of seconds, not {kind_of(value)}")
+        raise node.fail(f"{what} must be a duration (250ms, 2s, or a number of seconds), not {value!r}")
     if value < 0 or (positive and value == 0):
         raise node.fail(f"{what} must be {'more than' if positive else 'at least'} 0, not {value}")
     return float(value)
+
+
+def plain(node: Node) -> Any:
+    """The plain data of *node* (text, numbers, true/false, null, lists, mappings), tags checked."""
+    value = node.value
+    if isinstance(value, list):
+        return [plain(child) for child in node.elements()]
+    if isinstance(value, dict):
+        return {key: plain(child) for key, _k, child in node.items("value", ())}
+    if not isinstance(value, (str, int, float, bool)) and value is not None:
+        raise node.fail(f"a value must be plain data (text, number, true/false, null), not {kind_of(value)}")
+    return value
 
 
 def boolean(node: Node, what: str) -> bool:
