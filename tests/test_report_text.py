@@ -7,6 +7,7 @@ the JUnit XML and the pytest plugin's item names must show them escaped.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,61 @@ def test_pytest_item_names_are_escaped(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "-v", "-rA")
     _assert_no_raw(result.stdout.str() + result.stderr.str())
     result.stdout.fnmatch_lines(["*evil \\x1b[[]2J*FAILED*"])
+
+
+# -- JUnit XML is always well-formed ------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "evil \x1b[2J\x07 \x00 nul",
+    "bidi \u202e right \u2066 \u200b",
+    "lone surrogate \ud800 and \udcff",  # a YAML "\ud800" escape; a file name that was not UTF-8
+    "non-characters \ufffe \uffff",
+    "C1 \x85 \x9b",
+    "fine: caf\u00e9 \U0001f600 <&>\"'",
+]
+
+
+def _results(name: str) -> list:  # type: ignore[type-arg]
+    from netbench.recipe.result import Result, StepResult
+    from netbench.status import ExitStatus
+
+    failed = StepResult(
+        1, 4, f"step {name}", False, ExitStatus.EXPECTATION_FAILED, f"expected {name}", b"x", b"\x1b\x00y"
+    )
+    broken = StepResult(0, 2, "connect", False, ExitStatus.REFUSED, f"refused: {name}")
+    ok = StepResult(1, 4, name, True)
+    return [
+        Result(
+            name, f"/r/{name}.recipe.yaml", f"tcp://{name}:1", (failed,), ExitStatus.EXPECTATION_FAILED, 1
+        ),
+        Result(name, f"/r/{name}.recipe.yaml", "tcp://127.0.0.1:1", (broken,), ExitStatus.REFUSED, 1),
+        Result(name, name, "tcp://127.0.0.1:1", (ok,), ExitStatus.OK, 1),
+    ]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_junit_xml_is_always_well_formed(name: str) -> None:
+    from netbench.recipe.junit import to_junit
+
+    document = to_junit(_results(name))
+    root = ET.fromstring(document.encode("utf-8"))  # the bytes written to the file parse
+    cases = root.findall("testcase")
+    assert [case.get("name") for case in cases] == [cases[0].get("name")] * 3
+    shown = cases[0].get("name") or ""
+    assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) <= 0xDFFF for ch in shown)
+    assert root.get("failures") == "1" and root.get("errors") == "1"
+    failure = cases[0].find("failure")
+    assert failure is not None and "expected" in (failure.get("message") or "")
+    if name.startswith("fine"):
+        assert shown == name  # nothing to escape: kept as it is (XML escapes <&> itself)
+
+
+def test_replay_junit_xml_of_a_hostile_recipe_parses(tmp_path: Path) -> None:
+    path = _evil_file(tmp_path)
+    report = tmp_path / "junit.xml"
+    status, _out, err = run_main(["replay", "-q", "--junit-xml", str(report), str(path)])
+    assert status == 1, err
+    root = ET.parse(report).getroot()
+    (case,) = root.findall("testcase")
+    assert (case.get("name") or "").startswith("evil \\x1b[2J\\x1b]0;owned\\x07 \\u202e name")
+    assert case.find("failure") is not None
