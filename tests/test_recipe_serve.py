@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import socket
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from netbench.net.session import open_session
 from netbench.recipe.load import load_recipe
 from netbench.recipe.record import record, save
 from netbench.recipe.serve import MockServer
+from tests.support.sockets import read_until_eof
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
@@ -52,13 +57,11 @@ def test_recorded_recipe_replays_green_against_itself_served(tmp_path: Path) -> 
 def test_mismatch_is_reported_by_the_server_and_fails_the_client(tmp_path: Path) -> None:
     served = tmp_path / "served.recipe.yaml"
     served.write_text(
-        "netbench: 1\nsteps:\n  - send: \"GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\"\n"
-        "    reply: \"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok\"\n"
+        'netbench: 1\nsteps:\n  - send: "GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"\n'
+        '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n'
     )
     client = tmp_path / "client.recipe.yaml"
-    client.write_text(
-        "netbench: 1\nsteps:\n  - http: {url: /b}\n    expect: {status: 200}\n    timeout: 2\n"
-    )
+    client.write_text("netbench: 1\nsteps:\n  - http: {url: /b}\n    expect: {status: 200}\n    timeout: 2\n")
     server = MockServer(load_recipe(served), keep=True)
     with server.in_thread() as address:
         result = replay(client, target=address)
@@ -112,18 +115,71 @@ def test_serve_command_exits_1_after_a_mismatch() -> None:
             process.wait()
 
 
-def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
-    path = tmp_path / "chunked.recipe.yaml"
+def served_exchange(recipe: Path, requests: list[bytes], replies: int) -> bytes:
+    """Send *requests* on one connection to the recipe served; read until *replies* replies came."""
+    server = MockServer(load_recipe(recipe), keep=True)
+    with server.in_thread() as address:
+        host, port = address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as client:
+            answers = b""
+            for request in requests:
+                client.sendall(request)
+            while answers.count(b"HTTP/1.1 ") < replies:
+                data = client.recv(65536)  # times out (5 s, not serve's 30 s) if a request is not seen whole
+                assert data, f"closed after {answers!r}; mismatches: {server.mismatches}"
+                answers += data
+    assert server.mismatches == []
+    return answers
+
+
+TWO_STEPS = (
+    "netbench: 1\nsteps:\n"
+    "  - send: {first}\n"
+    '    reply: "HTTP/1.1 201 Created\\r\\nContent-Length: 5\\r\\n\\r\\nfirst"\n'
+    '  - send: "GET /next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"\n'
+    '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 4\\r\\n\\r\\nfine"\n'
+)
+CHUNKED = (
+    b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /up HTTP/1.1\nHost: x\nContent-Length: 2\n\nhi",  # LF-only line ends, as typed
+        CHUNKED,  # a chunk extension and a trailer
+        b"POST /up HTTP/1.1\r\nContent-Length: 0\r\n\r\n",  # no Host: loose matching takes it
+    ],
+    ids=["lf-only", "chunked-extension-trailer", "no-host"],
+)
+def test_serve_frames_requests_with_h11_and_answers_at_once(tmp_path: Path, request_bytes: bytes) -> None:
+    path = tmp_path / "two.recipe.yaml"
+    path.write_text(TWO_STEPS.format(first=json.dumps(request_bytes.decode())))
+    answers = served_exchange(path, [request_bytes, b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"], 2)
+    assert answers.endswith(b"first" + b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine")
+
+
+def test_a_recorded_lf_only_request_replays_green_against_itself_served(tmp_path: Path) -> None:
+    path = tmp_path / "lf.recipe.yaml"
     path.write_text(
         "netbench: 1\nsteps:\n"
-        '  - send: "POST /up HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'
-        '5\\r\\nhello\\r\\n0\\r\\n\\r\\n"\n'
-        "    expect: {status: 201}\n"
-        "  - http: {url: /next}\n    expect: {status: 200, body: fine}\n"
+        '  - send: "GET /a HTTP/1.1\\nHost: x\\n\\n"\n'
+        "    expect: {status: 200, body: {contains: ok}}\n"
+        '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n'
+        "    timeout: 5\n"
     )
     with serve(path) as address:
         result = replay(path, target=address)
     assert result.ok, result.report()
+
+
+def test_pipelined_requests_are_each_matched_to_their_step(tmp_path: Path) -> None:
+    path = tmp_path / "two.recipe.yaml"
+    path.write_text(TWO_STEPS.format(first=json.dumps(CHUNKED.decode())))
+    answers = served_exchange(path, [CHUNKED + b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"], 2)
+    assert answers.count(b"HTTP/1.1 ") == 2
 
 
 @pytest.mark.parametrize(
@@ -131,7 +187,7 @@ def test_chunked_request_bodies_are_read_whole(tmp_path: Path) -> None:
     [
         (
             b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 2 * 1024 * 1024,
-            "the request did not end in the first 1024 KiB",
+            "the request head did not end in the first 64 KiB",
         ),
         (
             b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\nx",
@@ -146,7 +202,7 @@ def test_serve_command_gives_up_on_an_oversized_request(
     path = tmp_path / "head.recipe.yaml"
     path.write_text(
         "netbench: 1\nsteps:\n  - http: {url: /}\n"
-        "    reply: \"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok\"\n"
+        '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n'
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "netbench", "serve", str(path)],
@@ -166,6 +222,85 @@ def test_serve_command_gives_up_on_an_oversized_request(
         errors = process.stderr.read()
         assert f"mismatch: step 1 (line 3): gave up: {reason}" in errors
         assert "Traceback" not in errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def gzip_request(body: bytes, encoding: str = "gzip") -> bytes:
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    head = f"POST /up HTTP/1.1\r\nHost: x\r\nContent-Encoding: {encoding}\r\n"
+    head += f"Content-Length: {len(packed)}\r\n\r\n"
+    return head.encode() + packed
+
+
+UPLOAD = (
+    "netbench: 1\nsteps:\n  - http: {method: POST, url: /up}\n"
+    '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "mismatch"),
+    [
+        (gzip_request(b"hello " * 1000), None),
+        (gzip_request(b"hello " * 1000, "deflate"), None),
+        (
+            gzip_request(bytes(17 * 1024 * 1024)),  # 17 KiB on the wire, 17 MiB decoded
+            "step 1 (line 3): gave up: the gzip request body decodes to more than 16 MiB",
+        ),
+        (
+            gzip_request(bytes(17 * 1024 * 1024), "deflate"),
+            "step 1 (line 3): gave up: the deflate request body decodes to more than 16 MiB",
+        ),
+        (
+            b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nnot-z",
+            "step 1 (line 3): the request body does not decode: gzip body does not decode:",
+        ),
+    ],
+    ids=["gzip", "deflate", "gzip-bomb", "deflate-bomb", "not-gzip"],
+)
+def test_a_compressed_request_body_is_capped_after_decoding(
+    tmp_path: Path, request_bytes: bytes, mismatch: str | None
+) -> None:
+    path = tmp_path / "upload.recipe.yaml"
+    path.write_text(UPLOAD)
+    server = MockServer(load_recipe(path), keep=True)
+    with server.in_thread() as address:
+        host, port = address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            client.sendall(request_bytes)
+            client.shutdown(socket.SHUT_WR)
+            answer = read_until_eof(client)
+    if mismatch is None:
+        assert answer.endswith(b"\r\n\r\nok") and server.mismatches == []
+    else:
+        assert answer == b""
+        assert len(server.mismatches) == 1 and server.mismatches[0].startswith(mismatch)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
+def test_serve_waits_on_after_a_connection_that_sends_nothing(reset: bool) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netbench", "serve", str(RECIPES / "echo.recipe.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        address = process.stdout.readline().split()[-1]
+        host, port = address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as probe:  # a port probe
+            if reset:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        result = replay(RECIPES / "echo.recipe.yaml", target=address, timeout=5)
+        assert result.ok, result.report()
+        assert process.wait(10) == 0
+        errors = process.stderr.read()
+        assert "closed without sending anything (a port probe?); still waiting" in errors
+        assert "mismatch" not in errors and "Traceback" not in errors
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,8 +1,10 @@
-"""Lab server plumbing: binding one port for TCP and UDP, tracking connections.
+"""The server base: binding one port for TCP and UDP, one accept loop, tracking connections.
 
 :class:`LabServer` is what :func:`netbench.lab.start` returns: a running
 service with its address, which stops (listeners and open connections
-alike) on :meth:`LabServer.close`.
+alike) on :meth:`LabServer.close`. ``netbench serve`` runs on the same base
+(:func:`serve` with a :class:`~netbench.lab.conversation.Conversation` per
+connection, or UDP alone): one listener, one accept loop, one graceful close.
 """
 
 from __future__ import annotations
@@ -155,7 +157,8 @@ class LabServer:
     """One running lab service: TCP (and UDP) at ``host:port``.
 
     Attributes: ``name``, ``host``, ``port``, ``transports`` (``("tcp",
-    "udp")`` or ``("tcp",)``), ``connections`` (the open TCP transports).
+    "udp")``, ``("tcp",)`` or ``("udp",)``), ``connections`` (the open TCP
+    transports).
 
     Accepting is a task of its own (not :class:`asyncio.Server`) so that
     :meth:`close` can account for a connection accepted at the very moment
@@ -165,14 +168,25 @@ class LabServer:
     def __init__(
         self,
         name: str,
-        listener: socket.socket,
-        stream: StreamFactory,
+        listener: socket.socket | None,
+        stream: StreamFactory | None,
         udp: asyncio.DatagramTransport | None,
         log: Log | None = None,
     ) -> None:
         self.name = name
-        self.host, self.port = listener.getsockname()[:2]
-        self.transports: tuple[str, ...] = ("tcp", "udp") if udp is not None else ("tcp",)
+        bound = (
+            listener.getsockname()
+            if listener is not None
+            else udp.get_extra_info("sockname")
+            if udp
+            else None
+        )
+        if bound is None:
+            raise ValueError("a server needs a TCP listener, a UDP transport or both")
+        self.host, self.port = bound[:2]
+        self.transports: tuple[str, ...] = (("tcp",) if listener is not None else ()) + (
+            ("udp",) if udp is not None else ()
+        )
         self.connections = Connections()
         self.connections.name = name
         self.connections.log = log
@@ -181,8 +195,10 @@ class LabServer:
         self._stream = stream
         self._udp = udp
         self._attaching: set[asyncio.Task[None]] = set()
-        listener.setblocking(False)
-        self._accepting = asyncio.get_running_loop().create_task(self._accept_loop())
+        self._accepting: asyncio.Task[None] | None = None
+        if listener is not None:
+            listener.setblocking(False)
+            self._accepting = asyncio.get_running_loop().create_task(self._accept_loop())
 
     @property
     def address(self) -> str:
@@ -191,8 +207,8 @@ class LabServer:
 
     @property
     def target(self) -> Target:
-        """The TCP target of this service."""
-        return Target("tcp", host=self.host, port=self.port)
+        """The target of this service (TCP unless it is UDP only)."""
+        return Target(self.transports[0], host=self.host, port=self.port)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
@@ -201,6 +217,7 @@ class LabServer:
 
     async def _accept_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        assert self._listener is not None
         while True:
             try:
                 conn, _ = await loop.sock_accept(self._listener)
@@ -216,6 +233,7 @@ class LabServer:
     async def _attach(self, conn: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         connections, stream = self.connections, self._stream
+        assert stream is not None
         try:
             await loop.connect_accepted_socket(lambda: stream(connections), sock=conn)
         except OSError:
@@ -227,12 +245,14 @@ class LabServer:
             return
         self.closed = True
         self.connections.closed = True  # a connection made from now on aborts at once
-        self._accepting.cancel()
-        try:
-            await self._accepting
-        except asyncio.CancelledError:
-            pass
-        self._listener.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            try:
+                await self._accepting
+            except asyncio.CancelledError:
+                pass
+        if self._listener is not None:
+            self._listener.close()
         if self._udp is not None:
             self._udp.close()
         if self._attaching:
@@ -251,63 +271,85 @@ class LabServer:
         return f"<LabServer {self.name} {'+'.join(self.transports)} {self.address}>"
 
 
-def _bind_error(name: str, host: str, port: int, kind: str, error: OSError) -> UsageError:
+def _bind_error(label: str, host: str, port: int, kind: str, error: OSError) -> UsageError:
     reasons = {
         errno.EADDRINUSE: "address already in use",
         errno.EACCES: "permission denied (ports below 1024 need privileges)",
         errno.EADDRNOTAVAIL: "address not available on this machine",
     }
     reason = reasons.get(error.errno or 0, error.strerror or str(error))
-    return UsageError(f"lab {name}: cannot listen on {host_port(host, port)}/{kind}: {reason}")
+    return UsageError(f"{label}: cannot listen on {host_port(host, port)}/{kind}: {reason}")
 
 
-def bind_sockets(name: str, host: str, port: int, *, udp: bool) -> tuple[socket.socket, socket.socket | None]:
+def bind_sockets(
+    name: str, host: str, port: int, *, udp: bool, tcp: bool = True, label: str | None = None
+) -> tuple[socket.socket | None, socket.socket | None]:
     """Bind a listening TCP socket (and a UDP socket at the same port) on *host*.
 
     With ``port=0`` a port free for both is chosen (retrying when the UDP
     side of the kernel's choice is taken). A port that cannot be bound raises
-    :class:`UsageError` naming the address and the reason.
+    :class:`UsageError` naming the address and the reason, after *label*
+    (default ``lab NAME``). ``tcp=False`` binds the UDP socket alone.
     """
+    label = label or f"lab {name}"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if not tcp:
+        return None, _bind_udp(label, family, host, port)
     for _ in range(BIND_ATTEMPTS if port == 0 else 1):
-        tcp = socket.socket(family, socket.SOCK_STREAM)
+        listener = socket.socket(family, socket.SOCK_STREAM)
         try:
             if port:
-                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            tcp.bind((host, port))
-            tcp.listen(BACKLOG)
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(BACKLOG)
         except OSError as error:
-            tcp.close()
-            raise _bind_error(name, host, port, "tcp", error) from None
-        chosen = tcp.getsockname()[1]
+            listener.close()
+            raise _bind_error(label, host, port, "tcp", error) from None
+        chosen = listener.getsockname()[1]
         if not udp:
-            return tcp, None
+            return listener, None
         datagram = socket.socket(family, socket.SOCK_DGRAM)
         try:
             datagram.bind((host, chosen))
         except OSError as error:
             datagram.close()
-            tcp.close()
+            listener.close()
             if port == 0 and error.errno == errno.EADDRINUSE:
                 continue
-            raise _bind_error(name, host, chosen, "udp", error) from None
-        return tcp, datagram
-    raise UsageError(f"lab {name}: found no port free for both TCP and UDP on {host}")
+            raise _bind_error(label, host, chosen, "udp", error) from None
+        return listener, datagram
+    raise UsageError(f"{label}: found no port free for both TCP and UDP on {host}")
+
+
+def _bind_udp(label: str, family: int, host: str, port: int) -> socket.socket:
+    datagram = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        datagram.bind((host, port))
+    except OSError as error:
+        datagram.close()
+        raise _bind_error(label, host, port, "udp", error) from None
+    return datagram
 
 
 async def serve(
     name: str,
     host: str,
     port: int,
-    stream: StreamFactory,
+    stream: StreamFactory | None,
     datagram: DatagramFactory | None,
     log: Log | None = None,
+    *,
+    label: str | None = None,
 ) -> LabServer:
     """Bind and start one service; *stream* makes a protocol per TCP connection.
 
-    *log*, when given, receives a line per connection, datagram or request.
+    *stream* None serves UDP alone (with *datagram*). *log*, when given,
+    receives a line per connection, datagram or request. A bind error names
+    the server by *label* (default ``lab NAME``).
     """
-    tcp_sock, udp_sock = bind_sockets(name, host, port, udp=datagram is not None)
+    tcp_sock, udp_sock = bind_sockets(
+        name, host, port, udp=datagram is not None, tcp=stream is not None, label=label
+    )
     udp: asyncio.DatagramTransport | None = None
     if udp_sock is not None and datagram is not None:
         try:
@@ -319,6 +361,7 @@ async def serve(
                 protocol.notes.name, protocol.notes.log = name, log
         except BaseException:
             udp_sock.close()
-            tcp_sock.close()
+            if tcp_sock is not None:
+                tcp_sock.close()
             raise
     return LabServer(name, tcp_sock, stream, udp, log)

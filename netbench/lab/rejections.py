@@ -15,10 +15,9 @@ from __future__ import annotations
 import ast
 import re
 
-from netbench.core.escape import escape, scrub
+from netbench.core.escape import escape, quote, scrub
 from netbench.core.http_sniff import request_line, request_method
 
-QUOTE_LIMIT = 80
 TLS_START = b"\x16\x03"  # a TLS record: handshake, version 3.x
 
 HTTP09 = (
@@ -46,12 +45,6 @@ _WORDS: tuple[tuple[str, str], ...] = (
     ("malformed chunk footer", "a chunk's data does not end with CRLF where its size line says"),
     ("Receive buffer too long", "the request head is over 16 KiB without its empty line"),
 )
-
-
-def quote(data: bytes) -> str:
-    """*data* in double quotes, terminal-safe and cut at :data:`QUOTE_LIMIT` characters."""
-    text = escape(data, keep_newlines=False)
-    return '"' + (text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "...") + '"'
 
 
 def _quoted_bytes(message: str) -> bytes | None:

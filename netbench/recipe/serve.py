@@ -7,7 +7,17 @@ whose ``expect`` says ``closed``. A ``close: both`` step ends a connection;
 the next connection goes on from the step after it. With ``keep`` the
 server accepts connections until stopped (the script starts over when it
 ends); without, it stops after one full run of the script. A mismatch is
-logged and ends that connection, so the client's replay fails.
+logged and ends that connection, so the client's replay fails. A
+connection that closes without sending a byte (a port probe, a readiness
+check) is no client of the recipe: it is logged and the server waits on.
+
+It runs on the lab's server base (:mod:`netbench.lab.base`: one listener,
+one accept loop, one graceful close), one
+:class:`~netbench.lab.conversation.Conversation` per connection. An HTTP
+request is framed by h11's server side
+(:func:`netbench.lab.request_reader.read_request`): CRLF or LF line ends,
+chunked bodies with extensions and trailers, bodies capped at 16 MiB on the
+wire and after gzip/deflate decoding.
 
 It binds loopback (127.0.0.1) unless told otherwise. A recipe whose target
 is ``udp://`` is served over UDP (each datagram answers the next send
@@ -18,37 +28,41 @@ it with ``--target tcp://HOST:PORT``).
 from __future__ import annotations
 
 import asyncio
+import enum
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-from netbench.core.escape import escape
+from netbench.core.address import host_port
+from netbench.core.escape import quote
+from netbench.lab.base import DatagramBase, LabServer, serve
+from netbench.lab.conversation import Conversation
+from netbench.lab.request_reader import ClosedEarly, RequestProblem, TooBig, read_request
 from netbench.recipe.engine import make_context
 from netbench.recipe.model import Recipe
 from netbench.recipe.script import Move, Request, moves
 
 WAIT = 30.0
-MAX_HEAD = 64 * 1024
-LIMIT = MAX_HEAD * 16  # the stream reader's limit: a request head (or chunked body) without its end
-MAX_BODY = 16 * 1024 * 1024  # the most of a request body kept to compare, as replay caps an answer
+READ_SIZE = 65536
+STOP_WAIT = 2.0  # seconds close() gives the connections' coroutines to end
 
 
-class _TooBig(ValueError):
-    """A request body larger than :data:`MAX_BODY`."""
-
-
-def _show(data: bytes, limit: int = 60) -> str:
-    text = escape(data, keep_newlines=False)
-    return '"' + (text if len(text) <= limit else text[:limit] + "...") + '"'
+class _Outcome(enum.Enum):
+    NEXT = "the step was played"
+    CLOSE = "the step ends the connection, as the recipe says"
+    FAILED = "a mismatch (recorded)"
+    ENDED = "the client broke the connection off"
+    PROBE = "the client closed without sending a byte"
 
 
 def _difference(request: Request, received: bytes) -> str:
     """One line: what the client should have sent and what it sent."""
     if request.http:
         got = received.split(b"\n", 1)[0].rstrip(b"\r")
-        return f"expected request line {_show(request.request_line)}, received {_show(got)}"
+        return f"expected request line {quote(request.request_line)}, received {quote(got)}"
     wanted = request.data if request.data is not None else request.template
-    return f"expected {_show(wanted)}, received {_show(received)}"
+    return f"expected {quote(wanted)}, received {quote(received)}"
 
 
 class MockServer:
@@ -78,27 +92,36 @@ class MockServer:
         self.udp = target is not None and target.transport == "udp"
         self.mismatches: list[str] = []
         self.connections = 0
+        self.probes = 0
         self.position = 0
-        self._server: asyncio.AbstractServer | None = None
-        self._udp: asyncio.DatagramTransport | None = None
+        self._server: LabServer | None = None
+        self._stop: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def address(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host_port(self.host, self.port)
+
+    def summary(self) -> str:
+        """``served 2 connections, 1 mismatch`` (and the probes, when there were any)."""
+        probes = f", {self.probes} probe{'s' * (self.probes != 1)}" if self.probes else ""
+        count = len(self.mismatches)
+        return (
+            f"served {self.connections} connection{'s' * (self.connections != 1)}{probes}, "
+            f"{count} mismatch{'es' * (count != 1)}"
+        )
 
     # -- script --------------------------------------------------------------
 
     def _script(self) -> list[Move]:
-        """The moves of the next connection: up to and including a ``close: both``."""
+        """The moves of the next connection: up to the first that ends a connection."""
         if self.position >= len(self.moves):
             self.position = 0
         script = []
         for move in self.moves[self.position :]:
             script.append(move)
-            if move.end_of_connection:
+            if move.end_of_connection or move.close_after:
                 break
-        self.position += len(script)
         return script
 
     def _problem(self, move: Move, message: str) -> None:
@@ -106,95 +129,116 @@ class MockServer:
         self.mismatches.append(text)
         self.log(f"mismatch: {text}")
 
+    def _finish(self) -> None:
+        if not self.keep and self._stop is not None:
+            self._stop.set()
+
     # -- TCP -----------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _converse(self, conversation: Conversation) -> None:
+        """Play the next part of the script on one connection."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        peer = conversation.transport.get_extra_info("peername")
+        who = host_port(peer[0], peer[1]) if peer else "?"
         self.connections += 1
-        peer = writer.get_extra_info("peername")
-        self.log(f"connection {self.connections} from {peer[0]}:{peer[1]}" if peer else "connection")
-        finished = False
-        failures = len(self.mismatches)
+        self.log(f"connection {self.connections} from {who}")
+        script = self._script()
+        start = mine = self.position
+        outcome = _Outcome.NEXT
         try:
-            for move in self._script():
-                if not await self._play(move, reader, writer):
+            for move in script:
+                outcome = await self._play(move, conversation)
+                if outcome is _Outcome.PROBE:
+                    self.connections -= 1
+                    self.probes += 1
+                    if self.position == mine:  # no other connection moved on meanwhile
+                        self.position = start
+                    self.log(f"{who} closed without sending anything (a port probe?); still waiting")
                     return
-            finished = self.position >= len(self.moves)
-        except (ConnectionError, OSError) as error:
-            self.log(f"connection ended: {error}")
+                if outcome is _Outcome.FAILED or outcome is _Outcome.ENDED:
+                    self.position = script[-1].index  # the next connection goes on after this part
+                    break
+                self.position = mine = move.index
+                if outcome is _Outcome.CLOSE:
+                    break
         finally:
-            writer.close()
-            try:
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
-            except (OSError, TimeoutError):
-                pass
-            failed = len(self.mismatches) > failures
-            if (finished or failed) and not self.keep and self._stop is not None:
-                self._stop.set()
+            if task is not None:
+                self._tasks.discard(task)
+        if outcome is _Outcome.FAILED or (outcome is not _Outcome.ENDED and self.position >= len(self.moves)):
+            self._finish()
 
-    async def _play(self, move: Move, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _play(self, move: Move, conversation: Conversation) -> _Outcome:
         request = move.request
         if request is not None:
             try:
-                received = await asyncio.wait_for(self._read_request(request, reader), WAIT)
+                async with asyncio.timeout(WAIT):
+                    received = await self._read(request, conversation)
             except TimeoutError:
                 self._problem(move, f"the client sent nothing for {WAIT:g} s")
-                return False
-            except asyncio.IncompleteReadError as error:
-                self._problem(move, f"the client closed after {_show(error.partial)}")
-                return False
-            except asyncio.LimitOverrunError:
-                self._problem(move, f"gave up: the request did not end in the first {LIMIT // 1024} KiB")
-                return False
-            except _TooBig as error:
-                self._problem(move, f"gave up: {error}")
-                return False
+                return _Outcome.FAILED
+            except (ConnectionResetError, RequestProblem) as error:
+                if not conversation.received_any and not isinstance(error, TooBig):
+                    return _Outcome.PROBE
+                if isinstance(error, ConnectionResetError):
+                    self.log(f"connection ended: {error}")
+                    return _Outcome.ENDED
+                self._problem(move, f"gave up: {error}" if isinstance(error, TooBig) else str(error))
+                return _Outcome.FAILED
             if not request.matches(received):
                 self._problem(move, _difference(request, received))
-                return False
-        if move.wait_eof:
-            try:
-                await asyncio.wait_for(reader.read(), WAIT)
-            except TimeoutError:
-                self._problem(move, "the client did not half-close")
-                return False
+                return _Outcome.FAILED
+        if move.wait_eof and not await self._half_close(move, conversation):
+            return _Outcome.FAILED
         if move.reply:
-            writer.write(move.reply)
             try:
-                await asyncio.wait_for(writer.drain(), WAIT)
+                async with asyncio.timeout(WAIT):
+                    await conversation.send(move.reply)
             except TimeoutError:
                 self._problem(move, f"the client read nothing for {WAIT:g} s")
-                return False
-        return not move.close_after
+                return _Outcome.FAILED
+            except ConnectionResetError as error:
+                self.log(f"connection ended: {error}")
+                return _Outcome.ENDED
+        return _Outcome.CLOSE if move.close_after or move.end_of_connection else _Outcome.NEXT
 
-    async def _read_request(self, request: Request, reader: asyncio.StreamReader) -> bytes:
+    async def _read(self, request: Request, conversation: Conversation) -> bytes:
+        """What the client sent for *request*: a whole HTTP request's line, or the raw bytes."""
         if request.http:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length, chunked = 0, False
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                name, value = name.strip().lower(), value.strip()
-                if name == b"content-length" and value.isdigit():
-                    length = int(value)
-                elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                    chunked = True
-            if chunked:  # up to the last chunk (a zero size line, then the empty line)
-                body = b""
-                while not (body == b"0\r\n\r\n" or body.endswith(b"\r\n0\r\n\r\n")):
-                    body += await reader.readuntil(b"0\r\n\r\n")
-                    if len(body) > MAX_BODY:
-                        raise _TooBig(f"the chunked request body passed {MAX_BODY >> 20} MiB")
-                return head + body
-            if length > MAX_BODY:
-                raise _TooBig(f"the request says Content-Length {length}, over {MAX_BODY >> 20} MiB")
-            body = await reader.readexactly(length) if length else b""
-            return head + body
-        if request.data is not None:
-            return await reader.readexactly(len(request.data))
-        return await reader.read(65536)
+            return (await read_request(conversation)).line
+        if request.data is None:
+            data = await conversation.receive()
+            if not data:
+                raise ClosedEarly(b"")
+            return data
+        wanted = len(request.data)
+        got = bytearray()
+        while len(got) < wanted:
+            data = await conversation.receive()
+            if not data:
+                raise ClosedEarly(bytes(got))
+            got += data
+        conversation.unread(bytes(got[wanted:]))
+        return bytes(got[:wanted])
+
+    async def _half_close(self, move: Move, conversation: Conversation) -> bool:
+        """Wait for the client's EOF, throwing away what it still sends."""
+        try:
+            async with asyncio.timeout(WAIT):
+                while await conversation.receive():
+                    pass
+        except TimeoutError:
+            self._problem(move, "the client did not half-close")
+            return False
+        except ConnectionResetError:
+            self._problem(move, "the client reset the connection instead of half-closing")
+            return False
+        return True
 
     # -- UDP -----------------------------------------------------------------
 
-    def _datagram(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _datagram(self, data: bytes, addr: Any, answer: Callable[[bytes, Any], None]) -> None:
         sends = [m for m in self.moves if m.request is not None]
         if not sends:
             return
@@ -203,45 +247,52 @@ class MockServer:
         if move.request is not None and not move.request.matches(data):
             self._problem(move, _difference(move.request, data))
             return
-        if move.reply and self._udp is not None:
-            self._udp.sendto(move.reply, addr)
-        if self.position % len(sends) == 0 and not self.keep and self._stop is not None:
-            self._stop.set()
+        if move.reply:
+            answer(move.reply, addr)
+        if self.position % len(sends) == 0:
+            self._finish()
 
     # -- running -------------------------------------------------------------
 
-    _stop: asyncio.Event | None = None
-
     async def start(self) -> str:
-        """Bind and start serving; return ``HOST:PORT``."""
+        """Bind and start serving; return ``HOST:PORT``.
+
+        A port that cannot be bound raises :class:`~netbench.errors.UsageError`.
+        """
         self._stop = asyncio.Event()
+        label = "serve"
         if self.udp:
             server = self
 
-            class Protocol(asyncio.DatagramProtocol):
-                def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-                    server._datagram(data, addr)
+            class Datagrams(DatagramBase):
+                def datagram_received(self, data: bytes, addr: Any) -> None:
+                    server._datagram(data, addr, self.answer)
 
-            loop = asyncio.get_running_loop()
-            transport, _ = await loop.create_datagram_endpoint(Protocol, local_addr=(self.host, self.port))
-            self._udp = transport
-            self.port = transport.get_extra_info("sockname")[1]
+            self._server = await serve("serve", self.host, self.port, None, Datagrams, label=label)
         else:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=LIMIT)
-            self.port = self._server.sockets[0].getsockname()[1]
+            converse = self._converse
+            self._server = await serve(
+                "serve", self.host, self.port, lambda known: Conversation(known, converse), None, label=label
+            )
+        self.port = self._server.port
         return self.address
 
     async def wait(self) -> None:
-        """Until one full run of the script is done (or forever with ``keep``)."""
+        """Until one full run of the script is done (or forever with ``keep``), or :meth:`stop`."""
         assert self._stop is not None
         await self._stop.wait()
 
+    def stop(self) -> None:
+        """Make :meth:`wait` return (from the server's event loop), as after a full run."""
+        if self._stop is not None:
+            self._stop.set()
+
     async def close(self) -> None:
+        """Stop listening, close every connection and let their coroutines end."""
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        if self._udp is not None:
-            self._udp.close()
+            await self._server.close()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=STOP_WAIT)
 
     @contextmanager
     def in_thread(self) -> Iterator[str]:
