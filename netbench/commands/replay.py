@@ -123,32 +123,19 @@ def _run_recipes(
     variables: dict[str, str],
     printer: Progress,
 ) -> list[Result]:
-    """Load and run every recipe in *paths*, reporting through *printer*."""
-
+    """Load and run every recipe in *paths*, reporting through *printer* (the blocking engine)."""
     from netbench.recipe.batch import run_files
-    from netbench.signals import run_async
 
-    done: list[list[Result]] = []
-
-    async def main() -> None:
-        # The results are handed out through *done*, not returned: on Python 3.11, asyncio.run
-        # reprs its main task (and so a returned result, every step of it) twice when it puts
-        # the SIGINT handler back, ~5 ms per repr for 1000 steps.
-        done.append(
-            await run_files(
-                paths,
-                target=args.target,
-                variables=variables,
-                environ=env.environ,
-                timeout=args.timeout,
-                on_start=printer.on_start,
-                on_step=printer.on_step,
-                on_result=printer.on_result,
-            )
-        )
-
-    run_async(main())
-    return done[0]
+    return run_files(
+        paths,
+        target=args.target,
+        variables=variables,
+        environ=env.environ,
+        timeout=args.timeout,
+        on_start=printer.on_start,
+        on_step=printer.on_step,
+        on_result=printer.on_result,
+    )
 
 
 def _write_junit(path: str, results: list[Result]) -> None:

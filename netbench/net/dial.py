@@ -57,8 +57,17 @@ def deadline_after(timeout: float | None) -> float | None:
 
 
 def remaining(deadline: float | None) -> float | None:
-    """Seconds left until *deadline* (never negative; None: no deadline)."""
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
+    """Seconds left until *deadline*, for ``settimeout`` (None: no deadline).
+
+    Raises :class:`TimeoutError` when it has passed: ``settimeout(0)`` would make the
+    socket non-blocking, and a wait past its deadline must time out, not fail otherwise.
+    """
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
 
 
 def connect_failure(error: BaseException, target: Target, *, during: str = "connect to") -> NetbenchError:

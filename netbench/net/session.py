@@ -1,10 +1,13 @@
 """Asyncio sessions over TCP, TLS, UDP and unix sockets.
 
-A session is the one way netbench talks to a peer (the REPL, the recipe
-engine and ``http`` all use it). Transports implement four raw hooks
-(``send_all``, ``receive_some``, ``send_eof``, ``close``); the receive
-vocabulary (until a delimiter, a line, a count, a regex) is written once on
-top, each call under one deadline. Every event goes into the session's
+Interactive code (the REPL, the TLS/UDP pipe of ``connect``) talks to a
+peer through this session; batch client work uses the blocking session of
+:mod:`netbench.net.blocking`. Both connect with the one dialer
+(:mod:`netbench.net.dial`) and speak the one receive vocabulary of
+:mod:`netbench.core.buffer` (until a delimiter, a line, a count, a match,
+until end-of-file; a size cap), each call under one deadline. Transports
+implement four raw hooks (``send_all``, ``receive_some``, ``send_eof``,
+``close``). Every event goes into the session's
 :class:`~netbench.core.transcript.Transcript`.
 
 Contracts, after trio: ``receive_some`` returns ``b""`` for end-of-file and
@@ -17,14 +20,14 @@ raises :class:`SessionClosed`, while the peer breaking it raises
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from netbench.core.address import Target
-from netbench.core.buffer import ReceiveBuffer
+from netbench.core.buffer import ReceiveBuffer, Searchable, Want, exactly, line, match, until
 from netbench.core.transcript import (
     Closed,
     Eof,
@@ -35,13 +38,14 @@ from netbench.core.transcript import (
     Sent,
     Transcript,
 )
-from netbench.errors import NetbenchError, Reset, SessionClosed, TimedOut
+from netbench.errors import NetbenchError, SessionClosed, TimedOut
 from netbench.net.dial import READ_SIZE, deadline_after
 from netbench.net.failures import translate
 from netbench.net.tls import CertificateSummary, TLSOptions, client_context, summarize
 from netbench.net.transports import DatagramTransport, StreamTransport, Transport
 
 DEFAULT_TIMEOUT = 10.0
+T = TypeVar("T")
 """Seconds a receive waits by default."""
 
 
@@ -147,65 +151,39 @@ class Session:
         deadline = None if timeout is None else self.clock() + timeout
         return await self._receive_raw(deadline)
 
-    async def _receive_until_taken(
-        self, take: Callable[[], bytes | None], timeout: float | None, what: str
-    ) -> bytes:
+    async def receive(self, want: Want[T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
+        """The piece *want* asks for (:mod:`netbench.core.buffer`'s vocabulary), within *timeout* s."""
         self._check_usable()
         deadline = None if timeout is None else self.clock() + timeout
+        peer = self.target.display
         while True:
-            piece = take()
+            piece = self._buffer.next_piece(want, eof=self._eof, peer=peer)
             if piece is not None:
                 return piece
-            data = await self._receive_raw(deadline)
-            if not data:
-                partial = self._buffer.peek()
-                raise Reset(
-                    f"{self.target.display} closed the connection before {what} "
-                    f"({len(partial)} bytes received)",
-                    self.target.display,
-                    partial=partial,
-                )
-            self._buffer.feed(data)
+            self._buffer.feed(await self._receive_raw(deadline))
 
     async def receive_until(self, delimiter: bytes, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
         """Return the data up to and including *delimiter*."""
-        return await self._receive_until_taken(
-            lambda: self._buffer.take_until(delimiter), timeout, f"{delimiter!r} arrived"
-        )
+        return await self.receive(until(delimiter), timeout)
 
     async def receive_line(self, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
         """Return one line, without its CRLF or LF."""
-        return await self._receive_until_taken(self._buffer.take_line, timeout, "a full line")
+        return await self.receive(line(), timeout)
 
     async def receive_exactly(self, count: int, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
         """Return exactly *count* bytes."""
-        return await self._receive_until_taken(
-            lambda: self._buffer.take_exactly(count), timeout, f"{count} bytes arrived"
-        )
+        return await self.receive(exactly(count), timeout)
 
-    async def receive_match(
-        self, pattern: re.Pattern[bytes], timeout: float | None = DEFAULT_TIMEOUT
-    ) -> re.Match[bytes]:
+    async def receive_match(self, pattern: Searchable, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
         """Consume up to the end of the first match of *pattern* and return the match."""
-        found: list[re.Match[bytes]] = []
-
-        def take() -> bytes | None:
-            match = self._buffer.take_match(pattern)
-            if match is None:
-                return None
-            found.append(match)
-            return b""
-
-        await self._receive_until_taken(take, timeout, f"a match for {pattern.pattern!r}")
-        return found[0]
+        return await self.receive(match(pattern), timeout)
 
     async def receive_until_eof(self, timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
-        """Return everything until the peer closes (one deadline for it all)."""
+        """Return everything until the peer closes (one deadline for it all; the first 16 MiB kept)."""
         self._check_usable()
         deadline = None if timeout is None else self.clock() + timeout
         while not self._eof:
-            data = await self._receive_raw(deadline)
-            self._buffer.feed(data)
+            self._buffer.feed_capped(await self._receive_raw(deadline))
         return self._buffer.take_all()
 
     async def send_eof(self) -> None:

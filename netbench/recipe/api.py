@@ -8,46 +8,20 @@ For use inside ordinary tests::
     with netbench.serve("hello.recipe.yaml") as address:   # "127.0.0.1:PORT"
         assert netbench.replay("hello.recipe.yaml", target=address).ok
 
-Both are synchronous; they run the engine's event loop in a worker thread
-when called from code that already runs one.
+Both are synchronous: ``replay`` runs the blocking engine in the calling
+thread (from async code too: it uses no event loop); ``serve`` runs the
+mock server in a background thread.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
 from netbench.recipe.engine import Result, run
 from netbench.recipe.load import load_recipe
 from netbench.recipe.model import Recipe
-
-T = TypeVar("T")
-
-
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run *coroutine* to completion, in a worker thread if a loop is already running here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coroutine)
-        except BaseException as error:
-            box["error"] = error
-
-    thread = threading.Thread(target=worker, name="netbench-replay", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def replay(
@@ -64,7 +38,7 @@ def replay(
     one returns a Result whose ``ok`` is False (``result.report()`` says why).
     """
     recipe = path if isinstance(path, Recipe) else load_recipe(path)
-    return run_sync(run(recipe, target=target, variables=vars, environ=environ, timeout=timeout))
+    return run(recipe, target=target, variables=vars, environ=environ, timeout=timeout)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Run many recipe files in one event loop, and the exit status they add up to.
+"""Run many recipe files one after the other, and the exit status they add up to.
 
 Used by ``netbench replay`` and the Python API. An invalid recipe becomes a
 :class:`~netbench.recipe.engine.Result` with status 2 and the loader's
@@ -24,7 +24,7 @@ def invalid_result(path: str, error: RecipeError) -> Result:
     return Result(name, path, "", (step,), ExitStatus.USAGE, 0)
 
 
-async def run_files(
+def run_files(
     paths: Sequence[str],
     *,
     target: str | None = None,
@@ -48,7 +48,7 @@ async def run_files(
         else:
             if on_start is not None:
                 on_start(index, path, len(recipe.steps))
-            result = await run(
+            result = run(
                 recipe, target=target, variables=variables, environ=environ, timeout=timeout, on_step=on_step
             )
         results.append(result)
@@ -57,7 +57,7 @@ async def run_files(
     return results
 
 
-def overall_status(results: Sequence[Result]) -> int:
+def overall_status(results: Sequence[Result]) -> ExitStatus:
     """The exit status of a run of several recipes.
 
     2 when any recipe is invalid; else 1 when any expectation failed; else,

@@ -1,10 +1,15 @@
 """The one engine that runs recipes, for every caller (CLI, pytest, API, serve tests).
 
-``await run(recipe, target=..., variables=..., environ=...)`` opens a
-session (:mod:`netbench.net.session`), runs the steps in order and returns a
+``run(recipe, target=..., variables=..., environ=...)`` opens a blocking
+session (:mod:`netbench.net.blocking`), runs the steps in order and returns a
 :class:`Result`: data, per step, of what was expected, what arrived and the
 time taken. It stops at the first step that fails. Nothing is printed; an
 ``on_step`` callback sees each step's result as it completes.
+
+It is plain blocking code with a deadline on every wait: a recipe is a
+sequential conversation, and an event loop per recipe cost more than the
+socket round trips (issue 10). A ``lab:`` recipe starts its lab service in
+the lab's background thread for the run.
 
 Outcomes and statuses: a check that does not hold, and anything that goes
 wrong while *waiting* for an expectation (a timeout, the peer closing, a
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from netbench.errors import NetbenchError, NetworkError, RecipeError
 from netbench.recipe.describe import describe_step
@@ -31,17 +37,30 @@ from netbench.status import ExitStatus
 if TYPE_CHECKING:
     from netbench.core.address import Target
 
-__all__ = ["OnStep", "Result", "StepResult", "make_context", "resolve_target", "run"]
+__all__ = [
+    "OnStep",
+    "Result",
+    "StepResult",
+    "make_context",
+    "recipe_target",
+    "resolve_target",
+    "run",
+    "run_step",
+]
 
 OnStep = Callable[[StepResult], object]
 
 
-def resolve_target(recipe: Recipe, override: str | None, context: Context) -> Target | None:
-    """The target to aim at: *override*, else the recipe's (None: use the lab)."""
-    from netbench.core.address import parse_target
+def resolve_target(
+    recipe: Recipe, override: str | None, context: Context, base: Target | None
+) -> Target | None:
+    """The target to aim at: *override*, else the recipe's own *base* (None: use the lab).
 
-    base = parse_target(context.expand_text(recipe.target)) if recipe.target else None
+    A bare ``HOST:PORT`` override keeps the transport of the recipe's target.
+    """
     if override:
+        from netbench.core.address import parse_target
+
         text = context.expand_text(override)
         named = "://" in text or text.startswith("unix:")
         return parse_target(text, None if named or base is None else base.transport)
@@ -50,6 +69,15 @@ def resolve_target(recipe: Recipe, override: str | None, context: Context) -> Ta
     if base is None:
         raise RecipeError("no target: add 'target:' or 'lab:' to the recipe, or give --target", recipe.where)
     return base
+
+
+def recipe_target(recipe: Recipe, context: Context) -> Target | None:
+    """The recipe's own ``target:``, expanded and parsed (None when it has none)."""
+    if not recipe.target:
+        return None
+    from netbench.core.address import parse_target
+
+    return parse_target(context.expand_text(recipe.target))
 
 
 def make_context(recipe: Recipe, variables: Mapping[str, str] | None, environ: Mapping[str, str]) -> Context:
@@ -63,7 +91,7 @@ def make_context(recipe: Recipe, variables: Mapping[str, str] | None, environ: M
     return context
 
 
-async def run(
+def run(
     recipe: Recipe,
     *,
     target: str | None = None,
@@ -83,13 +111,17 @@ async def run(
     context = Context(environ=os.environ if environ is None else environ)
     results: list[StepResult] = []
     shown = target or recipe.target or (f"lab {recipe.lab}" if recipe.lab else "(no target)")
-    lab_server: Any = None
-    runner: Runner | None = None
 
     def finish(status: int) -> Result:
         return Result(
-            recipe.name, recipe.where, shown, tuple(results), status, len(recipe.steps),
-            time.monotonic() - started, {k: context.mask(v) for k, v in context.variables.items()},
+            recipe.name,
+            recipe.where,
+            shown,
+            tuple(results),
+            ExitStatus(status),
+            len(recipe.steps),
+            time.monotonic() - started,
+            {k: context.mask(v) for k, v in context.variables.items()},
         )
 
     def record(result: StepResult) -> None:
@@ -97,51 +129,65 @@ async def run(
         if on_step is not None:
             on_step(result)
 
-    try:
-        context = make_context(recipe, variables, context.environ)
-        aim = resolve_target(recipe, target, context)
-        if aim is None:
-            aim, lab_server = await _start_lab(recipe, context)
-        shown = str(aim)
-        runner = Runner(recipe, aim, context, recipe.timeout)
-        begin = time.monotonic()
+    with ExitStack() as cleanup:
         try:
-            await runner.connect()
-        except NetworkError as error:
-            record(StepResult(0, 1, f"connect to {aim}", False, error.status, context.mask(str(error)),
-                              duration=time.monotonic() - begin))
-            return finish(error.status)
-        for index, step in enumerate(recipe.steps, 1):
+            context = make_context(recipe, variables, context.environ)
+            base = recipe_target(recipe, context)  # the recipe's target text, parsed once
+            aim = resolve_target(recipe, target, context, base)
+            if aim is None:
+                aim = _start_lab(recipe, base, cleanup)
+            shown = str(aim)
+            runner = Runner(recipe, aim, context, recipe.timeout)
+            cleanup.callback(runner.close)
             begin = time.monotonic()
-            summary = describe_step(step)
             try:
-                captured = await runner.step(step)
-            except StepFailed as failure:
-                record(_failed(step, index, summary, context, failure, begin))
-                return finish(failure.status)
-            except RecipeError as error:
-                message = f"{recipe.where}:{step.line}: step {index}: {context.mask(error.reason)}"
-                record(StepResult(index, step.line, summary, False, ExitStatus.USAGE, message,
-                                  duration=time.monotonic() - begin))
-                return finish(ExitStatus.USAGE)
+                runner.connect()
             except NetworkError as error:
-                broken = StepFailed(str(error), error.status, received=getattr(error, "partial", None))
-                record(_failed(step, index, summary, context, broken, begin))
+                record(
+                    StepResult(
+                        0,
+                        1,
+                        f"connect to {aim}",
+                        False,
+                        error.status,
+                        context.mask(str(error)),
+                        duration=time.monotonic() - begin,
+                    )
+                )
                 return finish(error.status)
-            context.variables.update(captured)
-            record(StepResult(index, step.line, summary, True, duration=time.monotonic() - begin))
-        return finish(ExitStatus.OK)
-    except NetbenchError as error:
-        message = str(error)
-        if isinstance(error, RecipeError) and not error.path:
-            message = f"{recipe.where}: {error.reason}"
-        record(StepResult(0, 1, "start", False, error.status, context.mask(message)))
-        return finish(error.status)
-    finally:
-        if runner is not None:
-            await runner.close()
-        if lab_server is not None:
-            await lab_server.close()
+            for index, step in enumerate(recipe.steps, 1):
+                result = run_step(runner, step, index)
+                record(result)
+                if not result.ok:
+                    return finish(result.status)
+            return finish(ExitStatus.OK)
+        except NetbenchError as error:
+            message = str(error)
+            if isinstance(error, RecipeError) and not error.path:
+                message = f"{recipe.where}: {error.reason}"
+            record(StepResult(0, 1, "start", False, error.status, context.mask(message)))
+            return finish(error.status)
+
+
+def run_step(runner: Runner, step: Step, index: int) -> StepResult:
+    """Run step number *index* and say how it went (its captures go into the variables)."""
+    context = runner.context
+    begin = time.monotonic()
+    summary = describe_step(step)
+    try:
+        captured = runner.step(step)
+    except StepFailed as failure:
+        return _failed(step, index, summary, context, failure, begin)
+    except RecipeError as error:
+        message = f"{runner.recipe.where}:{step.line}: step {index}: {context.mask(error.reason)}"
+        return StepResult(
+            index, step.line, summary, False, ExitStatus.USAGE, message, duration=time.monotonic() - begin
+        )
+    except NetworkError as error:
+        broken = StepFailed(str(error), error.status, received=getattr(error, "partial", None))
+        return _failed(step, index, summary, context, broken, begin)
+    context.variables.update(captured)
+    return StepResult(index, step.line, summary, True, duration=time.monotonic() - begin)
 
 
 def _failed(
@@ -152,7 +198,7 @@ def _failed(
         step.line,
         summary,
         False,
-        failure.status,
+        ExitStatus(failure.status),
         context.mask(failure.message),
         context.mask_bytes(failure.expected) if failure.expected is not None else None,
         context.mask_bytes(failure.received) if failure.received is not None else None,
@@ -160,18 +206,14 @@ def _failed(
     )
 
 
-async def _start_lab(recipe: Recipe, context: Context) -> tuple[Target, Any]:
+def _start_lab(recipe: Recipe, base: Target | None, cleanup: ExitStack) -> Target:
+    """Start the recipe's lab service in the lab's background thread until *cleanup* closes."""
     from netbench.core.address import Target
-    from netbench.lab import start
+    from netbench.lab import running
 
     name = recipe.lab or ""
-    transport = "tcp"
-    if recipe.target:
-        from netbench.core.address import parse_target
-
-        transport = parse_target(context.expand_text(recipe.target)).transport
-    server = await start(name)
+    transport = base.transport if base is not None else "tcp"
+    server = cleanup.enter_context(running(name))[name]
     if transport not in server.transports:
-        await server.close()
         raise RecipeError(f"lab service {name} does not speak {transport}", recipe.where)
-    return Target(transport, server.host, server.port), server  # type: ignore[arg-type]
+    return Target(transport, server.host, server.port)

@@ -16,7 +16,7 @@ class StepResult:
     line: int
     summary: str
     ok: bool
-    status: int = ExitStatus.OK
+    status: ExitStatus = ExitStatus.OK
     message: str = ""
     expected: bytes | None = None
     received: bytes | None = None
@@ -31,7 +31,7 @@ class Result:
     path: str
     target: str
     steps: tuple[StepResult, ...]
-    status: int
+    status: ExitStatus
     total_steps: int
     duration: float = 0.0
     captures: Mapping[str, str] = field(default_factory=dict)
@@ -67,12 +67,12 @@ class StepFailed(Exception):
     def __init__(
         self,
         message: str,
-        status: int = ExitStatus.EXPECTATION_FAILED,
+        status: ExitStatus = ExitStatus.EXPECTATION_FAILED,
         expected: bytes | None = None,
         received: bytes | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.status = ExitStatus(status)
         self.expected = expected
         self.received = received

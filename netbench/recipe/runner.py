@@ -1,32 +1,40 @@
-"""Running steps over one session: the I/O half of the engine.
+"""Running steps over one blocking session: the I/O half of the engine.
 
-A :class:`Runner` holds the session, the variables and the HTTP state of
-one recipe run; :meth:`Runner.step` runs one step and raises
-:class:`~netbench.recipe.result.StepFailed` when it does not hold (the
-rules for what counts as what are in :mod:`netbench.recipe.engine`).
+A :class:`Runner` holds the session (:mod:`netbench.net.blocking`), the
+variables and the HTTP state of one recipe run; :meth:`Runner.step` runs one
+step and raises :class:`~netbench.recipe.result.StepFailed` when it does not
+hold (the rules for what counts as what are in :mod:`netbench.recipe.engine`).
+A step is its action (:meth:`Runner.act`: send, an HTTP request, a close, a
+sleep), then its expectation (:meth:`Runner.expect`), then its captures
+(:meth:`Runner.capture`); each waits under the step's timeout.
+
+HTTP keep-alive never hands the bytes of one answer to another step: an
+``http`` step goes on a fresh connection when the last response ended
+keep-alive (``Connection: close``, Content-Length with Transfer-Encoding,
+bytes after it that no request asked for) or when anything arrived on the
+idle connection since; bytes left after a response are never fed to a
+parser again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from netbench.errors import NetbenchError, ProtocolError, RecipeError, Reset, TimedOut
-from netbench.recipe import match
+from netbench.core.buffer import KEEP_WHEN_DISCARDING, MAX_ANSWER, exactly, line, match, until
+from netbench.core.http_sniff import request_method
+from netbench.errors import ExpectationFailed, NetbenchError, ProtocolError, RecipeError, Reset, TimedOut
+from netbench.recipe import match as checks
 from netbench.recipe.describe import describe_expect
-from netbench.recipe.model import Expect, Recipe, Step
-from netbench.recipe.reader import StreamReader
+from netbench.recipe.model import Expect, HttpRequest, Recipe, Step
 from netbench.recipe.result import StepFailed
 from netbench.recipe.template import Context
 
 if TYPE_CHECKING:
     from netbench.core.address import Target
-    from netbench.core.http import HttpConnection, HttpResponse
-    from netbench.net.session import Session
-
-_METHOD = re.compile(rb"^([A-Z][A-Z0-9_-]*) \S")
+    from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
+    from netbench.net.blocking import BlockingSession
 
 
 class Runner:
@@ -37,102 +45,127 @@ class Runner:
         self.target = target
         self.context = context
         self.connect_timeout = connect_timeout
-        self.session: Session | None = None
+        self.session: BlockingSession | None = None
         self.method = "GET"
-        self.http: HttpConnection | None = None  # h11 state kept across http steps
-        self.reader: StreamReader | None = None
+        self.http: HttpConnection | None = None  # h11 state of the http steps on this connection
+        self.used = False  # whether anything was sent on the current connection
 
-    async def connect(self) -> Session:
-        from netbench.net.session import open_session
-        from netbench.net.tls import TLSOptions
+    # -- the connection ------------------------------------------------------------
 
+    def connect(self) -> BlockingSession:
+        """A new connection (the one dialer; TLS options from the recipe)."""
+        from netbench.net.blocking import open_blocking
+
+        tls = None
         spec = self.recipe.tls
-        tls = TLSOptions(insecure=spec.insecure, sni=spec.sni, cafile=spec.cafile) if spec else None
+        if spec is not None:
+            from netbench.net.tls import TLSOptions
+
+            tls = TLSOptions(insecure=spec.insecure, sni=spec.sni, cafile=spec.cafile)
         self.http = None
-        self.session = await open_session(self.target, timeout=self.connect_timeout, tls=tls)
+        self.used = False
+        self.session = open_blocking(self.target, timeout=self.connect_timeout, tls=tls)
         return self.session
 
-    async def current(self) -> Session:
-        if self.session is None or self.session.state == "closed":
-            return await self.connect()
+    def current(self) -> BlockingSession:
+        """The open connection, connecting again after a ``close: both``."""
+        if self.session is None or self.session.closed:
+            return self.connect()
         return self.session
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Close the connection (idempotent); the next step that needs one reconnects."""
         self.http = None
         if self.session is not None:
-            await self.session.close()
+            self.session.close()
             self.session = None
 
-    async def step(self, step: Step) -> dict[str, str]:
-        """Run one step; raise :class:`StepFailed` when it does not hold."""
+    # -- one step ------------------------------------------------------------------
+
+    def step(self, step: Step) -> dict[str, str]:
+        """Run one step; raise :class:`StepFailed` when it does not hold. Returns the captures."""
         timeout = step.timeout or self.recipe.timeout
-        ctx = self.context
-        if step.send is not None:
-            data = ctx.expand(step.send)
-            session = await self.current()
-            found = _METHOD.match(data)
-            self.method = found.group(1).decode() if found else self.method
-            self.http = None
-            await _send(session, data, timeout)
-        elif step.http is not None:
-            request = step.http
-            self.method = ctx.expand_text(request.method).upper()
-            headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
-            body = ctx.expand(request.body) if request.body is not None else None
-            session = await self.current()
-            data = self._request(self.method, ctx.expand_text(request.url), headers, body)
-            await _send(session, data, timeout)
-        elif step.close == "write":
-            await (await self.current()).send_eof()
-        elif step.close == "both":
-            await self.close()
-        elif step.sleep is not None:
-            await asyncio.sleep(step.sleep)
+        self.act(step, timeout)
         if step.expect is None and step.http is None:
             return {}
         expect = step.expect or Expect()
-        received, response = await self.expect(expect, step.http is not None or expect.is_http, timeout)
-        captured: dict[str, str] = {}
-        for spec in step.capture:
-            try:
-                captured[spec.name] = match.capture(spec, received, response)
-            except match.CaptureFailed as error:
-                raise StepFailed(f"capture {spec.name}: {error}", received=received) from None
-        return captured
+        received, response = self.expect(expect, step.http is not None or expect.is_http, timeout)
+        return self.capture(step, received, response)
+
+    def act(self, step: Step, timeout: float) -> None:
+        """The step's action: send bytes, send an HTTP request, close, or sleep."""
+        if step.send is not None:
+            data = self.context.expand(step.send)
+            self.method = request_method(data) or self.method
+            self.http = None
+            self.send(data, timeout)
+        elif step.http is not None:
+            self.send_http(step.http, timeout)
+        elif step.close == "write":
+            self.current().send_eof()
+        elif step.close == "both":
+            self.close()
+        elif step.sleep is not None:
+            time.sleep(step.sleep)
+
+    def send(self, data: bytes, timeout: float) -> None:
+        """Send *data* under the step's deadline: a peer that stops reading cannot hang the run."""
+        session = self.current()
+        try:
+            session.send(data, time.monotonic() + timeout)
+        except TimedOut:
+            raise TimedOut(
+                f"timed out after {timeout:g} s sending to {session.peer} (the peer is not reading)",
+                session.peer,
+            ) from None
+        self.used = True
+
+    def send_http(self, request: HttpRequest, timeout: float) -> None:
+        """An ``http`` step's request, on a connection that holds nothing nobody asked for."""
+        ctx = self.context
+        self.method = ctx.expand_text(request.method).upper()
+        headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
+        body = ctx.expand(request.body) if request.body is not None else None
+        session = self.current()
+        if self.used and (self.http is None or not self.http.reusable or session.has_unread()):
+            session = self.reconnect()
+        self.send(self._request(self.method, ctx.expand_text(request.url), headers, body), timeout)
+
+    def reconnect(self) -> BlockingSession:
+        self.close()
+        return self.connect()
 
     def _request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None) -> bytes:
         """The bytes of an http step, on the connection's h11 state (a fresh one when needed)."""
         from netbench.core.http import HttpConnection
 
-        for attempt in range(2):
-            if self.http is None or not self.http.reusable or attempt:
-                self.http = HttpConnection()
-            try:
-                return self.http.request(method, url, headers, body, host=self.target.display)
-            except NetbenchError as error:
-                if attempt:
-                    self.http = None
-                    raise RecipeError(f"http: {self.context.mask(str(error))}") from None
-        raise AssertionError("unreachable")
+        if self.http is None or not self.http.reusable:
+            self.http = HttpConnection()
+        try:
+            return self.http.request(method, url, headers, body, host=self.target.display)
+        except NetbenchError as error:
+            self.http = None
+            raise RecipeError(f"http: {self.context.mask(str(error))}") from None
 
-    async def expect(
-        self, expect: Expect, is_http: bool, timeout: float
-    ) -> tuple[bytes, HttpResponse | None]:
-        session = await self.current()
+    # -- expectations ----------------------------------------------------------------
+
+    def expect(self, expect: Expect, is_http: bool, timeout: float) -> tuple[bytes, HttpResponse | None]:
+        """Wait for what *expect* asks for (one deadline) and check it; the bytes and the response."""
+        session = self.current()
+        deadline = time.monotonic() + timeout
+        response = None
         try:
             if is_http:
-                response = await self._http(session, expect, timeout)
+                response = self._http(session, expect, deadline)
                 received = response.raw
             elif not session.target.is_stream:
-                received = await self._datagram(session, expect, timeout)
-                response = None
+                received = self._datagram(session, expect, deadline)
             else:
-                received = await self._stream(session, expect, timeout)
-                response = None
+                received = self._stream(session, expect, deadline)
             if expect.closed:
                 if not session.target.is_stream:
                     raise RecipeError("expect closed: a UDP peer cannot close (use it over TCP)")
-                received += await self._reader(session).until_eof(time.monotonic() + timeout)
+                received += session.receive_until_eof(deadline, KEEP_WHEN_DISCARDING)
         except TimedOut as error:
             self.http = None
             raise StepFailed(
@@ -148,31 +181,32 @@ class Runner:
         except ProtocolError as error:
             self.http = None
             raise StepFailed(f"not a valid HTTP response: {error}", received=error.partial) from None
+        except ExpectationFailed as error:
+            raise StepFailed(str(error), received=session.buffer.peek()[:KEEP_WHEN_DISCARDING]) from None
         return received, response
 
-    async def _stream(self, session: Session, expect: Expect, timeout: float) -> bytes:
+    def _stream(self, session: BlockingSession, expect: Expect, deadline: float) -> bytes:
         ctx = self.context
-        reader = self._reader(session)
-        deadline = time.monotonic() + timeout
         if expect.exact is not None:
             wanted = ctx.expand(expect.exact)
-            piece = await reader.exactly(len(wanted), deadline)
-            _check(match.check_piece(Expect(exact=wanted), piece))
+            piece = session.receive(exactly(len(wanted)), deadline)
+            _check(checks.check_piece(Expect(exact=wanted), piece))
             return piece
         if expect.line is not None:
             wanted = ctx.expand(expect.line)
-            piece = await reader.line(deadline)
-            _check(match.check_piece(Expect(line=wanted), piece))
+            piece = session.receive(line(), deadline)
+            _check(checks.check_piece(Expect(line=wanted), piece))
             return piece
         if expect.contains is not None:
-            return await reader.until(ctx.expand(expect.contains), deadline)
+            return session.receive(until(ctx.expand(expect.contains)), deadline)
         if expect.regex is not None:
-            return await reader.match(self._pattern(expect.regex), deadline)
+            found = session.receive(match(self._pattern(expect.regex)), deadline)
+            return bytes(found.string[: found.end()])
         if expect.count is not None:
-            return await reader.exactly(expect.count, deadline)
+            return session.receive(exactly(expect.count), deadline)
         return b""
 
-    async def _datagram(self, session: Session, expect: Expect, timeout: float) -> bytes:
+    def _datagram(self, session: BlockingSession, expect: Expect, deadline: float) -> bytes:
         if expect.raw_kind is None:
             return b""
         ctx = self.context
@@ -184,15 +218,20 @@ class Runner:
             count=expect.count,
         )
         pattern = self._pattern(expect.regex) if expect.regex is not None else None
-        datagram = await session.receive_some(timeout)
-        _check(match.check_datagram(expanded, datagram, pattern))
+        datagram = session.receive_some(deadline)
+        _check(checks.check_datagram(expanded, datagram, pattern))
         return datagram
 
-    async def _http(self, session: Session, expect: Expect, timeout: float) -> HttpResponse:
+    def _http(self, session: BlockingSession, expect: Expect, deadline: float) -> HttpResponse:
         from netbench.core.http import ResponseParser
 
+        http_step = self.http is not None
         parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
-        response = await self._reader(session).response(parser, time.monotonic() + timeout)
+        response = self.read_response(session, parser, deadline)
+        if parser.framing_conflict or (http_step and parser.leftover):
+            self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
+        elif parser.leftover:
+            session.buffer.feed(parser.leftover)  # a raw send's next answer (it sent them all)
         ctx = self.context
         expanded = expect  # check_http reads status, headers and body: only those need expanding
         if expect.headers or expect.body is not None:
@@ -201,22 +240,52 @@ class Runner:
                 headers=tuple((n, _expand_match(ctx, m)) for n, m in expect.headers),
                 body=_expand_match(ctx, expect.body) if expect.body is not None else None,
             )
-        problems = match.check_http(expanded, response)
+        problems = checks.check_http(expanded, response)
         if problems:
             first = problems[0]
             message = "; ".join(p.message for p in problems)
             raise StepFailed(message, expected=first.expected, received=first.received or response.raw)
         return response
 
-    def _reader(self, session: Session) -> StreamReader:
-        if self.reader is None or self.reader.session is not session:
-            self.reader = StreamReader(session)
-        return self.reader
+    def read_response(
+        self, session: BlockingSession, parser: ResponseParser, deadline: float
+    ) -> HttpResponse:
+        """One HTTP response through *parser*, at most :data:`MAX_ANSWER` bytes of it."""
+        response = parser.feed(session.buffer.take_all()) if len(session.buffer) else None
+        try:
+            while response is None:
+                if session.eof:
+                    response = parser.feed_eof()
+                    break
+                if parser.raw_size > MAX_ANSWER:
+                    raise StepFailed(
+                        f"the response is larger than {MAX_ANSWER // (1024 * 1024)} MiB",
+                        received=parser.raw[:KEEP_WHEN_DISCARDING],
+                    )
+                data = session.receive_some(deadline)
+                if data:
+                    response = parser.feed(data)
+        except TimedOut as error:
+            raise TimedOut(str(error), error.address, partial=parser.raw) from None
+        assert response is not None  # feed_eof returns a response or raises
+        return response
 
-    def _pattern(self, pattern: str) -> re.Pattern[bytes]:
+    # -- captures --------------------------------------------------------------------
+
+    def capture(self, step: Step, received: bytes, response: HttpResponse | None) -> dict[str, str]:
+        """The values the step's ``capture`` takes from its answer."""
+        captured: dict[str, str] = {}
+        for spec in step.capture:
+            try:
+                captured[spec.name] = checks.capture(spec, received, response)
+            except checks.CaptureFailed as error:
+                raise StepFailed(f"capture {spec.name}: {error}", received=received) from None
+        return captured
+
+    def _pattern(self, pattern: str) -> Any:
         text = self.context.expand_text(pattern)
         try:
-            return match.compile_regex(text)
+            return checks.compile_regex(text)
         except re.error as error:
             raise RecipeError(f"invalid regular expression /{text}/: {error}") from None
 
@@ -225,18 +294,6 @@ def _expand_match(ctx: Context, value: Any) -> Any:
     from dataclasses import replace
 
     return replace(value, value=ctx.expand_text(value.value))
-
-
-async def _send(session: Session, data: bytes, timeout: float) -> None:
-    """Send under the step's deadline: a peer that stops reading cannot hang the run."""
-    try:
-        async with asyncio.timeout(timeout):  # no task per send, unlike wait_for
-            await session.send(data)
-    except TimeoutError:
-        raise TimedOut(
-            f"timed out after {timeout:g} s sending to {session.target.display} (the peer is not reading)",
-            session.target.display,
-        ) from None
 
 
 def _what(expect: Expect) -> str:
@@ -249,6 +306,6 @@ def _wanted(expect: Expect) -> bytes | None:
     return expect.line if expect.line is not None else expect.contains
 
 
-def _check(problem: match.Mismatch | None) -> None:
+def _check(problem: checks.Mismatch | None) -> None:
     if problem is not None:
         raise StepFailed(problem.message, expected=problem.expected, received=problem.received)
