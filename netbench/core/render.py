@@ -32,12 +32,8 @@ __all__ = [
 ]
 
 MAX_HEXDUMP = 4096
-_RESET = style.RESET  # the colour choices are netbench.style's; `color` says whether to paint
-_BOLD = style.sgr(style.BOLD)
-_DIM = style.sgr(style.DIM)
+# The colours are netbench.style's (style.paint); `color` says whether to paint at all.
 _STATUS_COLORS = {1: style.CYAN, 2: style.GREEN, 3: style.CYAN, 4: style.YELLOW, 5: style.RED}
-_STATUS_COLORS = {hundreds: style.sgr(code) for hundreds, code in _STATUS_COLORS.items()}
-_NAME_COLOR = style.sgr(style.BLUE)
 
 
 @dataclass(frozen=True)
@@ -65,19 +61,16 @@ def _field(value: str) -> str:
     return escape(value.encode("latin-1", "replace"), keep_newlines=False, keep_tabs=False)
 
 
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"{code}{text}{_RESET}" if color else text
-
-
 def _status_line(version: str, status: int, reason: str, color: bool) -> str:
     line = f"HTTP/{_field(version)} {status} {_field(reason)}".rstrip()
-    return _paint(line, _BOLD + _STATUS_COLORS.get(status // 100, ""), color)
+    codes = (style.BOLD, _STATUS_COLORS[status // 100]) if status // 100 in _STATUS_COLORS else (style.BOLD,)
+    return style.paint(line, *codes, on=color)
 
 
 def _header_lines(headers: Headers, color: bool) -> list[str]:
     if not color and _PLAIN.fullmatch("".join([name + value for name, value in headers])):
         return [f"{name}: {value}" for name, value in headers]  # all plain: one check, not one each
-    return [f"{_paint(_field(name), _NAME_COLOR, color)}: {_field(value)}" for name, value in headers]
+    return [f"{style.paint(_field(name), style.BLUE, on=color)}: {_field(value)}" for name, value in headers]
 
 
 def render_head(response: HttpResponse, *, color: bool = False) -> str:
@@ -185,14 +178,14 @@ def render_response(
         parts.append(render_body(response.body, response.content_type, color=color))
     if response.trailers:
         parts.append("")
-        parts.append(_paint("trailers:", _BOLD, color))
+        parts.append(style.paint("trailers:", style.BOLD, on=color))
         parts += _header_lines(response.trailers, color)
     facts = [sizes_line(response)]
     if timings is not None:
         facts.append(timings_line(timings))
     facts += notes
     parts.append("")
-    parts.append(_paint("; ".join(facts), _DIM, color))
+    parts.append(style.paint("; ".join(facts), style.DIM, on=color))
     if show_raw:
         parts.append(render_raw(sent, response.raw, color=color))
     return "\n".join(parts) + "\n"
@@ -202,8 +195,8 @@ def render_raw(sent: bytes | None, received: bytes, *, color: bool = False) -> s
     """The wire view: what was sent (``>``) and received (``<``), CR and LF visible."""
     out = []
     if sent is not None:
-        out.append(_paint(f"--- sent ({_size(len(sent))}) ---", _BOLD, color))
+        out.append(style.paint(f"--- sent ({_size(len(sent))}) ---", style.BOLD, on=color))
         out.append(visible(sent).rstrip("\n"))
-    out.append(_paint(f"--- received ({_size(len(received))}) ---", _BOLD, color))
+    out.append(style.paint(f"--- received ({_size(len(received))}) ---", style.BOLD, on=color))
     out.append(visible(received).rstrip("\n"))
     return "\n".join(out)
