@@ -1,32 +1,38 @@
 """The command line: parse arguments, then call into the package.
 
 ``main(argv, env) -> ExitStatus``. Only the chosen command's module is
-imported, so ``netbench --version`` and ``netbench connect`` stay fast.
+imported, so ``netbench --version`` and ``netbench connect`` stay fast:
+``--version`` and ``--help`` import nothing beyond this module and
+:mod:`netbench.status` (no argparse, no typing; tests/test_startup.py
+checks it). Parsing a command's words is :mod:`netbench.commands.parsing`,
+which the REPL uses too.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
 
 from netbench import __version__
-from netbench.commands import COMMANDS
-from netbench.errors import NetbenchError, UsageError
-from netbench.status import ExitStatus, status_for
+from netbench.status import ExitStatus
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~5 ms) at start-up
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+    from netbench.commands.parsing import ArgumentParser
     from netbench.environment import Environment
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit status 2."""
+def __getattr__(name: str) -> Any:
+    """``cli.ArgumentParser`` and ``cli.build_parser``, for code written before they moved."""
+    if name == "ArgumentParser":
+        from netbench.commands.parsing import ArgumentParser
 
-    def error(self, message: str) -> NoReturn:
-        command = self.prog.removeprefix("netbench").strip()
-        raise UsageError(f"{command + ': ' if command else ''}{message} (see --help)")
+        return ArgumentParser
+    if name == "build_parser":
+        return build_parser
+    raise AttributeError(f"module 'netbench.cli' has no attribute {name!r}")
 
 
 def _top_level_help() -> str:
@@ -37,6 +43,8 @@ def _top_level_help() -> str:
         "",
         "commands:",
     ]
+    from netbench.commands import COMMANDS
+
     for name, (_module, summary) in COMMANDS.items():
         lines.append(f"  {name:<10} {summary}")
     lines += [
@@ -54,20 +62,10 @@ def _top_level_help() -> str:
 
 
 def build_parser(command: str) -> ArgumentParser:
-    """Build the argument parser of one subcommand (importing only its module)."""
-    module_name, summary = COMMANDS[command]
-    module = importlib.import_module(module_name)
-    parser = ArgumentParser(prog=f"netbench {command}", description=summary)
-    module.add_arguments(parser)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always, never",
-    )
-    parser.set_defaults(_run=module.run)
-    return parser
+    """The argument parser of *command* (see :func:`netbench.commands.parsing.parser_for`)."""
+    from netbench.commands.parsing import parser_for
+
+    return parser_for(command)
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
@@ -87,20 +85,16 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         return ExitStatus.OK
 
     from netbench.environment import Environment
+    from netbench.errors import NetbenchError
 
     env = env or Environment()
     debug = "--debug" in args_list
     try:
+        from netbench.commands.parsing import run_command
+
         if not args_list or args_list[0].startswith("-"):
-            command, rest = "repl", args_list
-        else:
-            command, rest = args_list[0], args_list[1:]
-        if command not in COMMANDS:
-            raise UsageError(f"unknown command {command!r} (see 'netbench --help')")
-        parser = build_parser(command)
-        args = parser.parse_args(rest)
-        env.color_choice = args.color
-        return ExitStatus(args._run(args, env))
+            return run_command("repl", args_list, env)
+        return run_command(args_list[0], args_list[1:], env)
     except NetbenchError as error:
         if debug:
             _print_traceback(env)
@@ -108,6 +102,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         return error.status
     except KeyboardInterrupt as error:
         from netbench.signals import interrupt_word
+        from netbench.status import status_for
 
         env.error(interrupt_word(error))
         return status_for(error)

@@ -77,8 +77,8 @@ async def close_labs(repl: Repl) -> None:
 
 
 async def _cli_tool(repl: Repl, name: str, rest: str) -> None:
-    """Run ``netbench NAME ARGS`` in a worker thread and show its output."""
-    from netbench.cli import main
+    """Run ``netbench NAME ARGS`` in a worker thread and show its output (errors are raised)."""
+    from netbench.commands.parsing import run_command
     from netbench.environment import Environment
 
     out, err = io.StringIO(), io.StringIO()
@@ -91,7 +91,7 @@ async def _cli_tool(repl: Repl, name: str, rest: str) -> None:
         stderr_isatty=False,
         environ=dict(repl.environ),
     )
-    status = await asyncio.to_thread(main, [name, *split(rest)], env)
+    status = await asyncio.to_thread(run_command, name, split(rest), env)
     text = out.getvalue().rstrip("\n")
     if text:
         repl.info(safe(text, one_line=False))
