@@ -76,3 +76,40 @@ def test_exchanges_keep_half_closes_and_split_datagrams() -> None:
         Exchange(b"", b"x"),
         Exchange(b"", b"y"),
     ]
+
+
+def test_next_piece_waits_takes_and_fails_by_contract() -> None:
+    from netbench.core.buffer import exactly, line, match, until
+    from netbench.errors import ExpectationFailed, Reset
+
+    buffer = ReceiveBuffer(cap=16)
+    buffer.feed(b"220 ready\r\nPONG")
+    assert buffer.next_piece(line(), eof=False, peer="p") == b"220 ready"
+    assert buffer.next_piece(until(b"\n"), eof=False, peer="p") is None  # more is needed
+    found = buffer.next_piece(match(re.compile(rb"P(O)N")), eof=False, peer="p")
+    assert found is not None and found.group(1) == b"O" and buffer.peek() == b"G"
+    assert buffer.next_piece(exactly(1), eof=False, peer="p") == b"G"
+    buffer.feed(b"half a li")
+    try:
+        buffer.next_piece(line(), eof=True, peer="127.0.0.1:7")
+    except Reset as error:
+        assert error.partial == b"half a li"
+        assert str(error) == "127.0.0.1:7 closed the connection before a full line arrived (9 bytes received)"
+    else:
+        raise AssertionError("a closed peer with half a line must raise Reset")
+    buffer.feed(b"x" * 20)  # past the cap of 16 without a line: give up, bounded memory
+    try:
+        buffer.next_piece(until(b"never"), eof=False, peer="p")
+    except ExpectationFailed as error:
+        assert str(error) == "gave up: the expected text did not arrive in the first 16 bytes"
+    else:
+        raise AssertionError("past the cap the receive must give up")
+
+
+def test_feed_capped_keeps_the_first_bytes_only() -> None:
+    buffer = ReceiveBuffer(cap=10)
+    for _ in range(5):
+        buffer.feed_capped(b"abcd")
+    assert buffer.peek() == b"abcdabcdab"
+    buffer.feed_capped(b"zz", 12)
+    assert buffer.take_all() == b"abcdabcdabzz"

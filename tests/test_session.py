@@ -250,3 +250,78 @@ def test_udp_empty_datagram_is_not_end_of_file() -> None:
             await session.close()
 
     run(main())
+
+
+def test_blocking_and_asyncio_sessions_speak_one_vocabulary() -> None:
+    """The same bytes give the same pieces and the same failure in both sessions."""
+    from netbench.core.buffer import exactly, line, match, until
+    from netbench.net.blocking import open_blocking
+
+    script = b"+OK ready\r\nkey=value;tail-12345;half a li"
+    wants = [line(), until(b";"), match(re.compile(rb"tail-(\d+);")), exactly(4)]
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for start in range(0, len(script), 7):  # in pieces, as a network delivers
+            writer.write(script[start : start + 7])
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        writer.close()
+
+    def shown(piece: object) -> object:
+        return piece.group(0) if isinstance(piece, re.Match) else piece
+
+    async def with_asyncio(target: Target) -> tuple[list[object], str]:
+        session = await open_session(target, timeout=5)
+        pieces = [shown(await session.receive(want, 5)) for want in wants]
+        with pytest.raises(Reset) as caught:
+            await session.receive(line(), 5)
+        await session.close()
+        return pieces, str(caught.value)
+
+    def with_blocking(target: Target) -> tuple[list[object], str]:
+        import time
+
+        with open_blocking(target, timeout=5) as session:
+            pieces = [shown(session.receive(want, time.monotonic() + 5)) for want in wants]
+            with pytest.raises(Reset) as caught:
+                session.receive(line(), time.monotonic() + 5)
+        return pieces, str(caught.value)
+
+    async def main() -> None:
+        server, target = await serve_tcp(talk)
+        async with server:
+            by_asyncio = await with_asyncio(target)
+            by_blocking = await asyncio.to_thread(with_blocking, target)
+        assert by_asyncio == by_blocking
+        assert by_asyncio[0] == [b"+OK ready", b"key=value;", b"tail-12345;", b"half"]
+        assert "closed the connection before a full line arrived (5 bytes received)" in by_asyncio[1]
+
+    run(main())
+
+
+def test_blocking_session_timeout_carries_the_partial_data() -> None:
+    import time
+
+    from netbench.core.buffer import line
+    from netbench.net.blocking import open_blocking
+
+    async def silent_after_half(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"no newline")
+        await writer.drain()
+        await reader.read()
+
+    async def main() -> None:
+        server, target = await serve_tcp(silent_after_half)
+        async with server:
+
+            def blocking() -> None:
+                with open_blocking(target, timeout=5) as session:
+                    with pytest.raises(TimedOut) as caught:
+                        session.receive(line(), time.monotonic() + 0.3)
+                    assert caught.value.partial == b"no newline"
+                    with pytest.raises(TimedOut):  # a deadline already past times out too
+                        session.receive(line(), time.monotonic() - 1)
+
+            await asyncio.to_thread(blocking)
+
+    run(main())

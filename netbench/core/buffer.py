@@ -34,6 +34,12 @@ KEEP_WHEN_DISCARDING = 64 * 1024
 T = TypeVar("T")
 
 
+def size_text(size: int) -> str:
+    """``16 MiB`` for whole mebibytes, else ``N bytes``."""
+    mib = 1024 * 1024
+    return f"{size // mib} MiB" if size >= mib and size % mib == 0 else f"{size} bytes"
+
+
 class Searchable(Protocol):
     """A compiled bytes pattern: :class:`re.Pattern` or the recipe engine's time-bounded one."""
 
@@ -154,7 +160,5 @@ class ReceiveBuffer:
                 partial=self.peek(),
             )
         if len(self._data) > self.cap:
-            raise ExpectationFailed(
-                f"gave up: {want.what} did not arrive in the first {self.cap // (1024 * 1024)} MiB"
-            )
+            raise ExpectationFailed(f"gave up: {want.what} did not arrive in the first {size_text(self.cap)}")
         return None
