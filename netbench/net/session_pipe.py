@@ -21,6 +21,7 @@ import threading
 import time
 
 from netbench.errors import TimedOut
+from netbench.net.dial import READ_SIZE
 from netbench.net.pipe import Ends, PipeOptions, make_source_transform, next_deadline, read_some
 from netbench.net.session import Session
 from netbench.net.sink import Sink, Trace
@@ -58,79 +59,111 @@ def _trim(session: Session) -> None:
 
 async def pipe_session(session: Session, ends: Ends, options: PipeOptions, *, first: bytes = b"") -> None:
     """Pipe stdin <-> *session* until done; *first* is data already received (listen -u)."""
-    datagram = not session.target.is_stream
-    trace = Trace(ends.stderr) if options.hex else None
-    sink = Sink(ends.stdout_fd, terminal=options.terminal, trace=trace)
-    transform = make_source_transform(options, trace)
-    loop = asyncio.get_running_loop()
-    last_activity = time.monotonic()
-    stdin_done_at: float | None = None
+    pipe = _SessionPipe(session, ends, options)
     if first:
-        sink.write(first)
+        pipe.sink.write(first)
+    try:
+        await pipe.run()
+    finally:
+        pipe.stop()
 
-    async def send_loop(queue: asyncio.Queue[bytes]) -> None:
-        nonlocal last_activity
+
+class _SessionPipe:
+    """One pipe's two tasks (stdin -> session, session -> stdout) and its ``-q``/``-w`` clocks."""
+
+    def __init__(self, session: Session, ends: Ends, options: PipeOptions) -> None:
+        self.session = session
+        self.options = options
+        self.datagram = not session.target.is_stream
+        trace = Trace(ends.stderr) if options.hex else None
+        self.sink = Sink(ends.stdout_fd, terminal=options.terminal, trace=trace)
+        self.transform = make_source_transform(options, trace)
+        self.last_activity = time.monotonic()
+        self.stdin_done_at: float | None = None
+        self.sender: asyncio.Task[None] | None = None
+        self.receiver: asyncio.Task[bytes] | None = None
+        self.stdin_fd = ends.stdin_fd
+
+    async def run(self) -> None:
+        """Until the pipe is done: both sides finished, ``-q`` or ``-w`` passed, or an error."""
+        self.start()
+        while True:
+            waiting = {task for task in (self.sender, self.receiver) if task is not None}
+            if not waiting:
+                return
+            deadline = next_deadline(self.options, self.stdin_done_at, self.last_activity)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if self.sender is not None and self.sender in done and self.sender_finished():
+                return
+            if self.receiver is not None and self.receiver in done and self.received():
+                return
+            if not done and self.clock_ran_out():
+                return
+
+    def start(self) -> None:
+        if self.stdin_fd is not None:
+            size = MAX_DATAGRAM if self.datagram else READ_SIZE
+            queue = _start_stdin_thread(self.stdin_fd, size, asyncio.get_running_loop())
+            self.sender = asyncio.create_task(self.send_loop(queue))
+        else:
+            self.stdin_done_at = time.monotonic()
+        self.receiver = asyncio.create_task(self.session.receive_some(timeout=None))
+
+    async def send_loop(self, queue: asyncio.Queue[bytes]) -> None:
+        """stdin's reads to the session; at stdin's end, half-close (TCP only) and stop."""
+        session = self.session
         while True:
             data = await queue.get()
             if not data:
-                if options.shutdown and session.target.transport not in ("udp", "tls"):
+                if self.options.shutdown and session.target.transport not in ("udp", "tls"):
                     await session.send_eof()
                 return
-            if transform is not None:
-                data = transform(data)
+            if self.transform is not None:
+                data = self.transform(data)
             await session.send(data)
-            last_activity = time.monotonic()
+            self.last_activity = time.monotonic()
             _trim(session)
 
-    sender: asyncio.Task[None] | None = None
-    if ends.stdin_fd is not None:
-        size = MAX_DATAGRAM if datagram else 256 * 1024
-        sender = asyncio.create_task(send_loop(_start_stdin_thread(ends.stdin_fd, size, loop)))
-    else:
-        stdin_done_at = time.monotonic()
-    receiver: asyncio.Task[bytes] | None = asyncio.create_task(session.receive_some(timeout=None))
-    try:
-        while True:
-            waiting = {task for task in (sender, receiver) if task is not None}
-            if not waiting:
-                return
-            deadline = next_deadline(options, stdin_done_at, last_activity)
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if sender is not None and sender in done:
-                sender.result()  # raises what the send loop raised
-                sender = None
-                stdin_done_at = time.monotonic()
-                if receiver is None or (options.quit_after == 0):
-                    return
-            if receiver is not None and receiver in done:
-                data = receiver.result()
-                if not data and not datagram:
-                    sink.finish()
-                    receiver = None
-                    if sender is None or options.interactive:
-                        return
-                    continue
-                sink.write(data)
-                last_activity = time.monotonic()
-                _trim(session)
-                receiver = asyncio.create_task(session.receive_some(timeout=None))
-            if done:
-                continue
-            now = time.monotonic()
-            quit_at = options.quit_at(stdin_done_at)
-            if quit_at is not None and now >= quit_at:
-                return
-            idle_at = options.idle_at(last_activity)
-            if idle_at is not None and now >= idle_at:
-                if datagram:
-                    return  # UDP has no end-of-file: going quiet is how it ends
-                raise TimedOut(
-                    f"no data to or from {session.target.display} for {options.idle_timeout:g}s (-w)",
-                    session.target.display,
-                )
-    finally:
-        for task in (sender, receiver):
+    def sender_finished(self) -> bool:
+        """stdin ended (or sending failed: raised here). True when that ends the pipe."""
+        assert self.sender is not None
+        self.sender.result()  # raises what the send loop raised
+        self.sender = None
+        self.stdin_done_at = time.monotonic()
+        return self.receiver is None or self.options.quit_after == 0
+
+    def received(self) -> bool:
+        """Write what arrived and wait for more. True when the peer's end-of-file ends the pipe."""
+        assert self.receiver is not None
+        data = self.receiver.result()
+        if not data and not self.datagram:
+            self.sink.finish()
+            self.receiver = None
+            return self.sender is None or self.options.interactive
+        self.sink.write(data)
+        self.last_activity = time.monotonic()
+        _trim(self.session)
+        self.receiver = asyncio.create_task(self.session.receive_some(timeout=None))
+        return False
+
+    def clock_ran_out(self) -> bool:
+        """True when ``-q`` after stdin's end has passed; ``-w`` idle raises (TCP) or ends (UDP)."""
+        now = time.monotonic()
+        options = self.options
+        quit_at = options.quit_at(self.stdin_done_at)
+        if quit_at is not None and now >= quit_at:
+            return True
+        idle_at = options.idle_at(self.last_activity)
+        if idle_at is None or now < idle_at:
+            return False
+        if self.datagram:
+            return True  # UDP has no end-of-file: going quiet is how it ends
+        target = self.session.target.display
+        raise TimedOut(f"no data to or from {target} for {options.idle_timeout:g}s (-w)", target)
+
+    def stop(self) -> None:
+        for task in (self.sender, self.receiver):
             if task is not None and not task.done():
                 task.cancel()
-        sink.finish()
+        self.sink.finish()
