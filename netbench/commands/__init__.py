@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "http": ("netbench.commands.http", "one HTTP/1.1 exchange, response parsed out"),
     "replay": ("netbench.commands.replay", "run recipes and check the answers"),
     "serve": ("netbench.commands.serve", "play the server side of a recipe (mock server)"),
+    "import": ("netbench.commands.import_curl", "turn a pasted curl command into a recipe"),
     "scan": ("netbench.commands.scan", "TCP connect scan of a host"),
     "ports": ("netbench.commands.ports", "local sockets with state, pid, program, user"),
     "services": ("netbench.commands.services", "look up /etc/services, both directions"),

@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
     )
     parser.add_argument(
+        "--vars-file", action="append", default=[], metavar="FILE", help="variables from YAML (--var wins)"
+    )
+    parser.add_argument("--curl", action="store_true", help="print http steps as curl commands; run nothing")
+    parser.add_argument(
         "-w", "--timeout", type=float, metavar="SECS", help="per-step timeout for every step (default 5)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document with every result")
@@ -93,13 +97,18 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.recipe.batch import overall_status
     from netbench.recipe.load import find_recipes
     from netbench.recipe.template import parse_vars
+    from netbench.recipe.varsfile import merge_vars
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
-    variables = parse_vars(args.var)
+    variables = merge_vars(args.vars_file, parse_vars(args.var))
     paths = find_recipes(args.recipes)
     if not paths:
         raise UsageError(f"no *.recipe.yaml files in {' '.join(args.recipes)}")
+    if args.curl:
+        from netbench.commands.import_curl import print_curl
+
+        return print_curl(paths, args.target, variables, env)
     printer = Progress(args, env, len(paths))
     started = time.monotonic()
     try:
