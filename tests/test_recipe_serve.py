@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import signal
 import socket
 import struct
 import subprocess
@@ -108,7 +109,7 @@ def test_serve_command_exits_1_after_a_mismatch() -> None:
         assert process.wait(10) == 1
         errors = process.stderr.read()
         assert "mismatch: step 1 (line 7): the client closed after" in errors
-        assert "Traceback" not in errors
+        assert "Traceback" not in errors, errors
     finally:
         if process.poll() is None:
             process.kill()
@@ -221,7 +222,7 @@ def test_serve_command_gives_up_on_an_oversized_request(
         assert process.wait(10) == 1
         errors = process.stderr.read()
         assert f"mismatch: step 1 (line 3): gave up: {reason}" in errors
-        assert "Traceback" not in errors
+        assert "Traceback" not in errors, errors
     finally:
         if process.poll() is None:
             process.kill()
@@ -301,6 +302,67 @@ def test_serve_waits_on_after_a_connection_that_sends_nothing(reset: bool) -> No
         errors = process.stderr.read()
         assert "closed without sending anything (a port probe?); still waiting" in errors
         assert "mismatch" not in errors and "Traceback" not in errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["keep", "once"])
+def test_sigterm_stops_serve_cleanly_with_the_summary_so_far(keep: bool) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netbench",
+            "serve",
+            str(RECIPES / "echo.recipe.yaml"),
+            *(["-k"] if keep else []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        address = process.stdout.readline().split()[-1]
+        host, port = address.rsplit(":", 1)
+        if keep:
+            assert replay(RECIPES / "echo.recipe.yaml", target=address, timeout=5).ok
+        served = 2 if keep else 1
+        with socket.create_connection((host, int(port)), timeout=10) as client:
+            client.sendall(b"hel")  # a client in the middle of its first step
+            seen = ""
+            while not seen.startswith(f"connection {served} from"):
+                seen = process.stderr.readline()  # the server has the client
+                assert seen, "serve ended early"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(10) == 143
+        errors = process.stderr.read()
+        assert f"stopped: served {served} connection{'s' * (served > 1)}, 0 mismatches\n" in errors
+        assert errors.endswith("terminated\n")
+        assert "Traceback" not in errors, errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_ctrl_c_stops_serve_k_with_the_summary_and_status_0() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netbench", "serve", str(RECIPES / "echo.recipe.yaml"), "-k"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        address = process.stdout.readline().split()[-1]
+        assert replay(RECIPES / "echo.recipe.yaml", target=address, timeout=5).ok
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+        errors = process.stderr.read()
+        assert errors.endswith("stopped: served 1 connection, 0 mismatches\n"), errors
     finally:
         if process.poll() is None:
             process.kill()
