@@ -34,6 +34,17 @@ class UsageError(NetbenchError):
     status = ExitStatus.USAGE
 
 
+class NotFound(UsageError):
+    """A well-formed look-up that found nothing (``services 18080``, an unknown name).
+
+    Exit status 1, as grep's for a search with no match; a malformed query
+    stays a :class:`UsageError` (2). Callers that treat any bad name as a
+    usage error catch :class:`UsageError` and get this too.
+    """
+
+    status = ExitStatus.EXPECTATION_FAILED
+
+
 class TargetError(UsageError):
     """A target that cannot be parsed or resolved."""
 

@@ -57,9 +57,50 @@ def test_render_is_a_safe_table() -> None:
 def test_hidden_owner_note_and_hint() -> None:
     assert hidden_note(ROWS, is_root=False) is not None
     assert "1 socket belong" in (hidden_note(ROWS, is_root=False) or "")
-    assert hidden_note(ROWS, is_root=True) is None
+    as_root = hidden_note(ROWS, is_root=True)  # root cannot see it either: say so, without "run as root"
+    assert (
+        as_root is not None and "owner of 1 socket cannot be read" in as_root and "run as root" not in as_root
+    )
     assert hidden_note(ROWS[:2], is_root=False) is None
     assert next_step_hint(ROWS) == "next: which of these answer? netbench scan localhost -p 22,80"
+
+
+def test_a_cut_next_hint_says_how_many_were_left_out() -> None:
+    rows = [SocketInfo("tcp", 4, "127.0.0.1", 9000 + n, None, None, LISTEN, 1, "p", "u") for n in range(14)]
+    hint = next_step_hint(rows) or ""
+    assert hint.startswith("next: which of these answer? netbench scan localhost -p 9000,9001,")
+    assert "9009" in hint and "9010" not in hint
+    assert hint.endswith("(4 more listening ports left out)")
+    assert "left out" not in (next_step_hint(rows[:10]) or "")
+    assert (next_step_hint(rows[:11]) or "").endswith("(1 more listening port left out)")
+
+
+def test_a_socket_no_process_holds_is_listed_with_the_note() -> None:
+    """A listening socket whose only descriptor is in flight in a unix socket: no process owns it.
+
+    Even root cannot name its owner; ports must still list it, and the note must say why.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    carrier, holder = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        socket.send_fds(carrier, [b"x"], [listener.fileno()])
+        listener.close()  # now only the message in *holder*'s queue keeps it open
+        status, out, err = run_main(["ports", "--port", str(port), "--json"])
+        assert status == 0, err
+        seen = json.loads(out)
+        mine = [s for s in seen["sockets"] if s["local_port"] == port and s["state"] == LISTEN]
+        assert len(mine) == 1 and mine[0]["pid"] is None
+        assert seen["note"] and "1 socket" in seen["note"]
+        status, out, err = run_main(["ports", "--port", str(port)])
+        assert status == 0
+        assert f"127.0.0.1:{port}" in out
+        assert "note: " in err and "1 socket" in err
+    finally:
+        carrier.close()
+        holder.close()
 
 
 def test_service_side() -> None:

@@ -98,7 +98,10 @@ def test_scan_agrees_with_nmap(block: PortBlock) -> None:
     spec = f"{block.ports[0]}-{block.ports[-1]}"
     out = subprocess.run(
         [nmap, "-n", "-sT", "-Pn", "-p", spec, "-oG", "-", "127.0.0.1"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     listed = re.search(r"Ports: (.*?)(\t|$)", out, re.M)
     assert listed, out
@@ -258,6 +261,15 @@ def test_command_rows_and_hint(block: PortBlock) -> None:
     assert f"talk to it: netbench connect 127.0.0.1 {min(block.open)}" in err
 
 
+def test_scan_that_finds_nothing_suggests_p(block: PortBlock) -> None:
+    closed = [p for p in block.ports if p not in block.open]
+    status, out, err = _run("scan", "localhost", "-4", "-p", ",".join(map(str, closed[:3])), tty=True)
+    assert status == 0
+    assert " open " not in out
+    assert "nothing open in the 3 tcp ports scanned; name other ports with -p" in err
+    assert "netbench scan localhost -p-" in err
+
+
 def test_progress_line_on_a_terminal(block: PortBlock) -> None:
     # 12 ports at 8 per second: long enough (> 1 s) for the progress line.
     spec = f"{block.ports[0]}-{block.ports[-1]}"
@@ -306,9 +318,22 @@ def test_ctrl_c_prints_what_was_found(block: PortBlock, workers: str) -> None:
     # interrupt it and expect the partial report and status 130.
     spec = f"{block.ports[0]}-{block.ports[-1]}"
     child = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "scan", "127.0.0.1", "-p", f"{spec},1-1000", "--rate", "20",
-         "--workers", workers],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "netbench",
+            "scan",
+            "127.0.0.1",
+            "-p",
+            f"{spec},1-1000",
+            "--rate",
+            "20",
+            "--workers",
+            workers,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     # Interrupt once every open port of the block has been probed (its
     # listener has a connection waiting), while ports 1-1000 remain.
@@ -341,8 +366,20 @@ def test_filtered_through_a_dropping_link() -> None:
     try:
         listeners = link.start_listeners([4001])
         try:
-            argv = [sys.executable, "-m", "netbench", "scan", link.addr_b, "-p", "4000-4004",
-                    "-w", "0.5", "--retries", "1", "--json"]
+            argv = [
+                sys.executable,
+                "-m",
+                "netbench",
+                "scan",
+                link.addr_b,
+                "-p",
+                "4000-4004",
+                "-w",
+                "0.5",
+                "--retries",
+                "1",
+                "--json",
+            ]
             env = dict(os.environ, PYTHONPATH=os.getcwd())
             done = subprocess.run(
                 link.command("A", argv), capture_output=True, text=True, timeout=30, env=env
@@ -354,7 +391,9 @@ def test_filtered_through_a_dropping_link() -> None:
             nmap = require_binary("nmap")
             theirs = subprocess.run(
                 link.command("A", [nmap, "-n", "-sT", "-Pn", "-p", "4000-4004", link.addr_b]),
-                capture_output=True, text=True, timeout=60,
+                capture_output=True,
+                text=True,
+                timeout=60,
             ).stdout
             assert re.search(r"^4003/tcp\s+filtered", theirs, re.M), theirs
             assert re.search(r"^4001/tcp\s+open", theirs, re.M), theirs

@@ -147,7 +147,17 @@ def test_worker_count_rules() -> None:
 def test_next_step_hints() -> None:
     from netbench.tools.scanmodel import next_step_hint
 
-    assert next_step_hint(_report({1: CLOSED})) is None
+    nothing = next_step_hint(_report({1: CLOSED}))
+    assert nothing == (
+        "nothing open in the 1 tcp port scanned; name other ports with -p, "
+        "e.g. netbench scan localhost -p- (all 65535)"
+    )
+    everything = ScanReport("localhost", "127.0.0.1", "tcp", {}, 65535, 1.0)
+    assert next_step_hint(everything) is None  # every port scanned: -p would not help
+    cut = ScanReport("localhost", "127.0.0.1", "tcp", {}, 1000, 1.0, interrupted=True)
+    assert next_step_hint(cut) is None
+    udp_nothing = next_step_hint(ScanReport("::1", "::1", "udp", {53: (CLOSED, "port-unreach")}, 1, 0.1))
+    assert udp_nothing is not None and "netbench scan -u ::1 -p-" in udp_nothing
     assert next_step_hint(_report({22: OPEN, 8080: OPEN})) == "talk to it: netbench connect 127.0.0.1 22"
     web = next_step_hint(_report({8080: OPEN}))
     assert web is not None and "netbench http http://127.0.0.1:8080/" in web

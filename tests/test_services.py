@@ -140,14 +140,45 @@ def test_command_both_directions_and_json() -> None:
     assert [(s["name"], s["port"], s["protocol"]) for s in data["services"]] == [("domain", 53, "udp")]
 
 
-def test_command_unknown_is_exit_2() -> None:
+def test_command_unknown_name_found_nothing_exit_1() -> None:
     status, out, err = _run("services", "no-such-service-xyz")
-    assert status == 2 and out == ""
+    assert status == 1 and out == ""
     assert err.startswith("netbench: unknown service 'no-such-service-xyz'") and err.count("\n") == 1
+
+
+def test_command_port_with_no_name_found_nothing_exit_1() -> None:
+    port = next(p for p in range(18080, 19000) if _no_name(p))
+    status, out, err = _run("services", str(port))
+    assert status == 1 and out == ""
+    assert err == f"netbench: port {port} has no name in the services database\n"
+
+
+def _no_name(port: int) -> bool:
+    for protocol in ("tcp", "udp"):
+        try:
+            socket.getservbyport(port, protocol)
+            return False
+        except OSError:
+            pass
+    return True
+
+
+@pytest.mark.parametrize("query", ["99999", "53/xyz"])
+def test_command_malformed_query_is_exit_2(query: str) -> None:
+    status, out, err = _run("services", query)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1
 
 
 @needs_file
 def test_command_mixed_known_and_unknown() -> None:
     status, out, err = _run("services", "http", "no-such-service-xyz")
-    assert status == 2
+    assert status == 1
     assert "80/tcp" in out and "no-such-service-xyz" in err
+
+
+@needs_file
+def test_command_mixed_with_a_malformed_query_is_exit_2() -> None:
+    status, out, err = _run("services", "http", "no-such-service-xyz", "99999")
+    assert status == 2
+    assert "80/tcp" in out and "out of range" in err

@@ -26,35 +26,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from netbench.errors import UsageError
+    """Look up each query; exit 0 when all were found, 1 when one found nothing, 2 when one was malformed."""
+    from netbench.errors import NotFound, UsageError
     from netbench.tools.services import all_entries, lookup, render_services, services_json
 
     if args.tcp and args.udp:
         raise UsageError("--tcp and --udp exclude each other (give neither for both)")
     protocol = "tcp" if args.tcp else "udp" if args.udp else None
-    if not args.queries:
-        entries = all_entries(protocol)
-        problems: list[str] = []
-    else:
-        entries, problems = [], []
-        for query in args.queries:
-            try:
-                for entry in lookup(query, protocol):
-                    if entry not in entries:
-                        entries.append(entry)
-            except UsageError as error:
-                problems.append(str(error))
-        if len(problems) == len(args.queries) and len(problems) == 1:
-            raise UsageError(problems[0])
+    entries = all_entries(protocol) if not args.queries else []
+    problems: list[UsageError] = []
+    for query in args.queries:
+        try:
+            for entry in lookup(query, protocol):
+                if entry not in entries:
+                    entries.append(entry)
+        except UsageError as error:
+            problems.append(error)
+    if len(args.queries) == 1 and problems:
+        raise problems[0]  # one query, one error line, its own status
     if args.json:
         env.stdout.write(services_json(entries))
     elif entries:
         env.stdout.write(render_services(entries))
     env.stdout.flush()
     for problem in problems:
-        env.error(problem)
+        env.error(str(problem))
     if problems:
-        return ExitStatus.USAGE
+        malformed = any(not isinstance(problem, NotFound) for problem in problems)
+        return ExitStatus.USAGE if malformed else ExitStatus.EXPECTATION_FAILED
     if entries and env.stderr_isatty and args.queries and not args.json:
         first = entries[0]
         env.note(f"who listens on it here? netbench ports --port {first.port}")

@@ -259,10 +259,21 @@ def report_json(report: ScanReport, *, show_all: bool = False) -> str:
 
 
 def next_step_hint(report: ScanReport) -> str | None:
-    """The walk's next step after a scan: talk to the first open port."""
+    """The walk's next step after a scan: talk to the first open port.
+
+    When nothing is open and not every port was scanned, the hint says to
+    name the ports with ``-p`` (the default scans only the most common ones).
+    """
     opened = report.open_ports()
     if not opened:
-        return None
+        if report.interrupted or report.total >= 65535:
+            return None
+        counted = f"{report.total} {report.protocol} port{'s' if report.total != 1 else ''}"
+        flags = " -u" if report.protocol == "udp" else ""
+        return (
+            f"nothing open in the {counted} scanned; name other ports with -p, "
+            f"e.g. netbench scan{flags} {report.host} -p- (all 65535)"
+        )
     first = report.row(opened[0])
     host = bracket_host(report.address)
     if report.protocol == "udp":

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Sequence
 from functools import lru_cache
 
-from netbench.errors import UsageError
+from netbench.errors import NotFound, UsageError
 from netbench.tools.servicedb import PROTOCOLS, ServiceDB, ServiceEntry, parse_query, parse_services
 from netbench.tools.table import render_table
 
@@ -52,8 +52,9 @@ def lookup(query: str, protocol: str | None = None, *, path: str = SERVICES_FILE
     """Look up one query: a name or alias (``http``, ``www``), a port (``80``),
     optionally with a protocol (``53/udp``). *protocol* restricts the result.
 
-    Returns the matching entries, TCP before UDP. Raises :class:`UsageError`
-    (exit 2) when nothing matches, with a "did you mean" hint when one fits.
+    Returns the matching entries, TCP before UDP. Raises :class:`NotFound`
+    (exit 1) when nothing matches, with a "did you mean" hint when one fits,
+    and :class:`UsageError` (exit 2) for a malformed query.
     """
     text, proto = parse_query(query)
     db = load_db(path)
@@ -76,14 +77,14 @@ def lookup(query: str, protocol: str | None = None, *, path: str = SERVICES_FILE
                     found.append(ServiceEntry(name, port, candidate))
         if not found:
             where = f"/{proto}" if proto else ""
-            raise UsageError(f"port {port}{where} has no name in the services database")
+            raise NotFound(f"port {port}{where} has no name in the services database")
         return found
     found = db.by_name(text, proto) or _from_resolver_name(text, proto)
     if not found:
         hint = db.suggestions(text)
         more = f" (did you mean {', '.join(hint)}?)" if hint else ""
         where = f"/{proto}" if proto else ""
-        raise UsageError(f"unknown service {text!r}{where}: not in the services database{more}")
+        raise NotFound(f"unknown service {text!r}{where}: not in the services database{more}")
     return found
 
 

@@ -56,8 +56,6 @@ class SocketInfo(NamedTuple):
         return data
 
 
-
-
 def select_sockets(
     rows: Iterable[SocketInfo],
     *,
@@ -138,14 +136,23 @@ def render_sockets(rows: Sequence[SocketInfo]) -> str:
 
 
 def hidden_note(rows: Sequence[SocketInfo], is_root: bool) -> str | None:
-    """The note for sockets whose owner we may not see (None when there are none)."""
-    hidden = sum(1 for r in rows if r.pid is None and r.state in DEFAULT_STATES)
-    if not hidden or is_root:
+    """The note for listed sockets whose owner could not be read (None when there are none).
+
+    Not root: other users' processes may not be inspected, and root would
+    see them. Root: the owner is outside this system's view (a process in
+    another container or PID namespace, or a socket no process holds).
+    Sockets past their life (TIME_WAIT, ...) have no owner and need no note.
+    """
+    hidden = sum(1 for r in rows if (r.pid is None or r.program is None) and r.state in DEFAULT_STATES)
+    if not hidden:
         return None
-    return (
-        f"note: {hidden} socket{'s' if hidden != 1 else ''} belong to processes you may not inspect "
-        "(no pid shown); run as root to see them"
-    )
+    sockets = f"{hidden} socket{'s' if hidden != 1 else ''}"
+    if is_root:
+        return (
+            f"note: the owner of {sockets} cannot be read (no pid shown): a process in another "
+            "container or PID namespace, or a socket no process holds"
+        )
+    return f"note: {sockets} belong to processes you may not inspect (no pid shown); run as root to see them"
 
 
 def sockets_json(rows: Sequence[SocketInfo], note: str | None = None) -> str:
@@ -155,10 +162,17 @@ def sockets_json(rows: Sequence[SocketInfo], note: str | None = None) -> str:
     return json.dumps({"sockets": [r.to_json() for r in rows], "note": note}, indent=2) + "\n"
 
 
+HINT_PORTS = 10  # ports named in the next: hint, at most
+
+
 def next_step_hint(rows: Sequence[SocketInfo]) -> str | None:
     """The walk's next step after ``ports``: scan the listening TCP ports."""
     ports = sorted({r.local_port for r in rows if r.protocol == "tcp" and r.state == LISTEN})
     if not ports:
         return None
-    shown = ",".join(str(p) for p in ports[:10])
-    return f"next: which of these answer? netbench scan localhost -p {shown}"
+    shown = ",".join(str(p) for p in ports[:HINT_PORTS])
+    hint = f"next: which of these answer? netbench scan localhost -p {shown}"
+    left_out = len(ports) - HINT_PORTS
+    if left_out > 0:
+        hint += f"   ({left_out} more listening port{'s' if left_out != 1 else ''} left out)"
+    return hint
