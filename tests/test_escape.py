@@ -199,8 +199,10 @@ def test_quote_is_one_safe_line_cut_only_between_escapes(data: bytes, limit: int
         (b"hello\r\n\tworld", True),
         (b"\x1b[1;31mWARNING\x1b[0m\r\n", True),  # a coloured banner: ESC does not count
         ("\u202eevil\u2066".encode(), True),  # shown as text, escaped
-        (b"hello world\x00", True),  # a C string is still text (one control in ten allowed)
+        (b"hello world\x00", True),  # a C string is still text
+        (b"a\x00b\r\n", True),  # one control in five: a short line, still text
         (b"a\x00b\x00c\x00", False),
+        (b"ab\x00\x01\x02\x03\x04\x05\x06xyz", False),
         (b"\x00\x01\x02\x03\x04", False),
         (b"\xff\xfe\x00", False),  # invalid UTF-8
         (b"caf\xe9", False),

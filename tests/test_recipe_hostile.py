@@ -88,7 +88,7 @@ def test_endless_http_body_is_refused_past_the_cap(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("payload", "shown"),
     [
-        (b"\x1b[2J\x00\x01\x02\x1b]0;pwned\x07\r\n", "1b 5b 32 4a"),  # many controls: a hexdump
+        (b"\x1b[2J\x00\x01\x02\x03\x04\x05\x1b]0;\x07\r\n", "1b 5b 32 4a"),  # many controls: a hexdump
         (b"\x1b[2J\x1b]0;pwned\x07evil\r\n", "\\x1b[2J\\x1b]0;pwned\\x07evil"),  # ESC aside, text: escaped
         (b"a long enough line of text with \x1b[31mred\x1b[0m inside it\r\n", "\\x1b[31mred"),  # escaped
     ],

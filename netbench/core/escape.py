@@ -187,23 +187,24 @@ def unescape(text: str) -> bytes:
 
 # Controls that make data binary: all but tab, LF, CR and ESC (a coloured banner is text).
 _BINARY_CONTROLS = "[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]"
-BINARY_SHARE = 10  # text has at most one such control in this many characters
+BINARY_PERCENT = 30  # more controls than this share of the characters: binary (the REPL's old rule)
 
 
 def is_text(data: bytes) -> bool:
     """The one text-or-binary decision: True to show *data* as (escaped) text, False for a hexdump.
 
-    Text is valid UTF-8 in which at most one character in :data:`BINARY_SHARE`
-    is a control other than tab, LF, CR and ESC. ESC does not count, so a
-    coloured banner or a hostile ``\\x1b[2J`` stays readable text (escaped);
-    NULs, invalid UTF-8 and mostly-control data are binary.
+    Text is valid UTF-8 in which at most :data:`BINARY_PERCENT` % of the
+    characters are controls other than tab, LF, CR and ESC. ESC does not
+    count, so a coloured banner or a hostile ``\\x1b[2J`` stays readable text
+    (escaped), and so does a short line with a NUL in it (``a\\x00b``);
+    invalid UTF-8 and mostly-control data are binary.
     """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
     controls = len(re.findall(_BINARY_CONTROLS, text))  # re caches the compiled pattern
-    return controls * BINARY_SHARE <= len(text)
+    return controls * 100 <= len(text) * BINARY_PERCENT
 
 
 def hexdump(data: bytes, *, offset: int = 0, width: int = 16, mark: int | None = None) -> str:
