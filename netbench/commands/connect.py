@@ -30,14 +30,15 @@ the peer closes. Exit status: 0 ok, 2 usage, 3 refused, 4 timeout, 5 reset,
 """
 
 
-def add_pipe_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by connect and listen."""
+WAIT_HELP = "connect timeout, and idle timeout: end after SECS with no data either way"
+
+
+def add_pipe_arguments(parser: argparse.ArgumentParser, wait_help: str = WAIT_HELP) -> None:
+    """Options shared by connect and listen (*wait_help* says what -w means for the command)."""
     parser.add_argument("-u", "--udp", action="store_true", help="UDP instead of TCP")
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
-    parser.add_argument(
-        "-w", "--wait", type=_seconds, metavar="SECS", help="connect timeout and idle timeout"
-    )
+    parser.add_argument("-w", "--wait", type=_seconds, metavar="SECS", help=wait_help)
     parser.add_argument("-C", "--crlf", action="store_true", help="send LF as CRLF")
     parser.add_argument(
         "-x", "--hex", action="store_true", help="hexdump the traffic on stderr (> sent, < received)"
@@ -76,9 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_pipe_arguments(parser)
     parser.add_argument("--tls", action="store_true", help="TLS over TCP (verified unless --insecure)")
-    parser.add_argument("--insecure", action="store_true", help="TLS without verifying the certificate")
+    parser.add_argument("-k", "--insecure", action="store_true", help="TLS without verifying the certificate")
     parser.add_argument("--sni", metavar="NAME", help="TLS server name (default: the host)")
-    parser.add_argument("--cafile", metavar="FILE", help="trust the CA certificates in FILE")
+    parser.add_argument(
+        "--cafile", "--cacert", metavar="FILE", help="trust the CA certificates in FILE (--cacert: curl's)"
+    )
     parser.add_argument(
         "-z",
         "--zero",
@@ -205,8 +208,10 @@ def _run_session(
         try:
             _say_connected(args, env, target.display)
             if session.tls is not None and (args.verbose or (env.stdout_isatty and env.stderr_isatty)):
+                from netbench.core.escape import escape_text  # the certificate's names are the peer's
+
                 for line in session.tls.lines():
-                    env.note(f"* {line}")
+                    env.note(f"* {escape_text(line)}")
             if args.zero:
                 return
             ends, options = pipe_setup(args, env)

@@ -58,8 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", action="store_true", help="also show the exact bytes sent and received")
     parser.add_argument("--follow", action="store_true", help="follow redirects (up to --max-redirects)")
     parser.add_argument("--max-redirects", type=int, default=10, metavar="N", help="limit for --follow (10)")
-    parser.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
-    parser.add_argument("--cacert", metavar="FILE", help="https: trust the CA certificates in FILE too")
+    parser.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
+    parser.add_argument(
+        "--cafile", "--cacert", dest="cacert", metavar="FILE", help="https: trust the CA certificates in FILE too"
+    )
     parser.add_argument(
         "--check-status",
         action="store_true",

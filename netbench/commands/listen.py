@@ -33,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     parser.add_argument("address", metavar="[HOST:]PORT", help="where to listen (host 127.0.0.1 by default)")
-    add_pipe_arguments(parser)
+    add_pipe_arguments(
+        parser,
+        wait_help="idle timeout: end a connection after SECS with no data either way "
+        "(waiting for a client is not limited)",
+    )
     parser.add_argument(
         "-k", "--keep-open", action="store_true", help="accept another connection after each one ends"
     )
