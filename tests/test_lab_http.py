@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import h11
 import pytest
 
-from netbench.lab import Lab, running
+from netbench.lab import Lab, accounts, running
 from netbench.lab.pages import MAX_DELAY, route, slow
 from tests.support.peers import HELLO
 from tests.support.sockets import read_until_eof
@@ -417,3 +417,100 @@ def test_expect_100_continue(lab: Lab) -> None:
 def test_absolute_form_targets_are_routed_by_path() -> None:
     reply = route(b"GET", b"http://lab/json", [(b"Host", b"lab")])
     assert reply.status == 200 and b"application/json" in dict(reply.headers)[b"Content-Type"]
+
+
+# --- pages that remember: /login, /me, /ready-after ---------------------------------
+
+
+def session_of(response: h11.Response) -> str:
+    cookie = header(response, "set-cookie")
+    assert cookie is not None
+    match = re.fullmatch(r"session=([0-9a-f]{32}); Path=/; HttpOnly; SameSite=Lax", cookie)
+    assert match, cookie
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("application/x-www-form-urlencoded", b"user=ann&password=x"), ("application/json", b'{"user": "ann"}')],
+    ids=["form", "json"],
+)
+def test_login_sets_a_session_cookie_that_me_knows(lab: Lab, content_type: str, body: bytes) -> None:
+    client = Client(lab["http"].port)
+    try:
+        response, data, _ = client.request("POST", "/login", [("Content-Type", content_type)], body)
+        assert response.status_code == 200
+        assert json.loads(data) == {"user": "ann", "logged_in": True}
+        token = session_of(response)
+        response, data, _ = client.request("GET", "/me", [("Cookie", f"theme=dark; session={token}")])
+        assert (response.status_code, json.loads(data)) == (200, {"user": "ann"})
+    finally:
+        client.close()
+    other = Client(lab["http"].port)  # the session is the server's, not the connection's
+    try:
+        response, data, _ = other.request("GET", "/me", [("Cookie", f"session={token}")])
+        assert (response.status_code, json.loads(data)) == (200, {"user": "ann"})
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize(
+    ("cookie", "why"),
+    [
+        (None, b"no session cookie was sent"),
+        ("session=0123abcd", b"the session cookie is unknown (or forgotten)"),
+    ],
+)
+def test_me_without_a_known_session_is_401_saying_how_to_log_in(
+    client: Client, cookie: str | None, why: bytes
+) -> None:
+    response, data, _ = client.request("GET", "/me", [("Cookie", cookie)] if cookie else [])
+    assert response.status_code == 401
+    assert data == b"not logged in: " + why + b"; POST /login with user=NAME, then send its cookie\n"
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "status"),
+    [("GET", b"", 405), ("POST", b"", 400), ("POST", b"user=" + b"a" * 65, 400), ("POST", b"{", 400)],
+    ids=["get", "no-user", "long-user", "bad-json"],
+)
+def test_login_needs_post_and_a_user(client: Client, method: str, body: bytes, status: int) -> None:
+    response, _, _ = client.request(method, "/login", [], body)
+    assert response.status_code == status
+    assert header(response, "set-cookie") is None
+
+
+def test_ready_after_answers_503_until_the_nth_request_per_key(lab: Lab) -> None:
+    client = Client(lab["http"].port)
+    try:
+        statuses = [client.request("GET", "/ready-after?n=3&key=a")[0].status_code for _ in range(4)]
+        assert statuses == [503, 503, 200, 200]
+        response, data, _ = client.request("GET", "/ready-after?n=3&key=b")  # another key counts apart
+        assert (response.status_code, data) == (503, b"not ready yet: request 1 of 3\n")
+        assert header(response, "retry-after") == "0"
+        response, data, _ = client.request("GET", "/ready-after?n=1&key=c")
+        assert (response.status_code, data) == (200, b"ready: request 1, ready from request 1\n")
+    finally:
+        client.close()
+    again = Client(lab["http"].port)  # counted per client address, not per connection
+    try:
+        assert again.request("GET", "/ready-after?n=3&key=b")[0].status_code == 503
+        assert again.request("GET", "/ready-after?n=3&key=b")[0].status_code == 200
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("query", ["n=0", "n=x", "n=1001", "n=-1"])
+def test_ready_after_rejects_a_bad_n(client: Client, query: str) -> None:
+    assert client.request("GET", f"/ready-after?{query}")[0].status_code == 400
+
+
+def test_the_lab_forgets_the_oldest_sessions_past_its_bound() -> None:
+    state = accounts.SiteState()
+    first = state.log_in("ann")
+    for number in range(accounts.MAX_ENTRIES):
+        state.log_in(f"user{number}")
+    assert state.user(first) is None and len(state.sessions) == accounts.MAX_ENTRIES
+    for number in range(accounts.MAX_ENTRIES + 5):
+        state.count("127.0.0.1", str(number))
+    assert len(state.counters) == accounts.MAX_ENTRIES

@@ -15,7 +15,7 @@ SERVICES: dict[str, str] = {
     "discard": "RFC 863: reads and throws away everything (TCP and UDP)",
     "daytime": "RFC 867: one line with the date and time, then closes (TCP and UDP)",
     "chargen": "RFC 864: endless rotating lines of printable ASCII (TCP and UDP)",
-    "http": "HTTP/1.1 (h11): /index.html /json /chunked /slow?delay=S /echo, 404 otherwise",
+    "http": "HTTP/1.1 (h11): /index.html /json /chunked /slow?delay=S /echo /login /me /ready-after?n=N",
     "smtp": "RFC 5321 mail: EHLO, MAIL FROM, RCPT TO, DATA; keeps and shows what it receives",
     "redis": "RESP2: PING SET GET INCR EXPIRE TTL KEYS LPUSH HSET ..., RESP arrays or typed by hand",
     "memcached": "text protocol: set add replace get gets cas delete incr decr flush_all version",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
+from urllib.parse import urlsplit
 
 try:
     import h11_mypyc as h11  # the compiled build of h11, when installed
@@ -19,12 +21,15 @@ except ImportError:
     import h11
 
 from netbench.core.escape import escape
+from netbench.lab import accounts
 from netbench.lab.base import Connections, TrackedProtocol, peer_of
 from netbench.lab.pages import MAX_BODY, Reply, route, simple
 from netbench.lab.rejections import explain, http09_answer, http09_line
+from netbench.lab.shared import per_server
 
 SERVER = b"netbench-lab"
 IDLE_TIMEOUT = 300.0
+_MAYBE_STATEFUL = re.compile(rb"/(?:login|me|ready-after)(?:[?#]|$)")  # cheap, before urlsplit
 OPENING_LIMIT = 8192  # the most of a first line looked at for HTTP/0.9
 
 _date_second = -1
@@ -188,13 +193,27 @@ class HttpStream(TrackedProtocol):
         request = self._request
         assert request is not None
         headers = request.headers.raw_items()
-        reply = route(request.method, request.target, headers, bytes(self._body), request.http_version)
+        reply = self._stateful(request, headers) if _MAYBE_STATEFUL.search(request.target) else None
+        if reply is None:
+            reply = route(request.method, request.target, headers, bytes(self._body), request.http_version)
         if reply.delay > 0:
             self._busy = True
             self._pending = asyncio.get_running_loop().call_later(reply.delay, self._send_later, reply)
             self._flow()
         else:
             self._send(reply)
+
+    def _stateful(self, request: h11.Request, headers: list[tuple[bytes, bytes]]) -> Reply | None:
+        """The reply of a page that remembers (``/login``, ``/me``, ``/ready-after``), or None."""
+        parts = urlsplit(request.target.decode("latin-1"))
+        if parts.path not in accounts.PATHS:
+            return None
+        peer = self.transport.get_extra_info("peername")
+        state = per_server(self._connections, accounts.SiteState)
+        client = str(peer[0]) if peer else ""
+        return accounts.answer(
+            request.method, parts.path, parts.query, headers, bytes(self._body), client, state
+        )
 
     def _send_later(self, reply: Reply) -> None:
         self._busy = False

@@ -11,6 +11,10 @@ requests in and writes replies out. Endpoints:
 - ``GET|HEAD /slow?delay=SECS``: answers after SECS seconds (default 1, at most 30).
 - ``/echo`` (any method): the request (method, target, version, headers, body) as JSON.
 - any other path: 404; another method on a page: 405.
+
+``/login``, ``/me`` and ``/ready-after`` remember things between requests
+(sessions, counters): :mod:`netbench.lab.accounts` answers them, with the
+server's state; :func:`route` stays a pure function of one request.
 """
 
 from __future__ import annotations
@@ -40,12 +44,22 @@ JSON_BODY = (
         {
             "server": "netbench-lab",
             "hello": "world",
-            "endpoints": ["/index.html", "/json", "/chunked", "/slow?delay=SECS", "/echo"],
+            "endpoints": [
+                "/index.html",
+                "/json",
+                "/chunked",
+                "/slow?delay=SECS",
+                "/echo",
+                "/login",
+                "/me",
+                "/ready-after?n=N",
+            ],
         },
         indent=2,
     ).encode()
     + b"\n"
 )
+TRY = "(try /index.html, /json, /chunked, /slow?delay=1, /echo, POST /login, /me, /ready-after?n=3)"
 PAGE_METHODS = (b"GET", b"HEAD")
 PAGES = frozenset({"/", "/index.html", "/json", "/chunked", "/slow"})
 """The paths answered to GET and HEAD only (405 for another method)."""
@@ -206,7 +220,7 @@ def route(
     if path == "/echo":
         return echo(method, target, version, headers, body)
     if path not in PAGES:
-        return simple(404, f"not found: {path}\n(try /index.html, /json, /chunked, /slow?delay=1, /echo)\n")
+        return simple(404, f"not found: {path}\n{TRY}\n")
     if method not in PAGE_METHODS:
         allowed = f"method {method.decode('latin-1')} not allowed on {path}\n"
         return simple(405, allowed, extra=((b"Allow", b"GET, HEAD"),))
