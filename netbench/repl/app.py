@@ -85,7 +85,7 @@ def run(options: Options, env: Environment) -> int:
 async def _main(options: Options, env: Environment) -> int:
     scripted = not env.stdin_isatty
     printer: Printer = PlainPrinter(env.stdout, env.stderr) if scripted else _terminal_printer()
-    settings = Settings()
+    settings = Settings(coalesce=not scripted)
     repl = Repl(
         printer=printer,
         settings=settings,
@@ -173,9 +173,20 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
             session.app.exit(exception=EOFError())
 
     runner = CommandRunner(repl, on_quit)
-    session.key_bindings = build_key_bindings(runner.interrupt)
-    try:  # `kill -INT`: stop the running command, as Ctrl-C does
-        loop.add_signal_handler(signal.SIGINT, runner.interrupt)
+
+    def interrupt() -> bool:
+        """Ctrl-C on an empty line: pause the display of incoming data, else stop the command."""
+        paused = repl.sessions.pause_active()
+        for conv in paused:
+            repl.info(
+                f"[{conv.number}] display paused: what arrives is kept, not shown "
+                "(/tail to look, send a line to resume, Ctrl-C again stops a command, /close ends it)"
+            )
+        return bool(paused) or runner.interrupt()
+
+    session.key_bindings = build_key_bindings(interrupt)
+    try:  # `kill -INT`: as Ctrl-C does
+        loop.add_signal_handler(signal.SIGINT, interrupt)
     except (NotImplementedError, RuntimeError, ValueError):
         pass
     worker = loop.create_task(runner.run_forever())

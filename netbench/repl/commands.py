@@ -63,6 +63,10 @@ A line starting with / is a command; start it with // to send a line that
 begins with a slash. ${NAME} expands variables set with /set.
 Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line,
 Ctrl-D (on an empty line) or /quit leaves.
+A fast peer: past 100 lines or 16 KiB a second on a session, what arrives is
+counted on one status line instead of shown (/tail shows the last lines);
+Ctrl-C on an empty line pauses a session's display. Each session keeps up to
+16 MiB received for /tail and /save; past that, netbench stops reading it.
 """,
 )
 async def _help(repl: Repl, rest: str) -> None:
@@ -170,6 +174,6 @@ async def _vars(repl: Repl, rest: str) -> None:
 
 
 # The other command modules register themselves on import.
-from netbench.repl import commands_session, commands_tools  # noqa: E402
+from netbench.repl import commands_data, commands_session, commands_tools  # noqa: E402
 
-__all__ = ["ALIASES", "TABLE", "commands_session", "commands_tools", "run_line"]
+__all__ = ["ALIASES", "TABLE", "commands_data", "commands_session", "commands_tools", "run_line"]

@@ -46,7 +46,7 @@ unix:/path, or http(s)://HOST[:PORT]. A service name may stand for the port
     ),
 )
 async def _open(repl: Repl, rest: str) -> None:
-    from netbench.cli import ArgumentParser
+    from netbench.commands.parsing import ArgumentParser
     from netbench.core.address import parse_target
     from netbench.net.resolve import family_from_flags
     from netbench.net.tls import TLSOptions
@@ -57,7 +57,7 @@ async def _open(repl: Repl, rest: str) -> None:
     parser.add_argument("--tls", action="store_true")
     parser.add_argument("--insecure", "-k", action="store_true")
     parser.add_argument("--sni")
-    parser.add_argument("--cafile")
+    parser.add_argument("--cafile", "--cacert")
     parser.add_argument("-4", dest="ipv4", action="store_true")
     parser.add_argument("-6", dest="ipv6", action="store_true")
     parser.add_argument("-w", "--timeout", type=float, default=repl.settings.connect_timeout)
@@ -263,31 +263,3 @@ async def _wait(repl: Repl, rest: str) -> None:
     what = await repl.sessions.wait(conv, pattern, seconds)
     if repl.scripted:
         repl.info(f"(wait: {what})")
-
-
-@command(
-    "save",
-    "FILE",
-    "save the current session's conversation as a recipe (FILE.recipe.yaml)",
-    "Secrets (Authorization, Cookie, ...) are written as ${secret:NAME};\n"
-    "replay the file with: netbench replay FILE",
-)
-async def _save(repl: Repl, rest: str) -> None:
-    conv = repl.sessions.require_current()
-    words = split(rest)
-    if len(words) != 1:
-        raise UsageError("usage: /save FILE")
-    from netbench.recipe.record import record, save
-
-    path = Path(words[0])
-    name = path.name.removesuffix(".yaml").removesuffix(".recipe")
-    target = conv.session.target
-    same = [s for s in repl.labs if (s.host, s.port) == (target.host, target.port)]
-    lab = same[0].name if same and target.transport == "tcp" else None
-    result = record(conv.session.transcript, target, name=name, lab=lab)
-    try:
-        save(result, path)
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
-    secrets = result.secrets
-    repl.info(f"saved {safe(str(path))}" + (f" (secrets replaced: {', '.join(secrets)})" if secrets else ""))

@@ -56,6 +56,7 @@ class Settings:
     raw: bool = False
     timestamps: bool = False
     connect_timeout: float = 10.0
+    coalesce: bool = False  # keep the display at a person's pace (interactive use)
 
     @property
     def line_ending(self) -> bytes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from netbench.core.escape import escape_text as safe
+from netbench.core.escape import scrub
 from netbench.core.http_sniff import request_line
 from netbench.errors import NetbenchError
 
@@ -139,7 +139,7 @@ class HttpTracker:
         data = self._parser.raw if self._parser is not None else b""
         self._parser = None
         self._pending.clear()
-        shown: list[Shown] = [Note(f"(not shown parsed: {safe(why)})")]
+        shown: list[Shown] = [Note(f"(not shown parsed: {scrub(why)})")]  # (why: already safe, once)
         if data:
             shown.append(RawData(data))
         return shown

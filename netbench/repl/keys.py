@@ -1,7 +1,8 @@
 """Key bindings for the REPL prompt (Emacs by default, Vi with --vi).
 
-Ctrl-C clears the line being typed; on an empty line it stops the command
-that is running, if any. It never ends the REPL. Ctrl-D on an empty line
+Ctrl-C clears the line being typed; on an empty line it pauses the display
+of data that is arriving, or else stops the command that is running, if
+any. It never ends the REPL. Ctrl-D on an empty line
 leaves (prompt_toolkit's default, which raises EOFError).
 """
 
@@ -15,13 +16,14 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 def build_key_bindings(interrupt: Callable[[], bool]) -> KeyBindings:
     """The REPL's extra key bindings (on top of prompt_toolkit's defaults).
 
-    *interrupt* stops the running command and says whether there was one.
+    *interrupt* pauses incoming output or stops the running command, and says
+    whether it did either.
     """
     bindings = KeyBindings()
 
     @bindings.add("c-c")
     def _clear(event: KeyPressEvent) -> None:
-        """Clear the line (and any completion menu), or stop the running command; never exit."""
+        """Clear the line (and any completion menu), or pause output / stop the command; never exit."""
         buffer = event.current_buffer
         if buffer.text:
             buffer.cancel_completion()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
 from netbench.repl import view
 from netbench.repl.context import Printer, Settings
+from netbench.repl.flood import FLOOD_STARTS, TRANSCRIPT_CAP, DisplayGate
 from netbench.repl.httpview import HttpMessage, HttpTracker, Note, RawData, Shown
 
 if TYPE_CHECKING:  # the network modules (ssl) load with the first /open
@@ -42,6 +43,9 @@ class Conversation:
     last_activity: float = field(default_factory=time.monotonic)
     write_shut: bool = False  # /eof was used: nothing more can be sent
     give_up: asyncio.TimerHandle | None = None
+    gate: DisplayGate = field(default_factory=DisplayGate)
+    quiet_check: asyncio.TimerHandle | None = None
+    full: bool = False  # the transcript reached its cap: reading stopped
 
     @property
     def label(self) -> str:
@@ -52,12 +56,13 @@ class Conversation:
     @property
     def state(self) -> str:
         """connecting / open / half-closed / closed by peer / closed / error."""
-        return self.session.state
+        return "full" if self.full and self.session.is_open else self.session.state
 
     @property
     def finished(self) -> bool:
         """True when nothing more can arrive."""
-        return not self.session.is_open or self.session.peer_closed  # ('closed by peer' implies peer_closed)
+        # ('closed by peer' implies peer_closed)
+        return not self.session.is_open or self.session.peer_closed or self.full
 
 
 class Sessions:
@@ -120,12 +125,17 @@ class Sessions:
     def _show(self, conv: Conversation, items: list[Shown]) -> None:
         for item in items:
             if isinstance(item, RawData):
-                self.printer.show(
-                    view.received(
-                        item.data, hex_mode=self.settings.hex_mode, offset=conv.offset, stamp=self._tag(conv)
+                was_flooding = conv.gate.flooding
+                data = self._admit(conv, item.data) if self.settings.coalesce else item.data
+                if data:
+                    self.printer.show(
+                        view.received(
+                            data, hex_mode=self.settings.hex_mode, offset=conv.offset, stamp=self._tag(conv)
+                        )
                     )
-                )
                 conv.offset += len(item.data)
+                if conv.gate.flooding and not was_flooding:
+                    self.printer.show(view.note(self._numbered(conv, FLOOD_STARTS)))
             elif isinstance(item, HttpMessage):
                 conv.offset += len(item.raw)
                 conv.last_response = item.response
@@ -133,6 +143,44 @@ class Sessions:
                 self.printer.show(view.response(item.response, stamp=self._tag(conv), raw=self.settings.raw))
             elif isinstance(item, Note):
                 self.printer.show(view.note(item.text))
+
+    def _admit(self, conv: Conversation, data: bytes) -> bytes:
+        """The part of *data* the session's display gate lets through (:mod:`netbench.repl.flood`)."""
+        shown, before = conv.gate.arrive(data, time.monotonic())
+        if before is not None:
+            self.printer.show(view.note(self._numbered(conv, before)))
+        if len(shown) < len(data) and conv.quiet_check is None:
+            conv.quiet_check = asyncio.get_running_loop().call_later(conv.gate.window, self._quiet, conv)
+        return shown
+
+    def _quiet(self, conv: Conversation) -> None:
+        """Timer: print the final count of a flood once data has stopped for a second."""
+        conv.quiet_check = None
+        line = conv.gate.quiet(time.monotonic())
+        if line is not None:
+            self.printer.show(view.note(self._numbered(conv, line)))
+        elif conv.gate.flooding:
+            conv.quiet_check = asyncio.get_running_loop().call_later(conv.gate.window / 2, self._quiet, conv)
+
+    def _numbered(self, conv: Conversation, text: str) -> str:
+        return f"[{conv.number}] {text}" if len(self.items) > 1 else text
+
+    def _finish_display(self, conv: Conversation) -> None:
+        """Nothing more will be shown for *conv*: print what the display left out."""
+        if conv.quiet_check is not None:
+            conv.quiet_check.cancel()
+            conv.quiet_check = None
+        line = conv.gate.finish()
+        if line is not None:
+            self.printer.show(view.note(self._numbered(conv, line)))
+
+    def pause_active(self) -> list[Conversation]:
+        """Ctrl-C: pause the display of every session whose data is arriving now."""
+        now = time.monotonic()
+        paused = [conv for conv in self.items.values() if conv.gate.active(now)]
+        for conv in paused:
+            conv.gate.pause()
+        return paused
 
     def _schedule_give_up(self, conv: Conversation) -> None:
         if conv.give_up is not None:
@@ -169,6 +217,7 @@ class Sessions:
             if not data:  # end of file (never UDP: its transport skips empty datagrams)
                 self._show(conv, conv.tracker.on_eof())
                 self._cancel_give_up(conv)
+                self._finish_display(conv)
                 total = session.transcript.bytes_received
                 self.printer.show(
                     view.note(
@@ -183,7 +232,27 @@ class Sessions:
             self._show(conv, conv.tracker.on_received(data))
             self._schedule_give_up(conv)
             conv.arrived.set()
-            await self.printer.drain()
+            if session.transcript.bytes_received >= TRANSCRIPT_CAP:
+                self._full(conv)
+                return
+            await asyncio.sleep(0)  # the prompt runs between reads, however fast the peer
+
+    def _full(self, conv: Conversation) -> None:
+        """The transcript reached its cap: stop reading (TCP holds the peer back)."""
+        from netbench.repl.toolbar import size
+
+        conv.full = True
+        self._show(conv, conv.tracker.give_up("the transcript is full"))
+        self._cancel_give_up(conv)
+        self._finish_display(conv)
+        self.printer.show(
+            view.note(
+                f"[{conv.number}] {conv.label}: {size(TRANSCRIPT_CAP)} received, the most a session keeps: "
+                "reading stopped (the peer is held back); /tail and /save see what arrived, /close ends it",
+                "closed",
+            )
+        )
+        conv.arrived.set()
 
     def _cancel_give_up(self, conv: Conversation) -> None:
         if conv.give_up is not None:
@@ -193,6 +262,7 @@ class Sessions:
     def _failed(self, conv: Conversation, error: NetbenchError) -> None:
         self._show(conv, conv.tracker.give_up(str(error)))
         self._cancel_give_up(conv)
+        self._finish_display(conv)
         self.printer.show(view.note(f"[{conv.number}] {conv.label}: {error}", "error"))
         conv.arrived.set()
 
@@ -200,6 +270,9 @@ class Sessions:
         """Send *data* on *conv*; show it with ``->`` when *echo*."""
         if conv.write_shut:
             raise UsageError(f"{conv.label}: the write side is shut down (/eof); /open a new session")
+        resumed = conv.gate.resume()
+        if resumed is not None:
+            self.printer.show(view.note(self._numbered(conv, resumed)))
         if echo:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
         conv.tracker.on_sent(data)
@@ -265,6 +338,7 @@ class Sessions:
     async def close(self, conv: Conversation) -> None:
         """Close *conv* (its transcript is dropped with it) and pick another current one."""
         self._cancel_give_up(conv)
+        self._finish_display(conv)
         if conv.task is not None:
             conv.task.cancel()
             try:

@@ -31,14 +31,29 @@ STATE_STYLES = {
 
 
 def prompt(repl: Repl) -> Fragments:
-    """``127.0.0.1:8080> `` for the current session, ``netbench> `` with none."""
+    """``127.0.0.1:8080> `` for the current session, ``netbench> `` with none.
+
+    Above it, one updating status line per session whose display is
+    coalesced (a flood) or paused (:meth:`netbench.repl.flood.DisplayGate.status`).
+    """
+    out: Fragments = []
+    many = len(repl.sessions.items) > 1
+    for number, each in repl.sessions.items.items():
+        status = each.gate.status()
+        if status is not None:
+            out += [("class:note", f"[{number}] {status}" if many else status), ("", "\n")]
     conv = repl.sessions.current
     if conv is None:
-        return [("class:prompt", "netbench> ")]
+        return [*out, ("class:prompt", "netbench> ")]
     label = safe(conv.label)
     if conv.state != "open":
-        return [("class:prompt", label), ("class:prompt.state", f" ({conv.state})"), ("class:prompt", "> ")]
-    return [("class:prompt", f"{label}> ")]
+        return [
+            *out,
+            ("class:prompt", label),
+            ("class:prompt.state", f" ({conv.state})"),
+            ("class:prompt", "> "),
+        ]
+    return [*out, ("class:prompt", f"{label}> ")]
 
 
 def toolbar(repl: Repl) -> Fragments:
