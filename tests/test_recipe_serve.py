@@ -367,3 +367,23 @@ def test_ctrl_c_stops_serve_k_with_the_summary_and_status_0() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_after_a_reply_that_closes_the_next_connection_goes_on_with_the_next_step(tmp_path: Path) -> None:
+    path = tmp_path / "two-connections.recipe.yaml"
+    path.write_text(
+        "netbench: 1\nsteps:\n"
+        '  - send: "A\\r\\n"\n    reply: "a\\r\\n"\n    expect: {line: a, closed: true}\n'
+        '  - send: "B\\r\\n"\n    reply: "b\\r\\n"\n'
+    )
+    server = MockServer(load_recipe(path), keep=True)
+    with server.in_thread() as address:
+        host, port = address.rsplit(":", 1)
+        answers = []
+        for line in (b"A\r\n", b"B\r\n"):
+            with socket.create_connection((host, int(port)), timeout=5) as client:
+                client.sendall(line)
+                client.shutdown(socket.SHUT_WR)
+                answers.append(read_until_eof(client))
+    assert answers == [b"a\r\n", b"b\r\n"]
+    assert server.mismatches == []
