@@ -11,6 +11,8 @@ import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,24 @@ from netbench.recipe.serve import MockServer
 from tests.support.sockets import read_until_eof
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+@contextmanager
+def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``netbench serve ARGS`` as a user runs it; yields the process and its first line (the address)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netbench", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        yield process, process.stdout.readline()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
 
 
 @pytest.mark.parametrize("name", ["echo", "half-close", "udp-echo", "chargen", "telnet-get"])
@@ -74,46 +94,24 @@ def test_mismatch_is_reported_by_the_server_and_fails_the_client(tmp_path: Path)
 
 def test_serve_command_prints_its_address_and_exits_after_one_run(tmp_path: Path) -> None:
     path = RECIPES / "echo.recipe.yaml"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "serve", str(path), "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    with serve_process(str(path), "--listen", "127.0.0.1:0") as (process, first_line):
+        line = first_line
         assert line.startswith("serving 'echo' (4 steps) on 127.0.0.1:")
         address = line.split()[-1]
         assert replay(path, target=address).ok
         assert process.wait(10) == 0
         half = RECIPES / "half-close.recipe.yaml"
         assert not replay(half, target=address, timeout=1).ok  # the server is gone
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_serve_command_exits_1_after_a_mismatch() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "serve", str(RECIPES / "echo.recipe.yaml")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        address = process.stdout.readline().split()[-1]
+    with serve_process(str(RECIPES / "echo.recipe.yaml")) as (process, first_line):
+        address = first_line.split()[-1]
         assert not replay(RECIPES / "half-close.recipe.yaml", target=address, timeout=2).ok
         assert process.wait(10) == 1
         errors = process.stderr.read()
         assert "mismatch: step 1 (line 7): the client closed after" in errors
         assert "Traceback" not in errors, errors
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def served_exchange(recipe: Path, requests: list[bytes], replies: int) -> bytes:
@@ -205,15 +203,8 @@ def test_serve_command_gives_up_on_an_oversized_request(
         "netbench: 1\nsteps:\n  - http: {url: /}\n"
         '    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n'
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "serve", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        host, port = process.stdout.readline().split()[-1].rsplit(":", 1)
+    with serve_process(str(path)) as (process, first_line):
+        host, port = first_line.split()[-1].rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=10) as client:
             try:
                 client.sendall(request_bytes)
@@ -223,10 +214,6 @@ def test_serve_command_gives_up_on_an_oversized_request(
         errors = process.stderr.read()
         assert f"mismatch: step 1 (line 3): gave up: {reason}" in errors
         assert "Traceback" not in errors, errors
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def gzip_request(body: bytes, encoding: str = "gzip") -> bytes:
@@ -283,15 +270,8 @@ def test_a_compressed_request_body_is_capped_after_decoding(
 
 @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
 def test_serve_waits_on_after_a_connection_that_sends_nothing(reset: bool) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "serve", str(RECIPES / "echo.recipe.yaml")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        address = process.stdout.readline().split()[-1]
+    with serve_process(str(RECIPES / "echo.recipe.yaml")) as (process, first_line):
+        address = first_line.split()[-1]
         host, port = address.rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=10) as probe:  # a port probe
             if reset:
@@ -302,30 +282,12 @@ def test_serve_waits_on_after_a_connection_that_sends_nothing(reset: bool) -> No
         errors = process.stderr.read()
         assert "closed without sending anything (a port probe?); still waiting" in errors
         assert "mismatch" not in errors and "Traceback" not in errors
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.parametrize("keep", [True, False], ids=["keep", "once"])
 def test_sigterm_stops_serve_cleanly_with_the_summary_so_far(keep: bool) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netbench",
-            "serve",
-            str(RECIPES / "echo.recipe.yaml"),
-            *(["-k"] if keep else []),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        address = process.stdout.readline().split()[-1]
+    with serve_process(str(RECIPES / "echo.recipe.yaml"), *(["-k"] if keep else [])) as (process, first_line):
+        address = first_line.split()[-1]
         host, port = address.rsplit(":", 1)
         if keep:
             assert replay(RECIPES / "echo.recipe.yaml", target=address, timeout=5).ok
@@ -342,31 +304,16 @@ def test_sigterm_stops_serve_cleanly_with_the_summary_so_far(keep: bool) -> None
         assert f"stopped: served {served} connection{'s' * (served > 1)}, 0 mismatches\n" in errors
         assert errors.endswith("terminated\n")
         assert "Traceback" not in errors, errors
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_ctrl_c_stops_serve_k_with_the_summary_and_status_0() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "netbench", "serve", str(RECIPES / "echo.recipe.yaml"), "-k"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        address = process.stdout.readline().split()[-1]
+    with serve_process(str(RECIPES / "echo.recipe.yaml"), "-k") as (process, first_line):
+        address = first_line.split()[-1]
         assert replay(RECIPES / "echo.recipe.yaml", target=address, timeout=5).ok
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
         errors = process.stderr.read()
         assert errors.endswith("stopped: served 1 connection, 0 mismatches\n"), errors
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_after_a_reply_that_closes_the_next_connection_goes_on_with_the_next_step(tmp_path: Path) -> None:
