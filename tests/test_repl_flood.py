@@ -64,7 +64,7 @@ def test_a_flood_is_coalesced_paused_tailed_closed_and_ctrl_d_quits(term: Callab
     peer = Peer(flood_until_told)
     label = f"127.0.0.1:{peer.port}"
     t = term(label)
-    t.expect("(a fast peer: past 100 lines or 16 KiB a second")
+    t.expect("(over 100 lines or 16 KiB a second: the rest is counted")
     t.expect("(Ctrl-C pauses)")  # the one updating status line above the prompt
     t.line("/eol")  # the prompt answers while the flood goes on
     t.expect("line ending: crlf")
@@ -90,7 +90,7 @@ def test_a_flood_is_coalesced_paused_tailed_closed_and_ctrl_d_quits(term: Callab
 def test_leaving_in_the_middle_of_a_flood(term: Callable[..., Terminal], leave: str) -> None:
     peer = Peer(flood_until_told)
     t = term(f"127.0.0.1:{peer.port}")
-    t.expect("(a fast peer: past 100 lines")
+    t.expect("(over 100 lines or 16 KiB a second")
     t.keys(leave)
     assert t.exit_status() == 0
     peer.go.set()

@@ -180,7 +180,7 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
         for conv in paused:
             repl.info(
                 f"[{conv.number}] display paused: what arrives is kept, not shown "
-                "(/tail to look, send a line to resume, Ctrl-C again stops a command, /close ends it)"
+                "(a send resumes; Ctrl-C again stops a command)"
             )
         return bool(paused) or runner.interrupt()
 

@@ -25,8 +25,8 @@ TRANSCRIPT_CAP = 16 * 1024 * 1024  # bytes received kept per session; past it re
 TAIL_DEFAULT = 20
 TAIL_MAX = 1000
 FLOOD_STARTS = (
-    f"(a fast peer: past {MAX_LINES} lines or {MAX_BYTES // 1024} KiB a second, what arrives is counted "
-    "on the line above the prompt, not shown; Ctrl-C pauses, /tail shows the last lines)"
+    f"(over {MAX_LINES} lines or {MAX_BYTES // 1024} KiB a second: the rest is counted above the prompt, "
+    "not shown; Ctrl-C pauses, /tail looks)"
 )
 
 
@@ -140,8 +140,8 @@ class DisplayGate:
         """The updating status line while flooding or paused, else None."""
         if self.paused:
             return (
-                f"display paused: {amount(self.hidden_lines, self.hidden_bytes)} not shown since; "
-                "/tail to look, send a line to resume, /close to end"
+                f"display paused: {amount(self.hidden_lines, self.hidden_bytes)} not shown since "
+                "(/tail looks, a send resumes, /close ends)"
             )
         if self.flooding:
             return (
