@@ -133,3 +133,42 @@ def test_http_escapes_bidi_and_invisible_characters_on_a_terminal() -> None:
     _assert_terminal_safe(out)
     assert "\\u202eevil\\u2066" in out + err and "\\u202etxt.exe\\u200b" in out + err
     assert not any(char in err for char in HIDDEN)
+
+
+def test_connect_escapes_a_hostile_certificate_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The peer's certificate names reach stderr through the escaper (``connect --tls -v``)."""
+    import io
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    from netbench.cli import main
+    from netbench.environment import Environment
+    from tests.test_tls import TLSEchoServer
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server = TLSEchoServer(ca)
+    cert = ca.issue_cert("localhost", "127.0.0.1", common_name="evil\x1b[2J\u202eCN")
+    server.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server.context)
+    err = io.StringIO()
+    try:
+        with open(tmp_path / "in", "w+") as stdin, open(tmp_path / "out", "w") as stdout:
+            stdin.write("hi\n")
+            stdin.seek(0)
+            env = Environment(
+                stdin=stdin,
+                stdout=stdout,
+                stderr=err,
+                stdin_isatty=False,
+                stdout_isatty=True,
+                stderr_isatty=True,
+                environ={"NO_COLOR": "1"},
+            )
+            tls = ["--tls", "--cafile", str(tmp_path / "ca.pem"), "-v"]
+            main(["connect", *tls, "127.0.0.1", str(server.port), "-w", "5"], env)
+    finally:
+        server.close()
+    shown = err.getvalue()
+    assert "certificate: evil\\x1b[2J\\u202eCN" in shown, shown
+    assert "\x1b" not in shown and "\u202e" not in shown
