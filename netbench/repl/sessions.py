@@ -270,6 +270,10 @@ class Sessions:
         """Send *data* on *conv*; show it with ``->`` when *echo*."""
         if conv.write_shut:
             raise UsageError(f"{conv.label}: the write side is shut down (/eof); /open a new session")
+        if conv.session.peer_closed and conv.session.target.transport != "udp":
+            raise UsageError(f"[{conv.number}] closed by peer; /open to reconnect")
+        if conv.session.state == "error":
+            raise UsageError(f"[{conv.number}] the connection failed; /open to reconnect")
         resumed = conv.gate.resume()
         if resumed is not None:
             self.printer.show(view.note(self._numbered(conv, resumed)))

@@ -1,0 +1,60 @@
+"""The REPL a learner cannot get stuck in (issue 12, items 2-5): scripted runs against real peers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netbench.lab import Lab, running
+from tests.support.cli import run_main
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with running("http", "echo", "daytime") as started:
+        yield started
+
+
+def repl(script: str, *args: str) -> tuple[int, str, str]:
+    return run_main(["repl", *args], stdin=script, state_dir=Path("/nonexistent-netbench-state"))
+
+
+def test_sending_after_the_peer_closed_is_refused_not_sent(lab: Lab) -> None:
+    status, out, err = repl("/wait 5\nhello\n/send x\n", f"127.0.0.1:{lab['daytime'].port}")
+    assert status == 0
+    assert "connection closed by peer" in out
+    assert err.count("error: [1] closed by peer; /open to reconnect") == 2
+    assert "-> hello" not in out  # refused before it is echoed or sent
+
+
+def test_a_half_closing_peer_is_closed_by_peer_too() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    got = bytearray()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            conn.sendall(b"bye\r\n")
+            conn.shutdown(socket.SHUT_WR)
+            try:
+                while data := conn.recv(100):
+                    got.extend(data)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    status, _out, err = repl("/wait 5\nlate\n", f"127.0.0.1:{listener.getsockname()[1]}")
+    thread.join(10)
+    listener.close()
+    assert status == 0
+    assert "closed by peer; /open to reconnect" in err
+    assert bytes(got) == b""
