@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netbench.errors import RecipeError
 from netbench.recipe import jsonpath
 from netbench.recipe.match import Mismatch
-from netbench.recipe.model import ValueCheck
+from netbench.recipe.model import Expect, ValueCheck
 from netbench.recipe.patterns import compile_pattern
+
+if TYPE_CHECKING:
+    from netbench.core.http import HttpResponse
 
 Expand = Callable[[str], str]
 _ONE_PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
@@ -198,3 +201,20 @@ def check_time(limit: float | None, seconds: float) -> Mismatch | None:
     if limit is None or seconds <= limit:
         return None
     return Mismatch(f"time: took {seconds * 1000:.0f} ms, expected at most {limit * 1000:g} ms")
+
+
+def check_answer(
+    expect: Expect, response: HttpResponse, expand: Expand, cookies: Mapping[str, str]
+) -> list[Mismatch]:
+    """The ``json`` and ``cookies`` checks of *expect* on an HTTP answer."""
+    problems = check_json(expect.json, response.body, response.header("Content-Type"), expand)
+    return problems + check_cookies(expect.cookies, cookies, expand)
+
+
+def require_time(limit: float | None, seconds: float) -> None:
+    """Raise :class:`~netbench.recipe.result.StepFailed` when the answer took longer than *limit*."""
+    problem = check_time(limit, seconds)
+    if problem is not None:
+        from netbench.recipe.result import StepFailed
+
+        raise StepFailed(problem.message)

@@ -463,3 +463,10 @@ def variables_expander(variables: Mapping[str, str]) -> Callable[[str], str]:
         )
 
     return expand
+
+
+def request_as_curl(request: HttpRequest, target: str, *, insecure: bool = False) -> str:
+    """One request (the REPL's last one, say) as a curl command line aimed at *target*."""
+    tls = TlsSpec(insecure=True) if insecure else None
+    recipe = Recipe(name="request", steps=(Step(http=request),), tls=tls)
+    return to_curl(recipe.steps[0], recipe, target, variables_expander({}))

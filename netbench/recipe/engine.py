@@ -83,7 +83,7 @@ def recipe_target(recipe: Recipe, context: Context) -> Target | None:
 def make_context(recipe: Recipe, variables: Mapping[str, str] | None, environ: Mapping[str, str]) -> Context:
     """Variables in force at the start: the recipe's vars (expanded in order), then *variables*."""
     context = Context(environ=environ)
-    for name, value in recipe.vars:
+    for name, value in recipe.all_vars:  # included recipes' vars first, as defaults
         if variables and name in variables:
             continue
         context.variables[name] = context.expand_text(value)
@@ -187,6 +187,7 @@ def run_step(runner: Runner, step: Step, index: int) -> StepResult:
         broken = StepFailed(str(error), error.status, received=getattr(error, "partial", None))
         return _failed(step, index, summary, context, broken, begin)
     context.variables.update(captured)
+    summary += f" ({runner.attempts} attempts)" if runner.attempts > 1 else ""
     return StepResult(index, step.line, summary, True, duration=time.monotonic() - begin)
 
 

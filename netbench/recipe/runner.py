@@ -26,8 +26,12 @@ from netbench.core.buffer import KEEP_WHEN_DISCARDING, MAX_ANSWER, exactly, line
 from netbench.core.http_sniff import request_method
 from netbench.errors import ExpectationFailed, NetbenchError, ProtocolError, RecipeError, Reset, TimedOut
 from netbench.recipe import match as checks
+from netbench.recipe.checks import check_answer, require_time
+from netbench.recipe.compose import run_included, run_with_retry
+from netbench.recipe.cookies import RunCookies
 from netbench.recipe.describe import describe_expect
 from netbench.recipe.model import Expect, HttpRequest, Recipe, Step
+from netbench.recipe.patterns import set_deadline
 from netbench.recipe.result import StepFailed
 from netbench.recipe.template import Context
 
@@ -49,6 +53,8 @@ class Runner:
         self.method = "GET"
         self.http: HttpConnection | None = None  # h11 state of the http steps on this connection
         self.used = False  # whether anything was sent on the current connection
+        self.cookies = RunCookies(recipe.cookies)  # the jar (cookies: false turns it off)
+        self.attempts = 1  # how many attempts the last step took (retry)
 
     # -- the connection ------------------------------------------------------------
 
@@ -83,13 +89,34 @@ class Runner:
     # -- one step ------------------------------------------------------------------
 
     def step(self, step: Step) -> dict[str, str]:
-        """Run one step; raise :class:`StepFailed` when it does not hold. Returns the captures."""
+        """Run one step (an include, or with its retries); raise :class:`StepFailed` when it does not hold."""
+        self.attempts = 1
+        if step.include is not None:
+            captured = run_included(step.include, self.step, self.context)
+            self.attempts = 1
+            return captured
+        if step.retry is None:
+            return self.attempt(step)
+        captured, self.attempts = run_with_retry(
+            step.retry, lambda: self.attempt(step), lambda: self.again(step)
+        )
+        return captured
+
+    def again(self, step: Step) -> None:
+        """Before another attempt: raw steps reconnect (an http step sends again on what send_http picks)."""
+        if step.http is None:
+            self.reconnect()
+
+    def attempt(self, step: Step) -> dict[str, str]:
+        """One attempt at a step: its action, expectation (and ``expect.time``) and captures."""
         timeout = step.timeout or self.recipe.timeout
+        started = time.monotonic()
         self.act(step, timeout)
         if step.expect is None and step.http is None:
             return {}
         expect = step.expect or Expect()
         received, response = self.expect(expect, step.http is not None or expect.is_http, timeout)
+        require_time(expect.time_max, time.monotonic() - started)
         return self.capture(step, received, response)
 
     def act(self, step: Step, timeout: float) -> None:
@@ -125,6 +152,7 @@ class Runner:
         ctx = self.context
         self.method = ctx.expand_text(request.method).upper()
         headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
+        headers = self.cookies.prepare(self.target, ctx.expand_text(request.url), headers)
         body = ctx.expand(request.body) if request.body is not None else None
         session = self.current()
         if self.used and (self.http is None or not self.http.reusable or session.has_unread()):
@@ -153,6 +181,7 @@ class Runner:
         """Wait for what *expect* asks for (one deadline) and check it; the bytes and the response."""
         session = self.current()
         deadline = time.monotonic() + timeout
+        set_deadline(deadline)  # regex searches end by it too
         response = None
         try:
             if is_http:
@@ -228,6 +257,7 @@ class Runner:
         http_step = self.http is not None
         parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
         response = self.read_response(session, parser, deadline)
+        self.cookies.answered(response.headers, http_step)
         if parser.framing_conflict or (http_step and parser.leftover):
             self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
         elif parser.leftover:
@@ -241,6 +271,7 @@ class Runner:
                 body=_expand_match(ctx, expect.body) if expect.body is not None else None,
             )
         problems = checks.check_http(expanded, response)
+        problems += check_answer(expect, response, ctx.expand_text, self.cookies.view)
         if problems:
             first = problems[0]
             message = "; ".join(p.message for p in problems)
@@ -277,7 +308,7 @@ class Runner:
         captured: dict[str, str] = {}
         for spec in step.capture:
             try:
-                captured[spec.name] = checks.capture(spec, received, response)
+                captured[spec.name] = checks.capture(spec, received, response, self.cookies.view)
             except checks.CaptureFailed as error:
                 raise StepFailed(f"capture {spec.name}: {error}", received=received) from None
         return captured
