@@ -58,3 +58,14 @@ def test_a_half_closing_peer_is_closed_by_peer_too() -> None:
     assert status == 0
     assert "closed by peer; /open to reconnect" in err
     assert bytes(got) == b""
+
+
+def test_a_mistyped_command_suggests_the_nearest_and_a_short_prefix_lists_candidates() -> None:
+    status, _out, err = repl("/opne 127.0.0.1 1\n/qiut\n/se\n/zzz\n/help sesions\n/OPEN\n")
+    assert status == 0
+    assert "error: unknown command /opne: did you mean /open?" in err
+    assert "error: unknown command /qiut: did you mean /quit?" in err
+    assert "error: ambiguous command /se: /send, /services, /sessions, /set" in err
+    assert "error: unknown command /zzz (see /help)" in err
+    assert "error: unknown command /sesions: did you mean /sessions?" in err
+    assert "usage: /open TARGET" in err  # /OPEN is /open: command names are not case-sensitive

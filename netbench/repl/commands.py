@@ -16,7 +16,7 @@ from netbench.core.escape import scrub
 from netbench.errors import NetbenchError, UsageError
 from netbench.repl.args import expand, on_off
 from netbench.repl.context import EOLS, Repl
-from netbench.repl.registry import ALIASES, TABLE, command, find
+from netbench.repl.registry import ALIASES, TABLE, command, find, unknown
 
 
 async def run_line(repl: Repl, line: str) -> NetbenchError | None:
@@ -30,7 +30,7 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
             name, _, rest = line[1:].partition(" ")
             found = find(name)
             if found is None:
-                raise UsageError(f"unknown command /{name} (see /help)")  # run_line makes it safe
+                raise UsageError(unknown(name))  # run_line makes it safe
             await found.handler(repl, rest.strip())
         else:
             text = line[1:] if line.startswith("//") else line
@@ -73,7 +73,7 @@ async def _help(repl: Repl, rest: str) -> None:
     if rest:
         found = find(rest.lstrip("/"))
         if found is None:
-            raise UsageError(f"no command /{rest.lstrip('/')} (see /help)")
+            raise UsageError(unknown(rest.lstrip("/")))
         lines = [found.usage, f"  {found.summary}"]
         if found.details:
             lines += ["", *found.details.splitlines()]

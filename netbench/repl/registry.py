@@ -49,9 +49,25 @@ def command(
 
 
 def find(name: str) -> Command | None:
-    """The command called *name*, an alias, or a unique prefix of one."""
+    """The command called *name*, an alias, or a unique prefix of one (any case)."""
+    name = name.lower()
     name = ALIASES.get(name, name)
     if name in TABLE:
         return TABLE[name]
     matches = [c for n, c in TABLE.items() if n.startswith(name)] if name else []
     return matches[0] if len(matches) == 1 else None
+
+
+def unknown(name: str) -> str:
+    """The message for a command *name* :func:`find` did not find: the candidates, or the nearest."""
+    low = name.lower()
+    prefixed = sorted(n for n in TABLE if n.startswith(low)) if low else []
+    if len(prefixed) > 1:
+        return f"ambiguous command /{name}: " + ", ".join(f"/{n}" for n in prefixed)
+    import difflib
+
+    near = difflib.get_close_matches(low, [*TABLE, *ALIASES], n=3, cutoff=0.6)
+    near = list(dict.fromkeys(ALIASES.get(n, n) for n in near))
+    if near:
+        return f"unknown command /{name}: did you mean " + " or ".join(f"/{n}" for n in near) + "?"
+    return f"unknown command /{name} (see /help)"
