@@ -4,7 +4,8 @@ Registered through the ``pytest11`` entry point, so installing netbench is
 enough. One test item per recipe, named by the recipe's ``name``. Options:
 ``--netbench-target HOST:PORT`` (else the ``NETBENCH_TARGET`` environment
 variable, else the ``netbench_target`` ini key, else the recipe's own
-target or lab service) and ``--netbench-var NAME=VALUE`` (repeatable).
+target or lab service), ``--netbench-var NAME=VALUE`` (repeatable) and
+``--netbench-vars-file FILE`` (a YAML mapping; ``--netbench-var`` wins).
 Failures of recipes are shown by :meth:`RecipeItem.repr_failure` as the
 engine's report; anything else is left to pytest.
 """
@@ -36,6 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=VALUE",
         help="set a recipe variable (repeatable)",
     )
+    group.addoption(
+        "--netbench-vars-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="recipe variables from a YAML file (NAME: VALUE); --netbench-var wins over it",
+    )
     parser.addini("netbench_target", "target for every netbench recipe (HOST:PORT)", default=None)
 
 
@@ -59,10 +67,10 @@ class RecipeFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from netbench.core.escape import scrub
         from netbench.errors import RecipeError
-        from netbench.recipe.load import load_recipe
+        from netbench.recipe.cache import load_cached
 
         try:
-            recipe = load_recipe(self.path)
+            recipe = load_cached(self.path)
         except RecipeError as error:
             name = scrub(self.path.name.removesuffix(SUFFIX))
             yield RecipeItem.from_parent(self, name=name, recipe=None, error=error)
@@ -84,12 +92,14 @@ class RecipeItem(pytest.Item):
         return value or config.getini("netbench_target") or None
 
     def _variables(self) -> dict[str, str]:
-        from netbench.errors import UsageError
+        from netbench.errors import RecipeError, UsageError
         from netbench.recipe.template import parse_vars
+        from netbench.recipe.varsfile import merge_vars
 
         try:
-            return parse_vars(self.config.getoption("--netbench-var"), "--netbench-var")
-        except UsageError as error:
+            given = parse_vars(self.config.getoption("--netbench-var"), "--netbench-var")
+            return merge_vars(self.config.getoption("--netbench-vars-file"), given)
+        except (UsageError, RecipeError) as error:
             raise pytest.UsageError(str(error)) from None
 
     def runtest(self) -> None:

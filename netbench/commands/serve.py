@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
     )
+    parser.add_argument(
+        "--vars-file", action="append", default=[], metavar="FILE", help="variables from YAML (--var wins)"
+    )
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from netbench.recipe.load import load_recipe
     from netbench.recipe.serve import MockServer
     from netbench.recipe.template import parse_vars
+    from netbench.recipe.varsfile import merge_vars
     from netbench.signals import Terminated, sigterm_as_interrupt
 
     recipe = load_recipe(args.recipe)
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         args.listen,
         keep=args.keep,
         environ=env.environ,
-        variables=parse_vars(args.var),
+        variables=merge_vars(args.vars_file, parse_vars(args.var)),
         log=env.note,
     )
 
