@@ -81,6 +81,7 @@ class HttpClient:
         self._fresh = False
         self._view = memoryview(bytearray(READ_SIZE))
         self.last_response_started = False
+        self.first_byte: float | None = None  # clock() at the first byte of the last response
         self.last_request = b""
         self._host = host_header(self.target)  # the Host header: the same for every request
 
@@ -191,27 +192,76 @@ class HttpClient:
         self.last_request = data
         sock = self._sock
         assert sock is not None
-        reused, self._fresh = not self._fresh, False
-        connect_time, self._connect_time = self._connect_time, 0.0
-        address = self.target.display
         parser = self._http.parser(sink=sink, keep_raw=keep_raw, max_decoded=max_decoded)
-        self.last_response_started = False
         if on_head is not None:
             parser.on_head = on_head
         start = self.clock()
-        first_byte: float | None = None
+        try:
+            sock.sendall(data)
+        except OSError as error:
+            raise self._failure(error, parser) from None
+        response = self.receive(parser, start)
+        if not self._http.reusable:
+            self.close()
+        return self.finish(data, parser, response, start)
+
+    def open(self) -> bool:
+        """Connect when not connected; True when this made a new connection."""
+        if self._sock is not None:
+            return False
+        self._connect()
+        return True
+
+    @property
+    def host(self) -> str:
+        """The Host header of this client's requests."""
+        return self._host
+
+    def send(self, data: bytes) -> bool:
+        """Write *data*; False when the peer has closed or reset the connection (its
+        answers to earlier requests may still be there to read)."""
+        self.last_request = data
+        sock = self._sock
+        assert sock is not None
+        try:
+            sock.sendall(data)
+        except TimeoutError:
+            self.close()
+            address = self.target.display
+            raise TimedOut(f"timed out sending to {address}", address) from None
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        except OSError as error:
+            self.close()
+            raise translate(error, self.target.display, during="talk to") from None
+        return True
+
+    def receive(self, parser: ResponseParser, start: float) -> HttpResponse:
+        """Read one response into *parser* (its request was written at *start*).
+
+        The final head is due within ``timeout`` of *start*, however many
+        interim (1xx) responses or trickled head bytes come first; then each
+        wait for the body gets ``timeout`` again. A long Content-Length body is
+        read past h11 (:meth:`ResponseParser.body_left`): one copy per piece
+        instead of four. On any failure the connection is closed and the error
+        raised says how far the response got.
+        """
+        sock = self._sock
+        assert sock is not None
         timeout = self.timeout
         deadline = None if timeout is None else start + timeout
         shortened = False  # the socket's timeout is the time left until the head's deadline
+        self.first_byte = None
+        self.last_response_started = False
+        view = self._view
         try:
-            sock.sendall(data)
-            view = self._view
-            while True:
+            response = parser.feed(b"") if parser.raw_size else None  # bytes already buffered
+            while response is None:
                 # recv_into a reused buffer: recv(256 KiB) would allocate (mmap) 256 KiB per call,
                 # which measured as the largest cost per request for small responses.
                 chunk = view[: sock.recv_into(view)].tobytes()
-                if first_byte is None:
-                    first_byte = self.clock()
+                if self.first_byte is None:
+                    self.first_byte = self.clock()
                     self.last_response_started = bool(chunk)
                 response = parser.feed(chunk) if chunk else parser.feed_eof()
                 if response is not None:
@@ -224,40 +274,59 @@ class HttpClient:
                         raise TimeoutError
                     sock.settimeout(left)
                     shortened = True
-                elif shortened:
+                    continue
+                if shortened:
                     sock.settimeout(timeout)  # the body: an idle timeout again
                     shortened = False
-        except TimeoutError:
-            self.close()
-            what = "a response" if parser.head is None else "the rest of the body"
-            raise TimedOut(
-                f"timed out waiting for {what} from {address}{_progress(parser)}",
-                address,
-                partial=parser.raw,
-            ) from None
-        except Reset as error:
-            self.close()
-            raise Reset(f"{address}: {error}", address, partial=error.partial) from None
-        except ProtocolError as error:
-            self.close()
-            raise ProtocolError(f"{address}: {error}", partial=error.partial) from None
-        except NetbenchError:
-            self.close()
-            raise
-        except OSError as error:
-            self.close()
-            failure = translate(error, address, during="talk to")
-            if isinstance(failure, Reset):
-                failure = Reset(f"{failure}{_progress(parser)}", address, partial=parser.raw)
-            raise failure from None
-        end = self.clock()
-        if not self._http.reusable:
-            self.close()
-        elif shortened:
+                if parser.body_left():
+                    response = self._read_body(sock, parser)
+        except (OSError, NetbenchError) as error:
+            raise self._failure(error, parser) from None
+        if shortened and self._sock is not None:
             sock.settimeout(timeout)
-        timings = Timings(connect_time, (first_byte or end) - start, end - start, reused)
+        return response
+
+    def _read_body(self, sock: socket.socket, parser: ResponseParser) -> HttpResponse:
+        """The rest of a Content-Length body, read straight into the parser's decoder or sink."""
+        view = self._view
+        size = len(view)
+        while True:
+            left = parser.body_left()
+            count = sock.recv_into(view, left if left < size else size)
+            response = parser.feed_body(view[:count].tobytes()) if count else parser.feed_eof()
+            if response is not None:
+                return response
+
+    def finish(self, data: bytes, parser: ResponseParser, response: HttpResponse, start: float) -> Exchange:
+        """The :class:`Exchange` of *data* and its *response*, read since *start*."""
+        end = self.clock()
+        reused, self._fresh = not self._fresh, False
+        connect_time, self._connect_time = self._connect_time, 0.0
+        first_byte = self.first_byte if self.first_byte is not None else end
+        timings = Timings(connect_time, first_byte - start, end - start, reused)
         certificate = None if reused else self.certificate
         return Exchange(data, response, timings, certificate, parser.truncated)
+
+    def _failure(self, error: BaseException, parser: ResponseParser) -> NetbenchError:
+        """*error* while reading *parser*'s response, as the netbench error to raise (closes)."""
+        self.close()
+        address = self.target.display
+        if isinstance(error, TimeoutError):
+            what = "a response" if parser.head is None else "the rest of the body"
+            return TimedOut(
+                f"timed out waiting for {what} from {address}{_progress(parser)}", address, partial=parser.raw
+            )
+        if isinstance(error, Reset):
+            return Reset(f"{address}: {error}", address, partial=error.partial)
+        if isinstance(error, ProtocolError):
+            return ProtocolError(f"{address}: {error}", partial=error.partial)
+        if isinstance(error, NetbenchError):
+            return error
+        assert isinstance(error, OSError)
+        failure = translate(error, address, during="talk to")
+        if isinstance(failure, Reset):
+            failure = Reset(f"{failure}{_progress(parser)}", address, partial=parser.raw)
+        return failure
 
 
 def _progress(parser: ResponseParser) -> str:
