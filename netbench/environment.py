@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import BinaryIO, TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import BinaryIO, TextIO
 
 
 def _default_state_dir() -> Path:
+    from pathlib import Path  # only the REPL's history needs it: pathlib costs ~5 ms of start-up
+
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "netbench"
 
@@ -62,9 +67,20 @@ class Environment:
         self.stdin_isatty: bool | None = _isatty(self.stdin) if stdin_isatty is None else stdin_isatty
         self.stdout_isatty: bool | None = _isatty(self.stdout) if stdout_isatty is None else stdout_isatty
         self.stderr_isatty: bool | None = _isatty(self.stderr) if stderr_isatty is None else stderr_isatty
-        self.state_dir: Path = _default_state_dir() if state_dir is _UNSET else state_dir
+        self._state_dir: Path | None = None if state_dir is _UNSET else state_dir
         self.environ: dict[str, str] = dict(os.environ) if environ is _UNSET else environ
         self.color_choice = color_choice  # --color: auto, always or never (cli.main sets it)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where netbench keeps state (the REPL's history), worked out on first use."""
+        if self._state_dir is None:
+            self._state_dir = _default_state_dir()
+        return self._state_dir
+
+    @state_dir.setter
+    def state_dir(self, value: Path) -> None:
+        self._state_dir = value
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)

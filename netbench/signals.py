@@ -28,10 +28,10 @@ Only the main thread can install a handler: elsewhere this does nothing.
 from __future__ import annotations
 
 import signal
-import threading
-from typing import TYPE_CHECKING
 
 from netbench.status import ExitStatus
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -78,9 +78,11 @@ class sigterm_as_interrupt:  # lower case: used as a function, ``with sigterm_as
         self._installed = False
 
     def __enter__(self) -> sigterm_as_interrupt:
-        if threading.current_thread() is threading.main_thread():
+        try:
             self._previous = signal.signal(signal.SIGTERM, _raise_terminated)
             self._installed = True
+        except ValueError:  # not the main thread, where alone Python runs handlers
+            pass
         return self
 
     def __exit__(
@@ -103,6 +105,7 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     plain ``asyncio.run``.
     """
     import asyncio
+    import threading
 
     if threading.current_thread() is not threading.main_thread():
         return asyncio.run(main)

@@ -83,6 +83,53 @@ def test_version_imports_almost_nothing() -> None:
         assert f"'{heavy}'" not in loaded, heavy
 
 
+# What netbench itself imports is seen with ``python -S``: this environment's site-packages
+# .pth files (an editable-install finder, a CA-bundle hook) import typing, pathlib and more
+# before netbench starts, which a plain pip install does not.
+OWN_IMPORTS = r"""
+import json, socket, sys
+before = set(sys.modules)
+from netbench.cli import main
+from netbench.environment import Environment
+import io
+argv = sys.argv[1:]
+if argv[0] == "connect":
+    free = socket.socket(); free.bind(("127.0.0.1", 0)); port = free.getsockname()[1]; free.close()
+    argv = ["connect", "127.0.0.1", str(port)]
+    env = Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
+    status = main(argv, env)
+else:
+    status = main(argv)
+print(json.dumps({"status": int(status), "new": sorted(set(sys.modules) - before)}))
+"""
+
+
+def _own_imports(*argv: str) -> tuple[int, set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", OWN_IMPORTS, *argv], capture_output=True, text=True, timeout=30, env=ENV
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    return report["status"], set(report["new"])
+
+
+def test_version_imports_no_argparse_typing_or_pathlib() -> None:
+    status, new = _own_imports("--version")
+    assert status == 0
+    forbidden = {"argparse", "typing", "pathlib", "shutil", "dataclasses", "inspect"}
+    forbidden |= {"asyncio", "ssl", "yaml"}
+    assert not new & forbidden, new & forbidden
+    assert not {m for m in new if m.startswith(("netbench.commands", "netbench.net", "netbench.core"))}
+
+
+def test_connect_refused_imports_only_what_the_pipe_needs() -> None:
+    status, new = _own_imports("connect")
+    assert status == 3
+    heavy = {"asyncio", "ssl", "yaml", "h11", "dataclasses", "inspect", "pathlib", "shutil", "bz2", "lzma"}
+    heavy |= {"prompt_toolkit", "pygments", "json", "tempfile", "random"}
+    assert not {m.split(".")[0] for m in new} & heavy, {m.split(".")[0] for m in new} & heavy
+
+
 def test_udp_and_tls_paths_do_not_import_prompt_toolkit() -> None:
     udp_port, tcp_port = free_port(), free_port()
     probe = (

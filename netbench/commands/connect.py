@@ -6,10 +6,10 @@ Only argparse is imported at module level; the pipe is imported in run().
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from netbench.status import ExitStatus
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
     from netbench.core.address import Target
     from netbench.environment import Environment

@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-redirects", type=int, default=10, metavar="N", help="limit for --follow (10)")
     parser.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
     parser.add_argument(
-        "--cafile", "--cacert", dest="cacert", metavar="FILE", help="https: trust the CA certificates in FILE too"
+        "--cafile", "--cacert", dest="cacert", metavar="FILE", help="https: trust the CA certificates in FILE"
     )
     parser.add_argument(
         "--check-status",

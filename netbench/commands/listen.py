@@ -8,11 +8,11 @@ accept, so port 0 can be used by scripts.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from netbench.commands.connect import add_pipe_arguments
 from netbench.status import ExitStatus
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
     import socket
 

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls", action="store_true", help="TLS over TCP")
     parser.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
     parser.add_argument("--sni", metavar="NAME", help="TLS server name to send")
-    parser.add_argument("--cafile", "--cacert", metavar="FILE", help="trust the CA certificates in FILE (TLS)")
+    parser.add_argument("--cafile", "--cacert", metavar="FILE", help="TLS: trust the CA certificates in FILE")
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     parser.add_argument("-w", dest="timeout", metavar="SECS", type=float, help="connect timeout")

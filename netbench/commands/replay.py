@@ -12,10 +12,10 @@ pass failed for the same network reason (see docs/recipes.md).
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from netbench.status import ExitStatus
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
     from netbench.environment import Environment
     from netbench.recipe.engine import Result, StepResult
