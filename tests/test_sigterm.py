@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipe_helpers import read_listening_port, readline_within, start_netbench, wait_listening
+from tests.pipe_helpers import (
+    read_listening_port,
+    readline_within,
+    start_netbench,
+    tcp_server,
+    wait_listening,
+)
 
 
 def _finish(process: subprocess.Popen[bytes], timeout: float = 15) -> tuple[int, bytes, bytes]:
@@ -43,27 +49,15 @@ def _finish(process: subprocess.Popen[bytes], timeout: float = 15) -> tuple[int,
 @pytest.fixture
 def talker() -> Iterator[tuple[int, threading.Event]]:
     """A TCP server on 127.0.0.1 that says hello, then stays silent until the test ends."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(15)
     done = threading.Event()
 
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            conn.sendall(b"hello\n")
-            done.wait(15)
+    def handler(conn: socket.socket) -> None:
+        conn.sendall(b"hello\n")
+        done.wait(15)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], done
-    done.set()
-    listener.close()
-    thread.join(5)
+    with tcp_server(handler) as port:
+        yield port, done
+        done.set()
 
 
 def test_connect_sigterm_mid_pipe_exits_143_after_writing_what_arrived(
@@ -155,34 +149,21 @@ steps:
 @pytest.fixture
 def silent() -> Iterator[tuple[int, threading.Event]]:
     """A TCP server on 127.0.0.1 that reads a line and never answers; the event is set once it has."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(30)
     got_line, done = threading.Event(), threading.Event()
 
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            conn.settimeout(30)
-            data = b""
-            while not data.endswith(b"\n"):
-                piece = conn.recv(100)
-                if not piece:
-                    return
-                data += piece
-            got_line.set()
-            done.wait(30)
+    def handler(conn: socket.socket) -> None:
+        data = b""
+        while not data.endswith(b"\n"):
+            piece = conn.recv(100)
+            if not piece:
+                return
+            data += piece
+        got_line.set()
+        done.wait(30)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], got_line
-    done.set()
-    listener.close()
-    thread.join(5)
+    with tcp_server(handler) as port:
+        yield port, got_line
+        done.set()
 
 
 @pytest.fixture

@@ -32,38 +32,30 @@ class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit status 2.
 
     ``--help`` text goes to :attr:`out` when it is set (the REPL's output),
-    else to stdout as usual. Help is laid out for the terminal's width only
-    when help is shown: argparse makes a help formatter for every
-    ``add_argument`` (to check the metavar), and asking the terminal's width
-    there imports :mod:`shutil` and with it bz2, lzma and zlib, ~5 ms of
-    every command's start-up.
+    else to stdout as usual. argparse makes a help formatter for every
+    ``add_argument`` (to check the metavar); asking the terminal's width
+    there would import :mod:`shutil` and with it bz2, lzma and zlib, ~5 ms of
+    every command's start-up, so the check uses a fixed width.
     """
 
     out: IO[str] | None = None
-    _showing_help = False
+    _checking = False
 
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("netbench").strip()
         raise UsageError(f"{command + ': ' if command else ''}{message} (see --help)")
 
-    def format_help(self) -> str:
-        self._showing_help = True
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        self._checking = True  # argparse formats the new argument once, to check its metavar
         try:
-            return super().format_help()
+            return super().add_argument(*args, **kwargs)
         finally:
-            self._showing_help = False
-
-    def format_usage(self) -> str:
-        self._showing_help = True
-        try:
-            return super().format_usage()
-        finally:
-            self._showing_help = False
+            self._checking = False
 
     def _get_formatter(self) -> argparse.HelpFormatter:
-        if self._showing_help:
-            return super()._get_formatter()
-        return self.formatter_class(prog=self.prog, width=80)  # type: ignore[call-arg]  # a check, not shown
+        if self._checking:  # a check, never shown: no need to ask the terminal's width
+            return self.formatter_class(prog=self.prog, width=80)  # type: ignore[call-arg]
+        return super()._get_formatter()
 
     def _print_message(self, message: str, file: Any = None) -> None:
         if message and self.out is not None:
