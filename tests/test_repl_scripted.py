@@ -160,9 +160,11 @@ def test_a_refused_udp_datagram_is_reported_and_the_session_goes_on() -> None:
         port = probe.getsockname()[1]
     status, out, err = repl("one\n/wait 1\ntwo\n/wait 1\n/sessions\n", f"udp://127.0.0.1:{port}")
     assert status == 0
-    assert err.count(f"[1] connection refused: 127.0.0.1:{port}") == 2  # each datagram's ICMP refusal
-    assert "-> one\\r\\n\n-> two\\r\\n\n" in out  # the second send went out after the first refusal
-    assert f"udp://127.0.0.1:{port}        open           sent 10 B" in out
+    assert f"[1] ready: datagrams go to 127.0.0.1:{port} (udp, no connection)" in out
+    assert "connected" not in out and "connecting" not in out
+    assert err.count("datagram refused (ICMP port unreachable") == 1  # said once, not per datagram
+    assert "-> one\\r\\n\n(wait: datagram refused)\n-> two\\r\\n\n(wait: datagram refused)\n" in out
+    assert f"udp://127.0.0.1:{port}        refused (ICMP) sent 10 B" in out
 
 
 def test_eof_half_closes_and_further_sends_are_refused(lab: Lab) -> None:

@@ -69,3 +69,67 @@ def test_a_mistyped_command_suggests_the_nearest_and_a_short_prefix_lists_candid
     assert "error: unknown command /zzz (see /help)" in err
     assert "error: unknown command /sesions: did you mean /sessions?" in err
     assert "usage: /open TARGET" in err  # /OPEN is /open: command names are not case-sensitive
+
+
+def test_a_udp_refusal_is_said_once_until_a_datagram_is_answered_again() -> None:
+    import asyncio
+    import io
+
+    from netbench.core.address import parse_target
+    from netbench.net.tls import TLSOptions
+    from netbench.repl.context import PlainPrinter, Settings
+    from netbench.repl.sessions import Sessions
+    from netbench.repl.toolbar import prompt, toolbar
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a UDP port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out, errors = io.StringIO(), io.StringIO()
+    sessions = Sessions(PlainPrinter(out, errors), Settings())
+
+    async def refused_then(conv: object, data: bytes) -> None:
+        await sessions.send(conv, data, echo=False)  # type: ignore[arg-type]
+        await sessions.wait(conv, None, 5)  # type: ignore[arg-type]  # (the refusal ends the wait)
+
+    async def main() -> list[str]:
+        conv = await sessions.open(
+            parse_target([f"udp://127.0.0.1:{port}"]), timeout=5, tls=TLSOptions(), family=0
+        )
+        seen = []
+        await refused_then(conv, b"one")
+        await refused_then(conv, b"two")
+        seen.append(conv.state)
+        seen.append("".join(text for _style, text in toolbar(_Repl(sessions))))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:  # now something answers
+            server.bind(("127.0.0.1", port))
+            server.settimeout(5)
+            await sessions.send(conv, b"three", echo=False)
+            _data, peer = await asyncio.to_thread(server.recvfrom, 100)
+            server.sendto(b"answer", peer)
+            await sessions.wait(conv, None, 5)
+            seen.append(conv.state)
+        await refused_then(conv, b"four")
+        seen.append(conv.state)
+        seen.append("".join(text for _style, text in prompt(_Repl(sessions))))
+        await sessions.close_all()
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen[0] == "refused (ICMP)" and "refused (ICMP)" in seen[1]
+    assert seen[2] == "ready"
+    assert seen[3] == "refused (ICMP)" and "(refused (ICMP))" in seen[4]
+    assert (
+        errors.getvalue().count("datagram refused (ICMP port unreachable") == 2
+    )  # once, then again after an answer
+    assert "answer" in out.getvalue()
+
+
+class _Repl:
+    """What the toolbar and prompt read from the REPL."""
+
+    def __init__(self, sessions: object) -> None:
+        from netbench.repl.context import Settings
+
+        self.sessions = sessions
+        self.settings = Settings()
+        self.busy = None

@@ -67,15 +67,15 @@ async def _open(repl: Repl, rest: str) -> None:
     args = parser.parse_args(words)
     transport = "udp" if args.udp else "tls" if args.tls else None
     target = parse_target(args.target, transport)  # type: ignore[arg-type]
-    repl.info(f"connecting to {safe(str(target))} ...")
+    if target.transport != "udp":  # (UDP has nothing to connect)
+        repl.info(f"connecting to {safe(str(target))} ...")
     conv = await repl.sessions.open(
         target,
         timeout=args.timeout,
         tls=TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile),
         family=family_from_flags(args.ipv4, args.ipv6),
     )
-    peer = conv.session.peer or target.display
-    repl.info(f"[{conv.number}] connected to {safe(peer)} ({target.transport})")
+    repl.info(conv.opened)
     if conv.session.tls is not None:
         repl.info("\n".join(safe(line) for line in conv.session.tls.lines()))
 

@@ -63,7 +63,7 @@ async def _lab(repl: Repl, rest: str) -> None:
             raise UsageError(f"lab {name} has no UDP side")
         target = target.with_transport("udp")
     conv = await repl.sessions.open(target, timeout=repl.settings.connect_timeout, tls=TLSOptions(), family=0)
-    repl.info(f"[{conv.number}] connected to {safe(str(target))}")
+    repl.info(conv.opened)
 
 
 async def close_labs(repl: Repl) -> None:

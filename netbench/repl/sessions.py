@@ -46,6 +46,8 @@ class Conversation:
     gate: DisplayGate = field(default_factory=DisplayGate)
     quiet_check: asyncio.TimerHandle | None = None
     full: bool = False  # the transcript reached its cap: reading stopped
+    refused: bool = False  # UDP: a datagram was refused (ICMP) and nothing answered since
+    refused_since_send: bool = False  # UDP: the last send was refused (ends a /wait)
 
     @property
     def label(self) -> str:
@@ -56,7 +58,27 @@ class Conversation:
     @property
     def state(self) -> str:
         """connecting / open / half-closed / closed by peer / closed / error."""
-        return "full" if self.full and self.session.is_open else self.session.state
+        if self.full and self.session.is_open:
+            return "full"
+        if self.udp and self.session.state == "open":
+            return "refused (ICMP)" if self.refused else "ready"
+        return self.session.state
+
+    @property
+    def udp(self) -> bool:
+        """True for a UDP session (datagrams, no connection)."""
+        return self.session.target.transport == "udp"
+
+    @property
+    def opened(self) -> str:
+        """The line that announces the session: connected (TCP, TLS), ready (UDP)."""
+        from netbench.core.escape import escape_text as safe
+
+        if self.udp:
+            target = self.session.target
+            return f"[{self.number}] ready: datagrams go to {safe(target.display)} (udp, no connection)"
+        peer = self.session.peer or self.session.target.display
+        return f"[{self.number}] connected to {safe(peer)} ({self.session.target.transport})"
 
     @property
     def finished(self) -> bool:
@@ -205,7 +227,16 @@ class Sessions:
                 return
             except Refused as error:
                 if udp:  # ICMP port unreachable: the datagram was refused; the session goes on
-                    self.printer.show(view.note(f"[{conv.number}] {error}", "error"))
+                    conv.refused_since_send = True
+                    if not conv.refused:  # once, until a datagram is answered again
+                        conv.refused = True
+                        self.printer.show(
+                            view.note(
+                                f"[{conv.number}] {conv.label}: datagram refused (ICMP port unreachable: "
+                                "nothing listens there); not said again until an answer arrives",
+                                "error",
+                            )
+                        )
                     conv.arrived.set()
                     continue
                 self._failed(conv, error)
@@ -214,6 +245,7 @@ class Sessions:
                 self._failed(conv, error)
                 return
             conv.last_activity = time.monotonic()
+            conv.refused = False
             if not data:  # end of file (never UDP: its transport skips empty datagrams)
                 self._show(conv, conv.tracker.on_eof())
                 self._cancel_give_up(conv)
@@ -281,6 +313,7 @@ class Sessions:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
         conv.tracker.on_sent(data)
         conv.since_send.clear()
+        conv.refused_since_send = False
         conv.arrived.clear()
         conv.last_activity = time.monotonic()
         await conv.session.send(data)
@@ -303,6 +336,8 @@ class Sessions:
                     return "matched"
             elif conv.since_send and not conv.tracker.waiting:
                 return "data arrived"
+            if conv.refused_since_send and not conv.since_send:
+                return "datagram refused"
             if conv.finished:
                 if pattern is None and conv.since_send:
                     return "data arrived"

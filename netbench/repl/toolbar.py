@@ -23,6 +23,9 @@ def size(count: int) -> str:
 
 STATE_STYLES = {
     "open": "class:toolbar.ok",
+    "ready": "class:toolbar.ok",
+    "refused (ICMP)": "class:toolbar.bad",
+    "full": "class:toolbar.warn",
     "half-closed": "class:toolbar.warn",
     "closed by peer": "class:toolbar.bad",
     "closed": "class:toolbar.bad",
@@ -46,7 +49,7 @@ def prompt(repl: Repl) -> Fragments:
     if conv is None:
         return [*out, ("class:prompt", "netbench> ")]
     label = safe(conv.label)
-    if conv.state != "open":
+    if conv.state not in ("open", "ready"):
         return [
             *out,
             ("class:prompt", label),
