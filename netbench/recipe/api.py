@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from netbench.recipe.cache import load_cached
 from netbench.recipe.engine import Result, run
-from netbench.recipe.load import load_recipe
 from netbench.recipe.model import Recipe
 
 
@@ -37,7 +37,7 @@ def replay(
     An invalid recipe raises :class:`~netbench.errors.RecipeError`; a failing
     one returns a Result whose ``ok`` is False (``result.report()`` says why).
     """
-    recipe = path if isinstance(path, Recipe) else load_recipe(path)
+    recipe = path if isinstance(path, Recipe) else load_cached(path, environ)
     return run(recipe, target=target, variables=vars, environ=environ, timeout=timeout)
 
 
@@ -52,7 +52,7 @@ def serve(
     """
     from netbench.recipe.serve import MockServer
 
-    recipe = path if isinstance(path, Recipe) else load_recipe(path)
+    recipe = path if isinstance(path, Recipe) else load_cached(path, environ)
     server = MockServer(recipe, listen, keep=True, environ=environ)
     with server.in_thread() as address:
         yield address

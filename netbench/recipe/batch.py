@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from netbench.errors import RecipeError
+from netbench.recipe.cache import load_cached
 from netbench.recipe.engine import OnStep, Result, StepResult, run
-from netbench.recipe.load import SUFFIX, load_recipe
 from netbench.status import ExitStatus
 
 
 def invalid_result(path: str, error: RecipeError) -> Result:
     """The result standing for a recipe that could not be loaded."""
+    from netbench.recipe.load import SUFFIX
+
     name = Path(path).name.removesuffix(SUFFIX)
     step = StepResult(0, error.line or 0, "load", False, ExitStatus.USAGE, str(error))
     return Result(name, path, "", (step,), ExitStatus.USAGE, 0)
@@ -42,7 +44,7 @@ def run_files(
     results = []
     for index, path in enumerate(paths, 1):
         try:
-            recipe = load_recipe(path)
+            recipe = load_cached(path, environ)  # parsed once per change of the file
         except RecipeError as error:
             result = invalid_result(path, error)
         else:

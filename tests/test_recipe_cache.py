@@ -1,0 +1,139 @@
+"""The parsed-recipe cache: used when valid, ignored when stale, broken, foreign or hostile."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from netbench.recipe.cache import load_cached
+from netbench.recipe.load import load_recipe
+
+RECIPE = (
+    "netbench: 1\nname: cached\ntarget: tcp://127.0.0.1:7\n"
+    "steps:\n  - send: 'hi'\n    expect: {contains: hi}\n"
+)
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def entries(environ: dict[str, str]) -> list[Path]:
+    directory = Path(environ["XDG_CACHE_HOME"]) / "netbench" / "recipes"
+    return sorted(directory.iterdir()) if directory.exists() else []
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_an_unchanged_file_comes_from_the_cache(tmp_path: Path, environ: dict[str, str]) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    first = load_cached(path, environ)
+    (entry,) = entries(environ)
+    assert oct(entry.stat().st_mode & 0o777) == "0o600"
+    assert oct(entry.parent.stat().st_mode & 0o777) == "0o700"
+    stamp = entry.stat().st_mtime_ns
+    second = load_cached(path, environ)
+    assert first == second == load_recipe(path)
+    assert second.path == str(path)
+    assert entry.stat().st_mtime_ns == stamp  # read, not written again
+
+
+def test_a_changed_file_is_parsed_again_even_with_the_same_size(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    write(path, RECIPE.replace("'hi'", "'yo'").replace("hi}", "yo}"))
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    assert load_cached(path, environ).steps[0].send == b"yo"
+
+
+def test_a_changed_include_makes_the_entry_stale(tmp_path: Path, environ: dict[str, str]) -> None:
+    write(tmp_path / "part.recipe.yaml", RECIPE)
+    main = write(
+        tmp_path / "main.recipe.yaml", RECIPE.replace("steps:\n", "steps:\n  - include: part.recipe.yaml\n")
+    )
+    load_cached(main, environ)
+    write(tmp_path / "part.recipe.yaml", RECIPE.replace("'hi'", "'included changed'"))
+    loaded = load_cached(main, environ)
+    assert loaded == load_recipe(main)
+    assert loaded.steps[0].include is not None
+    assert loaded.steps[0].include.recipe.steps[0].send == b"included changed"
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\x80\x05garbage", b"not a pickle at all", pickle.dumps(("x",) * 3)]
+)
+def test_a_broken_entry_is_ignored_and_replaced(
+    tmp_path: Path, environ: dict[str, str], garbage: bytes
+) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    entry.write_bytes(garbage)
+    assert load_cached(path, environ) == load_recipe(path)
+    assert entry.read_bytes() != garbage
+
+
+class _Boom:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.mkdir, (self.marker,))
+
+
+def test_a_hostile_entry_runs_no_code(tmp_path: Path, environ: dict[str, str]) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    marker = tmp_path / "pwned"
+    entry.write_bytes(pickle.dumps(_Boom(str(marker))) * 2)
+    assert load_cached(path, environ) == load_recipe(path)
+    assert not marker.exists()
+
+
+def test_an_entry_others_may_write_is_not_trusted(tmp_path: Path, environ: dict[str, str]) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    other = write(tmp_path / "b.recipe.yaml", RECIPE.replace("cached", "other"))
+    load_cached(other, environ)  # an entry holding another recipe, valid for b only
+    entry_b = next(e for e in entries(environ) if e != entry)
+    entry.write_bytes(entry_b.read_bytes())  # b's entry in a's place: the stamp names b
+    assert load_cached(path, environ).name == "cached"
+    os.chmod(entry, 0o666)
+    assert load_cached(path, environ).name == "cached"
+
+
+def test_invalid_recipes_are_not_cached_and_the_cache_can_be_turned_off(tmp_path: Path) -> None:
+    from netbench.errors import RecipeError
+
+    bad = write(tmp_path / "bad.recipe.yaml", "netbench: 1\nsteps: 7\n")
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with pytest.raises(RecipeError):
+        load_cached(bad, environ)
+    assert entries(environ) == []
+    good = write(tmp_path / "good.recipe.yaml", RECIPE)
+    load_cached(good, {**environ, "NETBENCH_RECIPE_CACHE": "off"})
+    assert entries(environ) == []
+
+
+def test_replay_fills_the_cache_from_its_environment(tmp_path: Path) -> None:
+    from tests.support.cli import run_main
+
+    path = write(tmp_path / "a.recipe.yaml", RECIPE.replace("tcp://127.0.0.1:7", "unix:/nonexistent/sock"))
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = run_main(["replay", "-q", str(path)], environ=environ)
+    assert first[0] == 3, first  # no such socket: refused, after loading the recipe
+    assert len(entries(environ)) == 1
+    again = run_main(["replay", "-q", str(path)], environ=environ)
+    assert again[0] == first[0] and again[1].splitlines()[:-1] == first[1].splitlines()[:-1]  # but the time
