@@ -1,4 +1,4 @@
-"""Session commands: /open /close /sessions /use /send /eof /get /http /wait /save."""
+"""Session commands: /open /close /sessions /use /send /eof /get /http /wait."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from netbench.core.http_sniff import is_method
 from netbench.errors import TimedOut, UsageError
 from netbench.repl.args import expand, headers_and_rest, split
 from netbench.repl.context import Repl
+from netbench.repl.conversation import Conversation
 from netbench.repl.registry import command
-from netbench.repl.sessions import Conversation
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 REPLY_WAIT = 10.0
