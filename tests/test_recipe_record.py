@@ -191,3 +191,45 @@ def test_secret_query_parameters_and_json_fields_are_never_written(tmp_path: Pat
         replayed = replay(path, environ=environ)
         assert replayed.ok, replayed.report()
         assert "hunter2-long" not in replayed.report()
+
+
+def test_a_cookie_the_server_set_is_captured_not_made_a_secret(tmp_path: Path) -> None:
+    """Issue 13: a Cookie header an earlier Set-Cookie explains becomes a cookie capture and a variable."""
+    with running("http") as lab:
+        target = lab["http"].target
+
+        async def log_in_then_me() -> Transcript:
+            session = await open_session(target, timeout=5)
+            await session.send(b"POST /login HTTP/1.1\r\nHost: lab\r\nContent-Length: 8\r\n\r\nuser=ann")
+            answer = await session.receive_some(5)
+            token = answer.split(b"session=", 1)[1].split(b";", 1)[0]
+            await session.send(b"GET /me HTTP/1.1\r\nHost: lab\r\nCookie: session=" + token + b"\r\n\r\n")
+            await asyncio.sleep(0.15)
+            await session.receive_some(5)
+            await session.close()
+            return session.transcript
+
+        recorded = record(asyncio.run(log_in_then_me()), target, name="login")
+        login, me = recorded.recipe.steps
+        assert [(c.name, c.kind, c.arg) for c in login.capture] == [("cookie_session", "cookie", "session")]
+        assert me.send is not None and b"Cookie: session=${cookie_session}\r\n" in me.send
+        assert "COOKIE" not in recorded.secrets
+        path = tmp_path / "login.recipe.yaml"
+        save(recorded, path)
+        result = replay(path)  # a new session token this time: the capture carries it
+        assert result.ok, result.report()
+
+
+def test_a_cookie_the_server_did_not_set_stays_a_secret() -> None:
+    transcript = Transcript()
+    ok = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 0\r\n\r\n"
+    for event in (
+        Sent(0.0, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Received(0.1, ok),
+        Sent(0.2, b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=mine-0123456\r\n\r\n"),
+        Received(0.3, ok),
+    ):
+        transcript.append(event)
+    recorded = record(transcript, "tcp://127.0.0.1:1")
+    assert "COOKIE" in recorded.secrets and not recorded.recipe.steps[0].capture
+    assert b"mine-0123456" not in (recorded.recipe.steps[1].send or b"")

@@ -29,6 +29,7 @@ from pathlib import Path
 from netbench.core.escape import is_text
 from netbench.core.transcript import HalfClosed, Transcript
 from netbench.recipe import volatile
+from netbench.recipe.cookietrail import CookieTrail
 from netbench.recipe.model import Expect, Recipe, Step, TextMatch
 from netbench.recipe.redact import Secrets
 from netbench.recipe.template import escape_template
@@ -186,13 +187,15 @@ def record(
     datagram = str(target).startswith("udp://")
     exchanges = transcript.exchanges(datagrams=datagram)
     secrets = Secrets()
-    for item in exchanges:
+    trail = CookieTrail()  # a Cookie header that the server's Set-Cookie explains is not a secret
+    for index, item in enumerate(exchanges):
         if not isinstance(item, HalfClosed):
-            secrets.scan(item.sent)
+            secrets.scan(trail.sent(index, item.sent))
             secrets.scan(item.received)
+            trail.answered(index, item.received)
     literal = _Literal(secrets)
     steps: list[Step] = []
-    for item in exchanges:
+    for index, item in enumerate(exchanges):
         if isinstance(item, HalfClosed):
             steps.append(Step(close="write"))
             continue
@@ -200,8 +203,9 @@ def record(
         expect = _expect(data, answer, eof, literal, datagram)
         steps.append(
             Step(
-                send=literal(data) if data else None,
+                send=secrets.apply(trail.rewrite(index, escape_template(data))) if data else None,
                 expect=_literal_expect(expect, literal) if expect is not None else None,
+                capture=trail.captures_at(index) if expect is not None and expect.is_http else (),
                 reply=literal(answer) if answer else None,
             )
         )
