@@ -78,7 +78,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in ("-V", "--version"):
-        print(f"netbench {__version__}")
+        from netbench.core.h11_build import describe  # looks h11 up on sys.path, never imports it
+
+        print(f"netbench {__version__}\nHTTP: {describe()}")
         return ExitStatus.OK
     if args_list and args_list[0] in ("-h", "--help", "help"):
         sys.stdout.write(_top_level_help())

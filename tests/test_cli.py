@@ -21,7 +21,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_version() -> None:
     result = run("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"netbench {netbench.__version__}"
+    first, second = result.stdout.splitlines()
+    assert first == f"netbench {netbench.__version__}"
+    assert second.startswith(("HTTP: h11 ", "HTTP: h11-mypyc "))  # which h11 the HTTP code runs on
 
 
 def test_help_lists_every_command() -> None:
