@@ -133,3 +133,23 @@ class _Repl:
         self.sessions = sessions
         self.settings = Settings()
         self.busy = None
+
+
+def test_an_unfinished_request_head_gets_a_hint_after_two_seconds_a_finished_one_none(lab: Lab) -> None:
+    target = f"127.0.0.1:{lab['http'].port}"
+    status, out, err = repl("GET / HTTP/1.1\nHost: x\n/wait 3\n", target)
+    assert status == 0
+    assert "-> Host: x\\r\\n\nrequest head not finished: an empty line ends it\n" in out
+    assert "timed out after 3 s waiting for a reply" in err
+    status, out, _err = repl("GET / HTTP/1.1\nHost: x\n\n/wait 3\n", target)
+    assert status == 0
+    assert "HTTP/1.1 200 OK" in out and "not finished" not in out
+
+
+def test_a_bare_get_is_named_http_0_9_and_the_lab_answers_in_words(lab: Lab) -> None:
+    status, out, _err = repl("GET /\n/wait 3\n", f"127.0.0.1:{lab['http'].port}")
+    assert status == 0
+    assert "-> GET /\\r\\n\n'GET /' with no version is an HTTP/0.9 request (1991)" in out
+    assert "type 'GET / HTTP/1.1', 'Host: NAME', an empty line" in out
+    assert "bytearray" not in out
+    assert "request head not finished" not in out  # a 0.9 request has no head to finish

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netbench.repl.flood import DisplayGate
+from netbench.repl.hints import HeadWatch
 from netbench.repl.httpview import HttpTracker
 
 if TYPE_CHECKING:  # the network modules (ssl) load with the first /open
@@ -34,6 +35,8 @@ class Conversation:
     full: bool = False  # the transcript reached its cap: reading stopped
     refused: bool = False  # UDP: a datagram was refused (ICMP) and nothing answered since
     refused_since_send: bool = False  # UDP: the last send was refused (ends a /wait)
+    head: HeadWatch = field(default_factory=HeadWatch)
+    head_hint: asyncio.TimerHandle | None = None
 
     @property
     def label(self) -> str:

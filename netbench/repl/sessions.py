@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
-from netbench.repl import view
+from netbench.repl import hints, view
 from netbench.repl.context import Printer, Settings
 from netbench.repl.conversation import Conversation
 from netbench.repl.flood import FLOOD_STARTS, TRANSCRIPT_CAP
@@ -252,11 +252,32 @@ class Sessions:
         if echo:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
         conv.tracker.on_sent(data)
+        self._hint(conv, data)
         conv.since_send.clear()
         conv.refused_since_send = False
         conv.arrived.clear()
         conv.last_activity = time.monotonic()
         await conv.session.send(data)
+
+    def _hint(self, conv: Conversation, data: bytes) -> None:
+        """Say what a bare ``GET /`` is; after 2 s of an unfinished request head, say how to end it."""
+        from netbench.core.escape import escape_text as safe
+
+        if conv.head_hint is not None:
+            conv.head_hint.cancel()
+            conv.head_hint = None
+        note = hints.http09(data)
+        if note is not None:
+            self.printer.show(view.note(safe(note)))
+        if not conv.head.on_sent(data):
+            return
+
+        def remind() -> None:
+            conv.head_hint = None
+            if conv.head.open and not conv.since_send and not conv.finished:
+                self.printer.show(view.note(self._numbered(conv, hints.HEAD_NOT_FINISHED)))
+
+        conv.head_hint = asyncio.get_running_loop().call_later(hints.HEAD_HINT_AFTER, remind)
 
     async def send_eof(self, conv: Conversation) -> None:
         """Half-close *conv*: shut down our write side (the peer reads end-of-file)."""
@@ -317,6 +338,8 @@ class Sessions:
     async def close(self, conv: Conversation) -> None:
         """Close *conv* (its transcript is dropped with it) and pick another current one."""
         self._cancel_give_up(conv)
+        if conv.head_hint is not None:
+            conv.head_hint.cancel()
         self._finish_display(conv)
         if conv.task is not None:
             conv.task.cancel()
