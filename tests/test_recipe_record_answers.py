@@ -220,3 +220,36 @@ def test_udp_datagrams_are_checked_whole() -> None:
     assert expect.exact == b"\x00" * 40
     dated = answer_expect(b"12:00:01 ok", same, banner=False, datagram=True)
     assert dated.regex is not None and dated.regex.endswith(r"\Z")
+
+
+def test_a_json_answer_is_expected_value_by_value() -> None:
+    """Issue 13: the recorder writes expect.json for a JSON body (stable values equal, volatile ones by type)."""
+    body = b'{"user": "ann", "count": 3, "items": [1, 2], "at": "2026-11-29T23:59:01Z", "token": "t0k3n"}'
+    response = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+    transcript = transcript_of(("sent", b"GET /api HTTP/1.1\r\nHost: x\r\n\r\n"), ("received", response))
+    recipe = loads(dumps(record(transcript, "tcp://127.0.0.1:1").recipe))
+    expect = recipe.steps[0].expect
+    assert expect is not None and expect.body is None
+    assert {check.path: check.checks for check in expect.json} == {
+        "$.user": (("equal", "ann"),),
+        "$.count": (("equal", 3),),
+        "$.items": (("type", "array"), ("length", 2)),
+        "$.at": (("type", "string"),),
+        "$.token": (("type", "string"),),
+    }
+    assert b"t0k3n" not in dumps(recipe).encode().split(b"reply")[0]
+
+
+def test_a_recorded_json_session_with_the_lab_replays_green(tmp_path: Path) -> None:
+    with running("http") as lab:
+        transcript = asyncio.run(converse(lab["http"].target, b"GET /json HTTP/1.1\r\nHost: lab\r\n\r\n"))
+        recorded = record(transcript, lab["http"].target, name="json")
+        expect = recorded.recipe.steps[0].expect
+        assert expect is not None and any(check.path == "$.server" for check in expect.json)
+        path = tmp_path / "json.recipe.yaml"
+        save(recorded, path)
+        result = replay(path)
+    assert result.ok, result.report()

@@ -31,6 +31,7 @@ from netbench.core.transcript import HalfClosed, Transcript
 from netbench.recipe import volatile
 from netbench.recipe.cookietrail import CookieTrail
 from netbench.recipe.model import Expect, Recipe, Step, TextMatch
+from netbench.recipe.recordjson import json_checks
 from netbench.recipe.redact import Secrets
 from netbench.recipe.template import escape_template
 
@@ -125,6 +126,10 @@ def _http_expect(
     if content_type:
         headers = (("Content-Type", TextMatch("exact", content_type)),)
     body = None
+    if content_type and "json" in content_type.lower():
+        checks = json_checks(response.body, literal)
+        if checks:  # JSON is checked value by value: key order and spacing may change
+            return Expect(status=response.status, headers=headers, json=checks)
     if response.body and len(response.body) <= SHORT_BODY and is_text(response.body):
         try:
             body = TextMatch("exact", response.body.decode("utf-8"))
