@@ -223,7 +223,7 @@ def test_udp_datagrams_are_checked_whole() -> None:
 
 
 def test_a_json_answer_is_expected_value_by_value() -> None:
-    """Issue 13: the recorder writes expect.json for a JSON body (stable values equal, volatile ones by type)."""
+    """Issue 13: the recorder writes expect.json for a JSON body (stable values equal, others by type)."""
     body = b'{"user": "ann", "count": 3, "items": [1, 2], "at": "2026-11-29T23:59:01Z", "token": "t0k3n"}'
     response = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
         len(body),
