@@ -7,7 +7,9 @@
   file in the same directory, is flushed to disk, and is renamed over the
   path, so a reader sees the old file or the new one, never half of one.
   An existing file keeps its permission bits (and, for root, its owner); a
-  new file gets ``0666`` less the umask, like ``>`` in a shell.
+  new file gets ``0666`` less the umask, like ``>`` in a shell. (A file with
+  other hard links is replaced by a new one, as editors that save by
+  renaming do: the other names keep the old content.)
 - a **symbolic link**: followed to its target, and the target is replaced
   as above; the link stays a link (as ``>`` through a link does).
 - a **character device or FIFO** (``/dev/stdout``, ``/dev/null``, a named

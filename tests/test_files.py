@@ -172,6 +172,14 @@ def test_junit_xml_to_dev_stdout_prints_the_report() -> None:
     assert b"<?xml" in result.stdout and b"<testsuite" in result.stdout
 
 
+def test_junit_xml_in_a_missing_directory_is_one_line_and_status_2(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "junit.xml"
+    status, _out, err = run_main(["replay", "-q", "--junit-xml", str(target), str(ECHO_RECIPE)])
+    assert status == 2
+    assert err == f"netbench: cannot write {target}: No such file or directory\n"
+    assert not (tmp_path / "no").exists()
+
+
 def test_junit_xml_into_a_directory_is_one_line_and_status_2(tmp_path: Path) -> None:
     status, _out, err = run_main(["replay", "-q", "--junit-xml", str(tmp_path), str(ECHO_RECIPE)])
     assert status == 2
