@@ -11,24 +11,29 @@ connection, as curl does.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from netbench.core.address import Target
     from netbench.core.http import HttpResponse
     from netbench.environment import Environment
-    from netbench.net.http_client import Exchange
+    from netbench.net.http_client import Exchange, HttpClient
+    from netbench.net.http_pipeline import Planned
     from netbench.net.http_pool import ClientPool
-    from netbench.net.redirect import Hop, Request
+    from netbench.net.redirect import Request
 
 VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read and counted
 # A decoded (gzip, deflate) body shown on a terminal is read up to this many bytes, the cap of
 # raw answers elsewhere: 1 MiB of gzip can decode to 1 GiB. In a pipe it streams, uncapped.
 DECODED_VIEW_LIMIT = 16 << 20
+PIPELINE_DEPTH = 16  # --pipeline without N (netbench.net.http_pipeline.DEFAULT_DEPTH, not imported here)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``netbench http`` (see docs/http.md)."""
-    parser.add_argument("urls", nargs="+", metavar="URL", help="http://HOST[:PORT]/PATH or https://...")
+    # "*", not "+": `--pipeline URL...` takes the first URL as its optional N, and run() puts it back.
+    parser.add_argument("urls", nargs="*", metavar="URL", help="http://HOST[:PORT]/PATH or https://...")
     parser.add_argument(
         "-X", "--request", dest="method", metavar="METHOD", help="method (default GET, POST with -d)"
     )
@@ -66,6 +71,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check-status",
         action="store_true",
         help="exit 1 when a final response is 4xx or 5xx (like HTTPie / curl -f)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        nargs="?",
+        const=str(PIPELINE_DEPTH),
+        metavar="N",
+        help=f"write up to N GET/HEAD requests ({PIPELINE_DEPTH}) before reading their answers",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show each request as it leaves, on stderr"
     )
     parser.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
     parser.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
@@ -111,8 +126,9 @@ def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
 class _Printer:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
-    def __init__(self, env: Environment, raw: bool, *, follow: bool) -> None:
+    def __init__(self, env: Environment, raw: bool, *, follow: bool, verbose: bool = False) -> None:
         self.env = env
+        self.verbose = verbose
         self.raw = raw
         self.tty = bool(env.stdout_isatty)
         self.err_color = env.err_color
@@ -177,6 +193,18 @@ class _Printer:
         if self.raw:
             env.stderr.write(render_raw(exchange.request, exchange.response.raw, color=self.err_color) + "\n")
 
+    def sent(self, request: Planned, unanswered: int) -> None:
+        """``-v``: a pipelined request left, with how many are now unanswered."""
+        self.sent_line(request.method, request.url, f"  ({unanswered} unanswered)")
+
+    def sent_line(self, method: str, url: str, extra: str = "") -> None:
+        """``-v``: ``> GET http://...`` on stderr as a request leaves."""
+        from netbench.core.escape import escape_text
+
+        self.env.stdout.flush()
+        self.env.stderr.write(f"> {escape_text(method)} {escape_text(url)}{extra}\n")
+        self.env.stderr.flush()
+
     def warn(self, text: str) -> None:
         """One line on stderr, after what was shown so far."""
         self.env.stdout.flush()
@@ -202,7 +230,6 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     from netbench.errors import UsageError
     from netbench.net.http_pool import ClientPool
-    from netbench.net.redirect import Request
     from netbench.net.resolve import family_from_flags
     from netbench.status import ExitStatus
 
@@ -210,22 +237,101 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         raise UsageError("-w: the timeout must be positive")
     if args.max_redirects < 0:
         raise UsageError("--max-redirects: must be 0 or more")
+    urls, depth = _urls_and_depth(args)
     family = family_from_flags(args.ipv4, args.ipv6)
     body = _body(args, env)
     method = (args.method or ("POST" if body is not None else "GET")).upper()
     headers = tuple(_headers(args, body is not None))
     if args.cacert is not None and not os.path.isfile(args.cacert):
         raise UsageError(f"--cacert {args.cacert}: no such file")
-    printer = _Printer(env, args.raw, follow=args.follow)
+    printer = _Printer(env, args.raw, follow=args.follow, verbose=args.verbose)
+    # Pipelining writes GET and HEAD only (safe to write again if a server closes) and not with
+    # --follow (a redirect decides what the next request is).
+    pipelined = depth > 1 and method in ("GET", "HEAD") and body is None and not args.follow
     failed_status = False
     with ClientPool(timeout=args.timeout, family=family, insecure=args.insecure, cafile=args.cacert) as pool:
-        for url in args.urls:
-            request = Request(url, method, headers, body, args.chunked)
-            failed_status |= _walk(pool, request, args, printer)
+        if pipelined:
+            for target, group in _origin_runs(pool, urls):
+                failed_status |= _pipeline(pool.client(target), group, depth, method, headers, args, printer)
+        else:
+            from netbench.net.redirect import Request
+
+            for url in urls:
+                failed_status |= _walk(pool, Request(url, method, headers, body, args.chunked), args, printer)
         printer.finish()
     if args.check_status and failed_status:
         return int(ExitStatus.EXPECTATION_FAILED)
     return int(ExitStatus.OK)
+
+
+def _urls_and_depth(args: argparse.Namespace) -> tuple[list[str], int]:
+    """The URLs and the pipeline depth (1: no pipelining); `--pipeline URL` is a URL, not N."""
+    from netbench.errors import UsageError
+
+    urls, value = list(args.urls), args.pipeline
+    depth = 1
+    if value is not None:
+        if value.isdigit():
+            depth = int(value)
+            if depth < 1:
+                raise UsageError("--pipeline: N must be 1 or more")
+        else:
+            urls.insert(0, value)
+            depth = PIPELINE_DEPTH
+    if not urls:
+        raise UsageError("give at least one URL")
+    return urls, depth
+
+
+def _origin_runs(pool: ClientPool, urls: list[str]) -> Iterator[tuple[Target, list[tuple[str, str]]]]:
+    """Consecutive URLs on one origin, grouped: (target, [(url, request target), ...])."""
+    group: list[tuple[str, str]] = []
+    current: Target | None = None
+    for url in urls:
+        target, path = pool.locate(url)
+        if group and target != current:
+            assert current is not None
+            yield current, group
+            group = []
+        current = target
+        group.append((url, path))
+    if group:
+        assert current is not None
+        yield current, group
+
+
+def _pipeline(
+    client: HttpClient,
+    group: list[tuple[str, str]],
+    depth: int,
+    method: str,
+    headers: tuple[tuple[str, str], ...],
+    args: argparse.Namespace,
+    printer: _Printer,
+) -> bool:
+    """One origin's URLs, pipelined and shown in order; True when a status was 4xx or 5xx."""
+    from netbench.errors import NetbenchError
+    from netbench.net.http_pipeline import PipelinedClient, Planned
+    from netbench.net.redirect import location_of
+
+    planned = [Planned(method, path, headers, url) for url, path in group]
+    runner = PipelinedClient(client, depth, on_send=printer.sent if args.verbose else None)
+    failed = False
+    try:
+        for exchange in runner.run(
+            planned,
+            sink=printer.sink,
+            keep_raw=args.raw,
+            on_head=printer.on_head,
+            max_decoded=DECODED_VIEW_LIMIT if printer.tty else None,
+        ):
+            printer.show(exchange, _notes(exchange, location_of(exchange.response), False))
+            failed |= exchange.response.status >= 400
+    except NetbenchError as error:
+        if args.raw:
+            printer.show_partial(client.last_request, getattr(error, "partial", b""))
+        raise
+    return failed
 
 
 def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer: _Printer) -> bool:
@@ -234,6 +340,8 @@ def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer:
     from netbench.net.redirect import dropped_note, hops
 
     def fetch(hop_request: Request) -> Exchange:
+        if args.verbose:
+            printer.sent_line(hop_request.method, hop_request.url)
         try:
             return pool.fetch(
                 hop_request,
@@ -249,18 +357,17 @@ def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer:
 
     status = 0
     for hop in hops(request, fetch, follow_redirects=args.follow, max_redirects=args.max_redirects):
-        printer.show(hop.exchange, _notes(hop, args.follow))
+        printer.show(hop.exchange, _notes(hop.exchange, hop.location, args.follow))
         if hop.next is not None and hop.next.dropped:
             printer.warn(dropped_note(hop.next))
         status = hop.exchange.response.status
     return status >= 400
 
 
-def _notes(hop: Hop, follow: bool) -> list[str]:
-    """The lines shown under an exchange: its certificate, a redirect not followed."""
+def _notes(exchange: Exchange, location: str | None, follow: bool) -> list[str]:
+    """The lines shown under an exchange: its certificate, a cut body, a redirect not followed."""
     from netbench.core.escape import escape_text
 
-    exchange = hop.exchange
     notes = [escape_text(line) for line in exchange.certificate.lines()] if exchange.certificate else []
     if exchange.truncated:
         response = exchange.response
@@ -269,6 +376,6 @@ def _notes(hop: Hop, follow: bool) -> list[str]:
             f"({response.content_encoding}, {response.encoded_size} bytes on the wire so far): "
             "a terminal gets at most that much (redirect stdout to get all of it)"
         )
-    if hop.location is not None and not follow:
+    if location is not None and not follow:
         notes.append("redirect not followed (--follow follows it)")
     return notes

@@ -8,6 +8,8 @@
   its Content-Encoding undone, trailers, 1xx responses, the raw bytes).
 - :class:`HttpConnection` is one keep-alive client connection: the next
   request/response cycle on the same bytes stream.
+- :class:`HttpPipeline` is one connection with several requests written
+  before their answers are read (HTTP/1.1 pipelining).
 - :func:`sniff_exchange` recognises HTTP in bytes a user typed by hand.
 
 Errors: a malformed response raises :class:`~netbench.errors.ProtocolError`
@@ -17,6 +19,7 @@ response raises :class:`~netbench.errors.Reset` saying how much arrived.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +61,7 @@ __all__ = [
     "Headers",
     "HttpConnection",
     "HttpExchange",
+    "HttpPipeline",
     "HttpResponse",
     "Informational",
     "NotHttp",
@@ -139,6 +143,86 @@ class HttpConnection:
         """The parser for the response to the last request (options as :class:`ResponseParser`)."""
         parser = ResponseParser(
             self._method, connection=self._conn, sink=sink, keep_raw=keep_raw, max_decoded=max_decoded
+        )
+        self._parser = parser
+        return parser
+
+
+class HttpPipeline:
+    """One connection with several requests written before their answers are read (sans-IO).
+
+    ``request(...)`` returns the bytes of one more request (built by h11) and
+    queues it; ``parser(...)`` returns the :class:`ResponseParser` for the
+    oldest queued request, since answers come in request order. The h11
+    connection that parses is told of each request just before its answer
+    is parsed (so a HEAD or 304 answer is framed right); the bytes of later
+    answers wait in its buffer, and a parser starts with them
+    (``feed(b"")`` parses what is already there).
+
+    ``reusable`` says whether the connection may carry more after the last
+    answer: not after ``Connection: close`` or HTTP/1.0, a cut or bypassed
+    body, ambiguous framing, or bytes after the last answer when no request
+    is queued (nobody asked for them).
+    """
+
+    def __init__(self, max_header_size: int = DEFAULT_MAX_HEADER_SIZE) -> None:
+        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
+        self._queue: deque[tuple[str, list[Any]]] = deque()
+        self._parser: ResponseParser | None = None
+        self._head_key: tuple[object, ...] | None = None
+        self._head_headers: Any = None
+
+    @property
+    def queued(self) -> int:
+        """Requests written whose parser was not asked for yet."""
+        return len(self._queue)
+
+    @property
+    def reusable(self) -> bool:
+        """True when the next answer (or request) may follow on this connection."""
+        conn = self._conn
+        done = conn.our_state is h11.DONE and conn.their_state is h11.DONE
+        done = done or (conn.our_state is h11.IDLE and conn.their_state is h11.IDLE)
+        parser = self._parser
+        if parser is None:
+            return done
+        return done and not parser.broken and (bool(self._queue) or not parser.leftover)
+
+    def request(self, method: str, target: str, headers: HeaderInput = (), host: str | None = None) -> bytes:
+        """The bytes of one more body-less request (GET, HEAD, ...), queued for its answer."""
+        headers = tuple(headers)
+        key = (headers, host)
+        if key == self._head_key:
+            try:
+                first = h11.Request(method=method, target=target, headers=self._head_headers)
+            except h11.LocalProtocolError as error:
+                raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
+            events: list[Any] = [first, h11.EndOfMessage()]
+        else:
+            events = list(_request_events(method, target, headers, None, host, False))
+            if isinstance(events[0], h11.Request):
+                self._head_key, self._head_headers = key, events[0].headers
+        data = _send_all(h11.Connection(h11.CLIENT), events)
+        self._queue.append((method, events))
+        return data
+
+    def parser(
+        self,
+        *,
+        sink: Callable[[bytes], object] | None = None,
+        keep_raw: bool = True,
+        max_decoded: int | None = None,
+    ) -> ResponseParser:
+        """The parser for the oldest queued request's answer (options as :class:`ResponseParser`)."""
+        method, events = self._queue.popleft()
+        conn = self._conn
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        elif conn.our_state is not h11.IDLE:
+            raise UsageError("the previous answer on this connection is not finished")
+        _send_all(conn, events)  # the same request again, only so that h11 knows what it answers
+        parser = ResponseParser(
+            method, connection=conn, sink=sink, keep_raw=keep_raw, max_decoded=max_decoded
         )
         self._parser = parser
         return parser

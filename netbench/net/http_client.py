@@ -256,6 +256,13 @@ class HttpClient:
         view = self._view
         try:
             response = parser.feed(b"") if parser.raw_size else None  # bytes already buffered
+            if response is None and deadline is not None and timeout is not None:
+                left = deadline - self.clock()
+                if left <= 0:
+                    raise TimeoutError
+                if left < timeout:  # started earlier (a pipelined request written ahead)
+                    sock.settimeout(left)
+                    shortened = True
             while response is None:
                 # recv_into a reused buffer: recv(256 KiB) would allocate (mmap) 256 KiB per call,
                 # which measured as the largest cost per request for small responses.
