@@ -28,7 +28,6 @@ from netbench.errors import ExpectationFailed, NetbenchError, ProtocolError, Rec
 from netbench.recipe import match as checks
 from netbench.recipe.checks import check_answer, require_time
 from netbench.recipe.compose import run_included, run_with_retry
-from netbench.recipe.cookies import RunCookies
 from netbench.recipe.describe import describe_expect
 from netbench.recipe.model import Expect, HttpRequest, Recipe, Step
 from netbench.recipe.patterns import set_deadline
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from netbench.core.address import Target
     from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
     from netbench.net.blocking import BlockingSession
+    from netbench.recipe.cookies import RunCookies
 
 
 class Runner:
@@ -53,8 +53,18 @@ class Runner:
         self.method = "GET"
         self.http: HttpConnection | None = None  # h11 state of the http steps on this connection
         self.used = False  # whether anything was sent on the current connection
-        self.cookies = RunCookies(recipe.cookies)  # the jar (cookies: false turns it off)
+        self._cookies: RunCookies | None = None
         self.attempts = 1  # how many attempts the last step took (retry)
+
+    @property
+    def cookies(self) -> RunCookies:
+        """The run's cookie jar (``cookies: false`` turns it off), made on first use: the jar's
+        modules (http.cookiejar, urllib.request) import ssl, which a raw TCP recipe never needs."""
+        if self._cookies is None:
+            from netbench.recipe.cookies import RunCookies
+
+            self._cookies = RunCookies(self.recipe.cookies)
+        return self._cookies
 
     # -- the connection ------------------------------------------------------------
 
