@@ -183,13 +183,20 @@ def recipes(tmp_path: Path, silent: tuple[int, threading.Event]) -> list[str]:
     return paths
 
 
+def _replay_until_waiting(
+    recipes: list[str], silent: tuple[int, threading.Event], number: int, *options: str
+) -> tuple[int, bytes, bytes]:
+    """Replay *recipes*, send signal *number* once the second one waits on the silent server, finish."""
+    process = start_netbench("replay", *options, *recipes, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    assert silent[1].wait(20), "the second recipe never sent its line"
+    process.send_signal(number)
+    return _finish(process)
+
+
 def test_replay_sigterm_prints_the_summary_so_far_and_exits_143(
     recipes: list[str], silent: tuple[int, threading.Event]
 ) -> None:
-    process = start_netbench("replay", *recipes, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    assert silent[1].wait(20), "the second recipe never sent its line"
-    process.send_signal(signal.SIGTERM)
-    status, out, err = _finish(process)
+    status, out, err = _replay_until_waiting(recipes, silent, signal.SIGTERM)
     assert status == 143, err
     lines = out.decode().splitlines()
     assert "a-quick" in lines[0]  # the first recipe's report came out as it finished
@@ -202,10 +209,7 @@ def test_replay_sigterm_prints_the_summary_so_far_and_exits_143(
 def test_replay_sigterm_with_json_still_prints_one_document(
     recipes: list[str], silent: tuple[int, threading.Event]
 ) -> None:
-    process = start_netbench("replay", "--json", *recipes, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    assert silent[1].wait(20), "the second recipe never sent its line"
-    process.send_signal(signal.SIGTERM)
-    status, out, err = _finish(process)
+    status, out, err = _replay_until_waiting(recipes, silent, signal.SIGTERM, "--json")
     assert status == 143, err
     document = json.loads(out)
     assert document["status"] == 143
@@ -216,10 +220,7 @@ def test_replay_sigterm_with_json_still_prints_one_document(
 def test_replay_ctrl_c_also_sums_up_what_finished(
     recipes: list[str], silent: tuple[int, threading.Event]
 ) -> None:
-    process = start_netbench("replay", *recipes, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    assert silent[1].wait(20), "the second recipe never sent its line"
-    process.send_signal(signal.SIGINT)
-    status, out, err = _finish(process)
+    status, out, err = _replay_until_waiting(recipes, silent, signal.SIGINT)
     assert status == 130, err
     assert out.decode().splitlines()[-1].endswith(" s (interrupted)")
     assert err.decode().splitlines() == ["netbench: interrupted"]
