@@ -301,3 +301,32 @@ def test_vars_file(tmp_path: Path) -> None:
             load_vars_file(path)
     with pytest.raises(RecipeError, match="cannot read vars file"):
         load_vars_file(tmp_path / "missing.yaml")
+
+
+def test_a_yaml_alias_bomb_in_an_expected_value_is_refused_quickly(tmp_path: Path) -> None:
+    levels = ["&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for name, previous in zip("bcdefgh", "abcdefg", strict=True):
+        levels.append(f"&{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    checks = "".join(f'        "$.{i}": {{equal: {level}}}\n' for i, level in enumerate(levels))
+    path = write(
+        tmp_path / "bomb.recipe.yaml", HEAD + "steps:\n  - http: GET /\n    expect:\n      json:\n" + checks
+    )
+    with pytest.raises(RecipeError, match="more than 10000 items"):
+        load_recipe(path)  # 10^8 items if expanded: must fail, not hang
+
+
+def test_an_include_bomb_and_a_deep_include_chain_are_refused(tmp_path: Path) -> None:
+    for level in range(30):  # each file includes the next twice: 2^30 steps if expanded
+        following = f"l{level + 1}.recipe.yaml"
+        write(
+            tmp_path / f"l{level}.recipe.yaml",
+            HEAD + f"steps:\n  - include: {following}\n  - include: {following}\n",
+        )
+    write(tmp_path / "l30.recipe.yaml", HEAD + "steps:\n  - send: x\n")
+    with pytest.raises(RecipeError, match="more than 10000 steps"):
+        load_recipe(tmp_path / "l0.recipe.yaml")
+    for level in range(40):
+        write(tmp_path / f"d{level}.recipe.yaml", HEAD + f"steps:\n  - include: d{level + 1}.recipe.yaml\n")
+    write(tmp_path / "d40.recipe.yaml", HEAD + "steps:\n  - send: x\n")
+    with pytest.raises(RecipeError, match="nested more than 32 deep"):
+        load_recipe(tmp_path / "d0.recipe.yaml")

@@ -18,7 +18,7 @@ import yaml
 
 from netbench.core.http_sniff import is_method
 from netbench.errors import NetbenchError, RecipeError
-from netbench.recipe.loadparts import identity, include, value_checks
+from netbench.recipe.loadparts import MAX_STEPS, identity, include, value_checks
 from netbench.recipe.loadparts import retry as _retry
 from netbench.recipe.model import (
     FORMAT_VERSION,
@@ -363,7 +363,10 @@ def _loads(text: str, path: str, including: tuple[str, ...]) -> Recipe:
         raise steps.fail("steps is empty")
     chain = (*including, identity(path))
     args["steps"] = tuple(_step(node, index, chain) for index, node in enumerate(steps.elements(), 1))
-    return Recipe(**args)
+    recipe = Recipe(**args)
+    if recipe.size - len(recipe.steps) > MAX_STEPS:
+        raise steps.fail(f"its includes add more than {MAX_STEPS} steps (counting each included step)")
+    return recipe
 
 
 def _target(node: Node) -> str:

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from netbench.recipe import jsonpath
-from netbench.recipe.model import VALUE_OPS, VALUE_TYPES, Include, Retry, ValueCheck
+from netbench.recipe.model import VALUE_OPS, VALUE_TYPES, Include, Recipe, Retry, ValueCheck
 from netbench.recipe.yamlnode import Node, as_number, as_regex, as_text, kind_of, plain
 
 DEFAULT_INTERVAL = 1.0
+MAX_DEPTH = 32  # includes inside includes
+MAX_STEPS = 10_000  # steps includes may add to a recipe, each included step counted
+_LOADED: dict[tuple[str, int, int], Recipe] = {}  # a file included twice (or by many) is read once
 
 
 def _is_checks(node: Node) -> bool:
@@ -113,4 +116,25 @@ def include(node: Node, where: str, including: tuple[str, ...]) -> Include:
         raise node.fail(f"{where}: include cycle: {chain} -> {Path(written).name}")
     if not target.is_file():
         raise node.fail(f"{where}: include {written!r}: no such file ({target})")
-    return Include(written, load_recipe(target, including=including))  # its errors name its file:line
+    if len(including) >= MAX_DEPTH:
+        raise node.fail(f"{where}: includes nested more than {MAX_DEPTH} deep")
+    key = _file_key(target)
+    recipe = _LOADED.get(key) if key is not None else None
+    if recipe is None:
+        recipe = load_recipe(target, including=including)  # its errors name its file:line
+        if key is not None:
+            _LOADED[key] = recipe
+            while len(_LOADED) > 256:
+                del _LOADED[next(iter(_LOADED))]
+    if recipe.size > MAX_STEPS:
+        raise node.fail(f"{where}: include {written!r} runs more than {MAX_STEPS} steps in all")
+    return Include(written, recipe)
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    """A loaded file is reused while its path, size and modification time stay the same."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return identity(str(path)), info.st_size, info.st_mtime_ns

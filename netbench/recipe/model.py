@@ -148,6 +148,11 @@ class Include:
     recipe: Recipe
 
     @property
+    def size(self) -> int:
+        """How many steps the include runs in all (nested includes counted by their steps)."""
+        return self.recipe.size
+
+    @property
     def label(self) -> str:
         """How the included file is named in reports: its file name."""
         from pathlib import PurePath
@@ -223,6 +228,11 @@ class Recipe:
     def where(self) -> str:
         """The file name used in messages (``<recipe>`` when not from a file)."""
         return self.path or "<recipe>"
+
+    @property
+    def size(self) -> int:
+        """How many steps a run goes through, included steps counted one by one."""
+        return sum(1 if step.include is None else step.include.size for step in self.steps)
 
     @property
     def all_vars(self) -> tuple[tuple[str, str], ...]:

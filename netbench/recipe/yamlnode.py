@@ -161,13 +161,24 @@ def as_number(node: Node, what: str, *, positive: bool = True) -> float:
     return float(value)
 
 
-def plain(node: Node) -> Any:
-    """The plain data of *node* (text, numbers, true/false, null, lists, mappings), tags checked."""
+MAX_VALUE_ITEMS = 10_000
+
+
+def plain(node: Node, budget: list[int] | None = None) -> Any:
+    """The plain data of *node* (text, numbers, true/false, null, lists, mappings), tags checked.
+
+    At most :data:`MAX_VALUE_ITEMS` items in all: YAML aliases can make a
+    few lines stand for billions of items (a "billion laughs" file).
+    """
+    budget = [MAX_VALUE_ITEMS] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise node.fail(f"a value of more than {MAX_VALUE_ITEMS} items (YAML aliases repeating it?)")
     value = node.value
     if isinstance(value, list):
-        return [plain(child) for child in node.elements()]
+        return [plain(child, budget) for child in node.elements()]
     if isinstance(value, dict):
-        return {key: plain(child) for key, _k, child in node.items("value", ())}
+        return {key: plain(child, budget) for key, _k, child in node.items("value", ())}
     if not isinstance(value, (str, int, float, bool)) and value is not None:
         raise node.fail(f"a value must be plain data (text, number, true/false, null), not {kind_of(value)}")
     return value
