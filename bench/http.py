@@ -1,12 +1,13 @@
 """Benchmark `netbench http` against curl, on a private nginx on 127.0.0.1.
 
 1. Requests per second: 1000 sequential GETs of the 38-byte page over one
-   keep-alive connection: one `netbench http` call with 1000 URLs against
+   keep-alive connection: one `netbench http` call with 1000 URLs (and the
+   same with `--pipeline`) against
    `curl -s -o /dev/null "http://127.0.0.1:PORT/index.html?[1-1000]"`,
    alternated, the median of each and the ratio netbench/curl.
    Both send the same kind of request (netbench's default Accept-Encoding is
    removed with -H 'Accept-Encoding:', since curl sends none).
-2. Memory: a 1 GiB body streamed to a file, peak RSS of each process.
+2. Memory: a 1 GiB body streamed to a file and to /dev/null, speed and peak RSS.
 3. A gzip bomb (1 MiB on the wire, 1 GiB decoded) to /dev/null: peak RSS.
 
     python bench/http.py [--rounds 5] [--requests 1000] [--big-mib 1024] [--no-bomb]
@@ -73,6 +74,7 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     base = f"http://127.0.0.1:{nginx.port}/index.html"
     urls = [f"{base}?{i}" for i in range(1, count + 1)]
     netbench = [sys.executable, "-m", "netbench", "http", "-H", "Accept-Encoding:", *urls]
+    pipelined = [sys.executable, "-m", "netbench", "http", "-H", "Accept-Encoding:", "--pipeline", *urls]
     curl_argv = [curl, "-s", "-o", "/dev/null", f"{base}?[1-{count}]"]
     print(f"h11 build: {_h11_build(dict(os.environ))}; load average {os.getloadavg()[0]:.2f}")
     print(f"{count} sequential GETs of a 38-byte page, one keep-alive connection, {rounds} rounds")
@@ -87,9 +89,10 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     ours: list[float] = []
     theirs: list[float] = []
     recipes: list[float] = []
-    cpu: dict[int, list[float]] = {id(ours): [], id(theirs): [], id(recipes): []}
+    piped: list[float] = []
+    cpu: dict[int, list[float]] = {id(ours): [], id(theirs): [], id(recipes): [], id(piped): []}
     for _ in range(rounds):
-        for argv, results in ((netbench, ours), (curl_argv, theirs), (replay, recipes)):
+        for argv, results in ((netbench, ours), (curl_argv, theirs), (replay, recipes), (pipelined, piped)):
             seconds, status, _rss = _run(argv)
             if status != 0:
                 raise SystemExit(f"{' '.join(argv[:5])} exited {status}")
@@ -101,6 +104,11 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
     print(f"  netbench http : {ours_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in ours)})")
     print(f"  curl          : {theirs_median:8.0f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in theirs)})")
     print(f"  ratio netbench/curl: {ours_median / theirs_median:.2f}x")
+    piped_median = statistics.median(piped)
+    print(
+        f"  netbench http --pipeline: {piped_median:.0f} req/s "
+        f"(rounds: {', '.join(f'{r:.0f}' for r in piped)}), ratio {piped_median / theirs_median:.2f}x curl"
+    )
     recipe_median = statistics.median(recipes)
     print(
         f"  netbench replay (recipe of {count} http steps): {recipe_median:.0f} req/s, "
@@ -127,19 +135,24 @@ def bench_memory(nginx: Nginx, mebibytes: int, curl: str, scratch: Path) -> None
         handle.truncate(mebibytes << 20)  # sparse: zeros, served as application/octet-stream
     url = f"http://127.0.0.1:{nginx.port}/big.bin"
     out = scratch / "body.out"
-    print(f"{mebibytes} MiB body streamed to a file")
-    for name, argv in (
-        ("netbench http", [sys.executable, "-m", "netbench", "http", url]),
-        ("curl", [curl, "-s", "-o", "-", url]),
-    ):
-        with open(out, "wb") as handle:
-            seconds, status, rss = _run(argv, stdout=handle, rss=True)
-        size = out.stat().st_size
-        out.unlink()
-        print(
-            f"  {name:<14}: exit {status}, {size >> 20} MiB in {seconds:.2f} s "
-            f"({(size >> 20) / seconds:.0f} MiB/s), peak RSS {rss / 1024:.1f} MiB"
-        )
+    for where in ("a file", "/dev/null"):
+        print(f"{mebibytes} MiB body streamed to {where}")
+        speeds = []
+        for name, argv in (
+            ("netbench http", [sys.executable, "-m", "netbench", "http", url]),
+            ("curl", [curl, "-s", "-o", "-", url]),
+        ):
+            with open(out if where == "a file" else os.devnull, "wb") as handle:
+                seconds, status, rss = _run(argv, stdout=handle, rss=True)
+            size = out.stat().st_size if where == "a file" else mebibytes << 20
+            if where == "a file":
+                out.unlink()
+            speeds.append((size >> 20) / seconds)
+            print(
+                f"  {name:<14}: exit {status}, {size >> 20} MiB in {seconds:.2f} s "
+                f"({speeds[-1]:.0f} MiB/s), peak RSS {rss / 1024:.1f} MiB"
+            )
+        print(f"  ratio netbench/curl: {speeds[0] / speeds[1]:.2f}x")
     big.unlink()
 
 
