@@ -214,6 +214,8 @@ def test_arrival_while_typing_keeps_the_line_then_ctrl_c_and_peer_close(
     t.prompt(label)  # the prompt is redrawn below the arrival ...
     t.expect("hel")  # ... with the half-typed line
     t.keys("lo world\r")
+    t.expect("-> ")
+    t.expect("hello world\\r\\n")  # the typed line, echoed as sent
     t.prompt(label)
     t.keys("garbage that must not be sent")
     t.expect("be sent")

@@ -58,7 +58,7 @@ def test_errors_are_reported_and_the_script_goes_on(lab: Lab) -> None:
     assert "error: unknown command /nope" in err
     assert "error: no session 7" in err
     assert "unknown port or service 'notaport'" in err
-    assert "<- still here\n" in out
+    assert "<- still here\\r\\n\n" in out
 
 
 def test_error_messages_are_escaped_once() -> None:
@@ -76,8 +76,8 @@ def test_send_escapes_slash_lines_eol_and_wait_regex(lab: Lab) -> None:
     )
     status, out, err = repl(script, f"tcp://127.0.0.1:{lab['echo'].port}")
     assert status == 0
-    assert "<- a\\x00b\n" in out
-    assert "<- /etc/passwd\n" in out
+    assert "<- a\\x00b\\r\\n\n" in out
+    assert "<- /etc/passwd\\r\\n\n" in out
     assert "-> lf only\\n\n" in out
     assert "timed out after 0.2 s waiting for /never-there/" in err
 
@@ -170,7 +170,7 @@ def test_a_refused_udp_datagram_is_reported_and_the_session_goes_on() -> None:
 def test_eof_half_closes_and_further_sends_are_refused(lab: Lab) -> None:
     status, out, err = repl("last line\n/wait line\n/eof\n/wait\nmore\n", f"127.0.0.1:{lab['echo'].port}")
     assert status == 0
-    assert "<- last line\n" in out
+    assert "<- last line\\r\\n\n" in out
     assert "write side shut down" in out
     assert "connection closed by peer" in out  # echo closes once it reads our EOF
     assert "the write side is shut down (/eof)" in err
@@ -202,7 +202,7 @@ def test_tls_session_verified_with_a_cafile(tmp_path: Path) -> None:
     thread.join(10)
     assert status == 0, err
     assert "TLS TLSv1" in out and "certificate:" in out
-    assert "<- secure over tls\n" in out
+    assert "<- secure over tls\\r\\n\n" in out
 
 
 def test_on_off_switches_set_show_and_refuse_other_words() -> None:

@@ -153,3 +153,18 @@ def test_a_bare_get_is_named_http_0_9_and_the_lab_answers_in_words(lab: Lab) -> 
     assert "type 'GET / HTTP/1.1', 'Host: NAME', an empty line" in out
     assert "bytearray" not in out
     assert "request head not finished" not in out  # a 0.9 request has no head to finish
+
+
+def test_line_endings_are_shown_both_ways_and_raw_shows_exact_bytes(lab: Lab) -> None:
+    script = (
+        "PING\n/wait PING 3\n/eol lf\nlf line\n/wait lf 3\n/send part\n/wait part 3\n"
+        "/eol crlf off\nno marks\n/wait marks 3\n/raw on\n/send 'a\\tb \\r\\n'\n/wait b 3\n"
+    )
+    status, out, err = repl(script, f"127.0.0.1:{lab['echo'].port}")
+    assert status == 0, err
+    assert "-> PING\\r\\n\n<- PING\\r\\n\n" in out  # typed lines echoed as sent; the ending shown
+    assert "-> lf line\\n\n<- lf line\\n\n" in out
+    assert "<- part\n" in out  # no line ending arrived: no marker
+    assert "line ending: crlf (endings of received lines: hidden)" in out
+    assert "<- no marks\n" in out
+    assert "<- a\\tb \\r\\n\n" in out  # /raw: every byte as it came, for any protocol

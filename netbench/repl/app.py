@@ -37,6 +37,7 @@ STYLE_RULES = {
     "received.marker": "ansigreen bold",
     "wire": "ansibrightblack",
     "wire.marker": "ansibrightblack",
+    "eol": "ansibrightblack",
     "stamp": "ansibrightblack",
     "note": "ansibrightblack",
     "closed": "ansiyellow bold",

@@ -36,7 +36,7 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
             text = line[1:] if line.startswith("//") else line
             conv = repl.sessions.require_current()
             data = expand(repl, text).encode("utf-8", errors="surrogateescape") + repl.settings.line_ending
-            await repl.sessions.send(conv, data, echo=repl.scripted)
+            await repl.sessions.send(conv, data, echo=True)  # as sent: -> PING\r\n
     except NetbenchError as error:
         repl.error(f"error: {scrub(str(error))}")
         return error
@@ -94,19 +94,31 @@ async def _quit(repl: Repl, rest: str) -> None:
 
 @command(
     "eol",
-    "[crlf|lf|none]",
-    "show or set the line ending added to typed lines",
-    "crlf (the default) suits HTTP, SMTP, Redis and most text protocols; lf suits shells; "
-    "none sends lines with nothing added.",
-    options=tuple(EOLS),
+    "[crlf|lf|none] [on|off]",
+    "the line ending added to typed lines; on/off: show how received lines end",
+    """
+crlf (the default) suits HTTP, SMTP, Redis and most text protocols; lf suits
+shells; none sends lines with nothing added. Typed lines are echoed as sent
+(-> PING\\r\\n).
+on (the default) ends each received line with a dim marker of its ending,
+\\r\\n or \\n (none: the line had not ended when the data stopped); off hides
+the markers. /raw on shows every byte exactly instead.
+  /eol lf      send LF only
+  /eol off     hide the markers
+""",
+    options=(*EOLS, "on", "off"),
 )
 async def _eol(repl: Repl, rest: str) -> None:
-    if rest:
-        choice = rest.lower()
-        if choice not in EOLS:
-            raise UsageError("/eol takes crlf, lf or none")
-        repl.settings.eol = choice
-    repl.info(f"line ending: {repl.settings.eol}")
+    words = rest.lower().split()
+    if any(word not in (*EOLS, "on", "off") for word in words):
+        raise UsageError("/eol takes crlf, lf or none, and on or off (the markers on received lines)")
+    for word in words:
+        if word in EOLS:
+            repl.settings.eol = word
+        else:
+            repl.settings.endings = word == "on"
+    markers = "shown" if repl.settings.endings else "hidden"
+    repl.info(f"line ending: {repl.settings.eol} (endings of received lines: {markers})")
 
 
 @command(
@@ -132,8 +144,10 @@ def _switch(repl: Repl, rest: str, name: str, setting: str, label: str) -> None:
 @command(
     "raw",
     "[on|off]",
-    "show an HTTP response's wire bytes beside the parsed view",
-    "The wire bytes are shown with CR and LF visible (\\r\\n), marked <~.",
+    "show exact bytes: every received line as it came, and an HTTP response's wire bytes",
+    "With /raw on, received data is shown byte for byte with CR, LF and tabs as\n"
+    "escapes (\\r\\n, \\t), for any protocol; a parsed HTTP response also shows\n"
+    "its wire bytes, marked <~.",
     options=("on", "off"),
 )
 async def _raw(repl: Repl, rest: str) -> None:

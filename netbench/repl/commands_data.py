@@ -48,7 +48,10 @@ async def _tail(repl: Repl, rest: str) -> None:
         f"[{conv.number}] the last {shown} line{'s' if shown != 1 else ''} of "
         f"{size(transcript.bytes_received)} received:"
     )
-    repl.printer.show(view.received(data, hex_mode=repl.settings.hex_mode))
+    settings = repl.settings
+    repl.printer.show(
+        view.received(data, hex_mode=settings.hex_mode, endings=settings.endings, raw=settings.raw)
+    )
 
 
 @command(

@@ -57,6 +57,7 @@ class Settings:
     timestamps: bool = False
     connect_timeout: float = 10.0
     coalesce: bool = False  # keep the display at a person's pace (interactive use)
+    endings: bool = True  # show how each received line ended (\r\n, \n)
 
     @property
     def line_ending(self) -> bytes:

@@ -92,7 +92,12 @@ class Sessions:
                 if data:
                     self.printer.show(
                         view.received(
-                            data, hex_mode=self.settings.hex_mode, offset=conv.offset, stamp=self._tag(conv)
+                            data,
+                            hex_mode=self.settings.hex_mode,
+                            offset=conv.offset,
+                            stamp=self._tag(conv),
+                            endings=self.settings.endings,
+                            raw=self.settings.raw,
                         )
                     )
                 conv.offset += len(item.data)

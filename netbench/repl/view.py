@@ -51,11 +51,42 @@ def _prefixed(
     return out
 
 
-def received(data: bytes, *, hex_mode: bool = False, offset: int = 0, stamp: str | None = None) -> Fragments:
-    """Show bytes that arrived: safe text, or a hexdump (``/hex on`` or binary data)."""
+def received(
+    data: bytes,
+    *,
+    hex_mode: bool = False,
+    offset: int = 0,
+    stamp: str | None = None,
+    endings: bool = False,
+    raw: bool = False,
+) -> Fragments:
+    """Show bytes that arrived: safe text, or a hexdump (``/hex on`` or binary data).
+
+    With *endings* each line ends with a dim marker of how it ended (``\\r\\n``
+    or ``\\n``; none for a line still open when the data stopped). With *raw*
+    every byte is shown as it was (``visible``: CR, LF, tabs as escapes).
+    """
     if hex_mode or not is_text(data):
         return _prefixed(hexdump(data, offset=offset).split("\n"), RECEIVED, "received", stamp)
-    return _prefixed(_lines(escape(data)), RECEIVED, "received", stamp)
+    if raw:
+        return _prefixed(_lines(visible(data)), RECEIVED, "received", stamp)
+    if not endings:
+        return _prefixed(_lines(escape(data)), RECEIVED, "received", stamp)
+    out: Fragments = []
+    pieces = data.split(b"\n")
+    last = pieces.pop()  # what follows the last LF: a line not ended (yet), or nothing
+    lines = [(piece[:-1], "\\r\\n") if piece.endswith(b"\r") else (piece, "\\n") for piece in pieces]
+    if last:
+        lines.append((last, ""))
+    for index, (line, ending) in enumerate(lines):
+        if stamp is not None:
+            out.append(("class:stamp", (stamp if index == 0 else " " * len(stamp)) + " "))
+        out.append(("class:received.marker", RECEIVED + " "))
+        out.append(("class:received", escape(line, keep_newlines=False)))
+        if ending:
+            out.append(("class:eol", ending))
+        out.append(("", "\n"))
+    return out
 
 
 def sent(data: bytes, *, hex_mode: bool = False, stamp: str | None = None) -> Fragments:
