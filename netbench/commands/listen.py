@@ -134,14 +134,12 @@ def _serve_one(
 
 
 def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) -> ExitStatus:
-    import asyncio
-
     from netbench.commands.connect import pipe_setup
     from netbench.core.address import Target
     from netbench.net.dial import address_text
     from netbench.net.session import Session
     from netbench.net.session_pipe import MAX_DATAGRAM, pipe_session
-    from netbench.net.transports import DatagramTransport, _DatagramProtocol
+    from netbench.net.transports import DatagramTransport
     from netbench.signals import run_async
 
     first, address = sock.recvfrom(MAX_DATAGRAM)
@@ -153,10 +151,7 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
     target = Target("udp", host=str(address[0]), port=int(address[1]))
 
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        sock.setblocking(False)
-        transport, protocol = await loop.create_datagram_endpoint(_DatagramProtocol, sock=sock)
-        session = Session(target, DatagramTransport(transport, protocol), peer=peer)
+        session = Session(target, await DatagramTransport.wrap(sock), peer=peer)
         try:
             await pipe_session(session, ends, options, first=first)
         finally:
