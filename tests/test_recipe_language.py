@@ -192,7 +192,8 @@ def test_retry_and_cookie_capture_and_cookies_off_load_and_round_trip(tmp_path: 
 
 LOAD_ERRORS = [
     ("steps:\n  - http: GET /\n    retry: {times: 3}\n", 6, "retry needs an expect"),
-    ("steps:\n  - send: a\n    expect: {line: a}\n    retry: {times: 0}\n", 7, "1 or more"),
+    ("steps:\n  - send: a\n    expect: {line: a}\n    retry: {times: 0}\n", 7, "1 to 1000"),
+    ("steps:\n  - send: a\n    expect: {line: a}\n    retry: {times: 1001}\n", 7, "1 to 1000"),
     ("steps:\n  - send: a\n    expect: {line: a}\n    retry: {interval: 1s}\n", 7, "needs times"),
     ("steps:\n  - send: a\n    expect: {line: a}\n    retry: {times: 2, interval: soon}\n", 7, "duration"),
     ("steps:\n  - http: GET /\n    expect: {json: {'$.a': {lenght: 3}}}\n", 6, "did you mean 'length'"),
@@ -330,3 +331,17 @@ def test_an_include_bomb_and_a_deep_include_chain_are_refused(tmp_path: Path) ->
     write(tmp_path / "d40.recipe.yaml", HEAD + "steps:\n  - send: x\n")
     with pytest.raises(RecipeError, match="nested more than 32 deep"):
         load_recipe(tmp_path / "d0.recipe.yaml")
+
+
+def test_deeply_nested_json_is_a_failure_not_a_crash(tmp_path: Path) -> None:
+    deep = "[" * 2000 + "]" * 2000
+    path = write(
+        tmp_path / "deep.recipe.yaml",
+        HEAD + f"steps:\n  - http: GET /\n    expect:\n      json: {{$.a: {deep}}}\n",
+    )
+    with pytest.raises(RecipeError, match="nested more than 100 deep"):
+        load_recipe(path)
+    (problem,) = json_failures('        "$.a": 1\n', b"[" * 5000, "application/json")
+    assert problem == "body is JSON nested too deep to read"
+    (problem,) = json_failures('        "$.a": 1\n', b'{"a": ' + b"[" * 900 + b"]" * 900 + b"}")
+    assert problem.startswith("json $.a: expected 1 (number), found [[[")

@@ -32,7 +32,10 @@ SHOWN = 120
 
 def shown(value: Any) -> str:
     """A JSON value as JSON text, cut to :data:`SHOWN` characters."""
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return f"(an {jsonpath.kind(value)} nested too deep to show)"
     return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
@@ -156,6 +159,8 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     """The body as JSON data; raises ``ValueError`` with "body is not JSON (Content-Type ...)"."""
     try:
         return json.loads(body)
+    except RecursionError:
+        raise ValueError("body is JSON nested too deep to read") from None
     except (ValueError, UnicodeDecodeError):
         what = f"Content-Type {content_type}" if content_type else "no Content-Type"
         size = f"{len(body)} bytes" if body else "empty"

@@ -23,6 +23,7 @@ from netbench.recipe.yamlnode import Node, as_number, as_regex, as_text, kind_of
 
 DEFAULT_INTERVAL = 1.0
 MAX_DEPTH = 32  # includes inside includes
+MAX_ATTEMPTS = 1000  # retry.times
 MAX_STEPS = 10_000  # steps includes may add to a recipe, each included step counted
 _LOADED: dict[tuple[str, int, int], Recipe] = {}  # a file included twice (or by many) is read once
 
@@ -91,8 +92,10 @@ def retry(node: Node, where: str) -> Retry:
             else DEFAULT_INTERVAL
         )
     times = times_node.value
-    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-        raise times_node.fail(f"{what}.times must be a whole number of attempts (1 or more), not {times!r}")
+    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= MAX_ATTEMPTS:
+        raise times_node.fail(
+            f"{what}.times must be a whole number of attempts, 1 to {MAX_ATTEMPTS}, not {times!r}"
+        )
     return Retry(times, interval)
 
 

@@ -43,7 +43,7 @@ def json_checks(body: bytes, literal: Callable[[bytes], bytes]) -> tuple[ValueCh
     """The checks for a JSON *body*; empty when it is not JSON (or is a lone scalar)."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ()
     if isinstance(document, list):
         return (ValueCheck("$", (("type", "array"), ("length", len(document)))),)

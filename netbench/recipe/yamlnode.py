@@ -164,21 +164,27 @@ def as_number(node: Node, what: str, *, positive: bool = True) -> float:
 MAX_VALUE_ITEMS = 10_000
 
 
-def plain(node: Node, budget: list[int] | None = None) -> Any:
+MAX_VALUE_DEPTH = 100
+
+
+def plain(node: Node, budget: list[int] | None = None, depth: int = 0) -> Any:
     """The plain data of *node* (text, numbers, true/false, null, lists, mappings), tags checked.
 
-    At most :data:`MAX_VALUE_ITEMS` items in all: YAML aliases can make a
-    few lines stand for billions of items (a "billion laughs" file).
+    At most :data:`MAX_VALUE_ITEMS` items in all (YAML aliases can make a few
+    lines stand for billions of items: a "billion laughs" file), nested at
+    most :data:`MAX_VALUE_DEPTH` deep.
     """
     budget = [MAX_VALUE_ITEMS] if budget is None else budget
     budget[0] -= 1
     if budget[0] < 0:
         raise node.fail(f"a value of more than {MAX_VALUE_ITEMS} items (YAML aliases repeating it?)")
+    if depth > MAX_VALUE_DEPTH:
+        raise node.fail(f"a value nested more than {MAX_VALUE_DEPTH} deep")
     value = node.value
     if isinstance(value, list):
-        return [plain(child, budget) for child in node.elements()]
+        return [plain(child, budget, depth + 1) for child in node.elements()]
     if isinstance(value, dict):
-        return {key: plain(child, budget) for key, _k, child in node.items("value", ())}
+        return {key: plain(child, budget, depth + 1) for key, _k, child in node.items("value", ())}
     if not isinstance(value, (str, int, float, bool)) and value is not None:
         raise node.fail(f"a value must be plain data (text, number, true/false, null), not {kind_of(value)}")
     return value
