@@ -208,7 +208,7 @@ LOAD_ERRORS = [
     ),
     ("steps:\n  - send: a\n    expect: {line: a, json: {'$.a': 1}}\n", 6, "cannot go with"),
     ("steps:\n  - http: GET /\n    expect: {time: {min: 1s}}\n", 6, "unknown key 'min'"),
-    ("steps:\n  - http: GET /\n    expect: {time: 500ms}\n", 6, "must be a mapping"),
+    ("steps:\n  - http: GET /\n    expect: {time: 500ms}\n", 6, "time: {max: 500ms}"),
     ("cookies: maybe\nsteps:\n  - send: a\n", 4, "true or false"),
     (
         "steps:\n  - send: a\n    expect: {line: a}\n    capture: {s: {cookie: sid}}\n",

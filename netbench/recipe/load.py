@@ -157,6 +157,8 @@ def _expect(node: Node, where: str) -> Expect:
     if "cookies" in fields:
         args["cookies"] = value_checks(fields["cookies"], f"{where}: expect.cookies", json_paths=False)
     if "time" in fields:
+        if not isinstance(fields["time"].value, dict):
+            raise fields["time"].fail(f"{where}: expect.time is a mapping: time: {{max: 500ms}}")
         limits = fields["time"].mapping(f"{where}: expect.time", ("max",))
         if "max" not in limits:
             raise fields["time"].fail(f"{where}: expect.time needs max (time: {{max: 500ms}})")
