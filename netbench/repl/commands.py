@@ -28,10 +28,13 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
     try:
         if line.startswith("/") and not line.startswith("//"):
             name, _, rest = line[1:].partition(" ")
-            found = find(name)
-            if found is None:
+            found = find(name.removesuffix("!"))
+            if found is None or (name.endswith("!") and found.name != "save"):
                 raise UsageError(unknown(name))  # run_line makes it safe
-            await found.handler(repl, rest.strip())
+            rest = rest.strip()
+            if name.endswith("!"):  # /save! FILE: replace an existing file
+                rest = f"--force {rest}"
+            await found.handler(repl, rest)
         else:
             text = line[1:] if line.startswith("//") else line
             conv = repl.sessions.require_current()

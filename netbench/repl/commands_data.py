@@ -56,27 +56,55 @@ async def _tail(repl: Repl, rest: str) -> None:
 
 @command(
     "save",
-    "FILE",
+    "[--force] FILE",
     "save the current session's conversation as a recipe (FILE.recipe.yaml)",
-    "Secrets (Authorization, Cookie, ...) are written as ${secret:NAME};\n"
-    "replay the file with: netbench replay FILE",
+    """
+The name gets .recipe.yaml when it lacks it (netbench replay DIR and pytest
+look for *.recipe.yaml). An existing file is not replaced unless told:
+/save! FILE or /save --force FILE. A session that sent and received nothing
+is not saved. Secrets (Authorization, Cookie, ...) are written as
+${secret:NAME}. Replay the file with: netbench replay FILE
+  /save hello          writes hello.recipe.yaml
+  /save! hello         replaces it
+""",
+    options=("--force",),
 )
 async def _save(repl: Repl, rest: str) -> None:
     conv = repl.sessions.require_current()
     words = split(rest)
+    force = "--force" in words or "-f" in words
+    words = [word for word in words if word not in ("--force", "-f")]
     if len(words) != 1:
-        raise UsageError("usage: /save FILE")
-    from netbench.recipe.record import record, save
+        raise UsageError("usage: /save FILE (or /save! FILE to replace it)")
+    transcript = conv.session.transcript
+    if not transcript.bytes_sent and not transcript.bytes_received:
+        raise UsageError(f"[{conv.number}] nothing to save: nothing was sent or received on this session yet")
+    path = recipe_path(words[0])
+    from netbench.recipe.dump import save
+    from netbench.recipe.record import record
 
-    path = Path(words[0])
-    name = path.name.removesuffix(".yaml").removesuffix(".recipe")
+    name = path.name.removesuffix(".recipe.yaml")
     target = conv.session.target
     same = [s for s in repl.labs if (s.host, s.port) == (target.host, target.port)]
     lab = same[0].name if same and target.transport == "tcp" else None
-    result = record(conv.session.transcript, target, name=name, lab=lab)
+    result = record(transcript, target, name=name, lab=lab)
     try:
-        save(result, path)
+        save(result.recipe, path, replace=force)
+    except FileExistsError:
+        raise UsageError(
+            f"{safe(str(path))} exists: not replaced (/save! {safe(words[0])} replaces it)"
+        ) from None
     except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+        raise UsageError(f"cannot write {safe(str(path))}: {error.strerror}") from None
     secrets = result.secrets
     repl.info(f"saved {safe(str(path))}" + (f" (secrets replaced: {', '.join(secrets)})" if secrets else ""))
+
+
+def recipe_path(given: str) -> Path:
+    """*given* with ``.recipe.yaml`` added when it lacks it (``x.yaml`` and ``x.yml`` become
+    ``x.recipe.yaml``); a path to a device or pipe (``/dev/stdout``) is kept as it is."""
+    path = Path(given)
+    if given.startswith(("/dev/", "/proc/")) or path.name.endswith(".recipe.yaml"):
+        return path
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml").removesuffix(".recipe")
+    return path.with_name(f"{stem}.recipe.yaml")
