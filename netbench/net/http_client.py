@@ -82,6 +82,7 @@ class HttpClient:
         self._view = memoryview(bytearray(READ_SIZE))
         self.last_response_started = False
         self.first_byte: float | None = None  # clock() at the first byte of the last response
+        self._origin = 0.0  # clock() when the current connection's connect began
         self.last_request = b""
         self._host = host_header(self.target)  # the Host header: the same for every request
 
@@ -139,6 +140,7 @@ class HttpClient:
         sock = self._sock
         if sock is None or not self._http.reusable or _unasked_for(sock):
             self.close()
+            self._origin = self.clock()
             self._connect()
         return self._http.request(method, target, headers, body, host=self._host, chunked=chunked)
 
@@ -209,6 +211,7 @@ class HttpClient:
         """Connect when not connected; True when this made a new connection."""
         if self._sock is not None:
             return False
+        self._origin = self.clock()
         self._connect()
         return True
 
@@ -305,12 +308,18 @@ class HttpClient:
                 return response
 
     def finish(self, data: bytes, parser: ResponseParser, response: HttpResponse, start: float) -> Exchange:
-        """The :class:`Exchange` of *data* and its *response*, read since *start*."""
+        """The :class:`Exchange` of *data* and its *response*, read since *start*.
+
+        Its timings count from one origin, as curl's ``-w`` times do: the start
+        of the connect on a new connection, else *start* (the request written);
+        so ``connect <= first_byte <= total`` always.
+        """
         end = self.clock()
         reused, self._fresh = not self._fresh, False
         connect_time, self._connect_time = self._connect_time, 0.0
+        origin = start if reused else min(self._origin, start)
         first_byte = self.first_byte if self.first_byte is not None else end
-        timings = Timings(connect_time, first_byte - start, end - start, reused)
+        timings = Timings(connect_time, max(first_byte - origin, connect_time), end - origin, reused)
         certificate = None if reused else self.certificate
         return Exchange(data, response, timings, certificate, parser.truncated)
 
