@@ -28,6 +28,7 @@ import os
 import pickle
 import zlib
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +113,12 @@ def _stamp(sources: list[str]) -> tuple[Any, ...]:
     return (FORMAT, __version__, _loader_stamp(), tuple((source, _stat(source)) for source in sources))
 
 
+@lru_cache(maxsize=1)
 def _loader_stamp() -> tuple[tuple[str, int, int], ...]:
     """Size and time of every module of ``recipe/`` and ``core/``: the loader and what it uses.
 
-    A netbench being developed changes its loader without changing its version; ~40 stats."""
+    A netbench being developed changes its loader without changing its version. Once per
+    process (~50 stats): the modules a process has imported do not change under it."""
     here = os.path.dirname(__file__)
     stamp = []
     for folder in (here, os.path.join(os.path.dirname(here), "core")):
