@@ -11,7 +11,6 @@ placeholder compares as text with the found value's text (a captured
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,8 @@ SHOWN = 120
 
 def shown(value: Any) -> str:
     """A JSON value as JSON text, cut to :data:`SHOWN` characters."""
+    import json  # lazily: a run without JSON checks does not need it
+
     try:
         text = json.dumps(value, ensure_ascii=False)
     except RecursionError:
@@ -41,6 +42,8 @@ def shown(value: Any) -> str:
 
 def as_text(value: Any) -> str:
     """A JSON value as a capture gives it: text as is, anything else as JSON."""
+    import json
+
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -157,6 +160,8 @@ def check_value(label: str, check: ValueCheck, found: Any, expand: Expand) -> li
 
 def parse_json_body(body: bytes, content_type: str | None) -> Any:
     """The body as JSON data; raises ``ValueError`` with "body is not JSON (Content-Type ...)"."""
+    import json
+
     try:
         return json.loads(body)
     except RecursionError:

@@ -9,10 +9,8 @@ cookies held after the answer; with the jar off, the ones this answer set.
 
 from __future__ import annotations
 
-import email.message
-import http.cookiejar
-import urllib.request
 from collections.abc import Iterable
+from typing import Any
 
 from netbench.core.address import Target, bracket_host
 
@@ -31,24 +29,31 @@ class _Answer:
     """The response object ``CookieJar.extract_cookies`` wants: ``info()`` with the headers."""
 
     def __init__(self, headers: Iterable[tuple[str, str]]) -> None:
+        import email.message
+
         self.message = email.message.Message()
         for name, value in headers:
             self.message[name] = value
 
-    def info(self) -> email.message.Message:
+    def info(self) -> Any:
         return self.message
 
 
 class Jar:
-    """The cookies of one recipe run."""
+    """The cookies of one recipe run (``http.cookiejar`` and ``urllib.request`` are imported
+    only when an answer sets a cookie: ~50 ms a run without cookies does not pay)."""
 
     def __init__(self) -> None:
+        import http.cookiejar
+
         self.jar = http.cookiejar.CookieJar()
 
     def header(self, url: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """*headers* for a request to *url*, with a Cookie header from the jar when it has one to send."""
         if any(name.lower() == "cookie" for name, _ in headers):
             return headers  # the step's own Cookie header wins
+        import urllib.request
+
         request = urllib.request.Request(url)
         self.jar.add_cookie_header(request)
         value = request.get_header("Cookie") or request.unredirected_hdrs.get("Cookie")
@@ -56,7 +61,10 @@ class Jar:
 
     def store(self, url: str, response_headers: Iterable[tuple[str, str]]) -> None:
         """Take the Set-Cookie headers of the answer to a request for *url*."""
-        self.jar.extract_cookies(_Answer(response_headers), urllib.request.Request(url))  # type: ignore[arg-type]
+        import urllib.request
+
+        answer: Any = _Answer(response_headers)  # what extract_cookies reads of a response: info()
+        self.jar.extract_cookies(answer, urllib.request.Request(url))
 
     def held(self) -> dict[str, str]:
         """Every cookie held now, name to value (a later one with the same name wins)."""
@@ -86,17 +94,23 @@ class RunCookies:
     """
 
     def __init__(self, enabled: bool) -> None:
-        self.jar = Jar() if enabled else None
+        self.enabled = enabled
+        self.jar: Jar | None = None  # made when the first cookie arrives
+        self.target: Target | None = None
         self.url = ""
         self.view: dict[str, str] = {}
 
     def prepare(self, target: Target, url: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        self.url = request_url(target, url)
-        return self.jar.header(self.url, headers) if self.jar is not None else headers
+        self.target, self.url = target, url
+        return self.jar.header(request_url(target, url), headers) if self.jar is not None else headers
 
     def answered(self, response_headers: Iterable[tuple[str, str]], http_step: bool) -> None:
-        if self.jar is not None and http_step and self.url:
-            self.jar.store(self.url, response_headers)
+        headers = list(response_headers)
+        if not (self.enabled and http_step and self.target is not None):
+            self.view = set_by(headers)
+            return
+        if self.jar is None and any(name.lower() in ("set-cookie", "set-cookie2") for name, _ in headers):
+            self.jar = Jar()
+        if self.jar is not None:
+            self.jar.store(request_url(self.target, self.url), headers)
             self.view = self.jar.held()
-        else:
-            self.view = set_by(response_headers)

@@ -30,8 +30,6 @@ import time
 from functools import lru_cache
 from typing import Any
 
-import regex
-
 from netbench.recipe.result import StepFailed
 
 INLINE_BUDGET = 0.05
@@ -111,6 +109,8 @@ class Pattern:
 @lru_cache(maxsize=256)
 def compile_pattern(text: str) -> Pattern:
     """Compile recipe regex *text* for bytes (raises ``re.error`` when it is not valid)."""
+    import regex  # ~20 ms to import: only for recipes that use a regex
+
     try:
         compiled = regex.compile(text.encode("utf-8", "surrogateescape"))
     except regex.error as error:
