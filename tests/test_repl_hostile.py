@@ -22,7 +22,7 @@ def test_reset_in_the_middle_of_a_body() -> None:
     status, out, err = run_get([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", RESET])
     assert status == 0
     assert "not shown parsed" in out
-    assert "<- HTTP/1.1 200 OK\n" in out and "<- abc\n" in out  # what arrived, raw
+    assert "<- HTTP/1.1 200 OK\\r\\n\n" in out and "<- abc\n" in out  # what arrived, raw
     assert "reset" in (out + err).lower() or "closed" in (out + err)
 
 

@@ -57,10 +57,12 @@ def test_two_pipelined_responses_and_leftover_bytes() -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
     shown = tracker.on_received(RESPONSE + head + b"extra")
     kinds = [type(item).__name__ for item in shown]
-    assert kinds == ["HttpMessage", "HttpMessage", "RawData"]
+    assert kinds == ["HttpMessage", "HttpMessage", "Note", "RawData"]
     assert shown[1].method == "HEAD"  # type: ignore[union-attr]
     assert [shown[0].raw, shown[1].raw] == [RESPONSE, head]  # type: ignore[union-attr]  # each its own bytes
-    assert shown[2] == RawData(b"extra")
+    assert "5 bytes came after the response that no request asked for" in shown[2].text  # type: ignore[union-attr]
+    assert shown[3] == RawData(b"extra")
+    assert tracker.out_of_step
 
 
 def test_without_a_request_line_data_is_raw_at_once() -> None:

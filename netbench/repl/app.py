@@ -14,10 +14,12 @@ the command line cannot be reached, it exits at once with that error's status
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netbench.repl.commands import run_line
@@ -76,6 +78,22 @@ def _terminal_printer() -> Printer:
     from netbench.repl.printer import TerminalPrinter
 
     return TerminalPrinter(STYLE_RULES)
+
+
+def private_file(directory: Path, name: str) -> str:
+    """Make *directory* (0700 when new) and *directory*/*name* readable by its owner only (0600).
+
+    The history holds every token typed; an existing file made with looser
+    permissions (netbench before 0.2 left it 0644) is tightened.
+    """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / name
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+    return str(path)
 
 
 def run(options: Options, env: Environment) -> int:
@@ -145,8 +163,7 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
 
     history: History
     try:
-        env.state_dir.mkdir(parents=True, exist_ok=True)
-        history = FileHistory(str(env.state_dir / "history"))
+        history = FileHistory(private_file(env.state_dir, "history"))
     except OSError as error:
         history = InMemoryHistory()
         repl.error(f"history not kept: cannot create {env.state_dir}: {error.strerror}")

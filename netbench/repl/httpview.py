@@ -24,6 +24,12 @@ if TYPE_CHECKING:  # h11 is imported on the first HTTP request, not at start-up
     from netbench.core.http import HttpResponse, ResponseParser
 
 MAX_COLLECT = 1024 * 1024  # beyond this, a response still incomplete is shown raw
+MAX_DECODED = 16 * 1024 * 1024  # a gzip/deflate body is unpacked up to this much, no further
+CUT = f"(body cut at {MAX_DECODED >> 20} MiB unpacked: the rest was not decoded)"
+OUT_OF_STEP = (
+    "(this connection is out of step: {why}; its later answers are shown raw, not parsed as the "
+    "answer to a request. /open a new session, as curl would)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class HttpTracker:
 
     _pending: list[str] = field(default_factory=list)
     _parser: ResponseParser | None = None  # keeps the bytes of the response it is parsing
+    answered: bool = False  # a response was parsed on this connection
+    out_of_step: bool = False  # bytes no request asked for came after a response (or its framing was unsafe)
 
     @property
     def waiting(self) -> bool:
@@ -82,22 +90,40 @@ class HttpTracker:
         """How many bytes of the current response have arrived."""
         return self._parser.raw_size if self._parser is not None else 0
 
-    def on_sent(self, data: bytes) -> None:
-        """Note bytes we sent; a send that starts with a request line expects a response."""
+    def on_sent(self, data: bytes) -> Note | None:
+        """Note bytes we sent; a send that starts with a request line expects a response.
+
+        On a connection out of step nothing is expected (its answer could be
+        someone else's bytes): the returned note says so.
+        """
         method = request_method(data)
-        if method is not None:
-            self._pending.append(method)
+        if method is None:
+            return None
+        if self.out_of_step:
+            return Note("(this connection is out of step: the answer is shown raw, as it may not be yours)")
+        self._pending.append(method)
+        return None
+
+    def _stray(self, data: bytes, why: str) -> list[Shown]:
+        """Bytes after a response that no request asked for: raw, and the connection flagged once."""
+        if self.out_of_step:
+            return [RawData(data)]
+        self.out_of_step = True
+        self._pending.clear()
+        return [Note(OUT_OF_STEP.format(why=why)), RawData(data)]
 
     def on_received(self, data: bytes) -> list[Shown]:
         """Take bytes that arrived; return what to show now."""
         if not self._pending:
+            if self.answered and data:
+                return self._stray(data, _unasked(data))
             return [RawData(data)]
         shown: list[Shown] = []
         while data and self._pending:
             if self._parser is None:
                 from netbench.core.http import ResponseParser
 
-                self._parser = ResponseParser(self._pending[0])
+                self._parser = ResponseParser(self._pending[0], max_decoded=MAX_DECODED)
             try:
                 response = self._parser.feed(data)
             except NetbenchError as error:
@@ -106,11 +132,19 @@ class HttpTracker:
                 if self._parser.raw_size > MAX_COLLECT:
                     return [*shown, *self.give_up("response too large to collect")]
                 return shown
-            data = self._parser.leftover
+            parser, self._parser = self._parser, None
+            data = parser.leftover
             shown.append(HttpMessage(response, self._pending.pop(0)))
-            self._parser = None
+            self.answered = True
+            if parser.truncated:
+                shown.append(Note(CUT))
+            if parser.broken:
+                why = "the body was cut" if parser.truncated else "the response's framing was ambiguous"
+                self.out_of_step = True
+                self._pending.clear()
+                shown.append(Note(OUT_OF_STEP.format(why=why)))
         if data:
-            shown.append(RawData(data))
+            shown += self._stray(data, _unasked(data))
         return shown
 
     def on_eof(self) -> list[Shown]:
@@ -125,8 +159,14 @@ class HttpTracker:
         if response is None:
             return self._fail("connection closed before the response was complete")
         method = self._pending.pop(0) if self._pending else "GET"
-        self._parser = None
+        parser, self._parser = self._parser, None
         self._pending.clear()
+        self.answered = True
+        if parser.truncated:
+            return [
+                HttpMessage(response, method),
+                Note(CUT),
+            ]
         return [HttpMessage(response, method)]
 
     def give_up(self, why: str) -> list[Shown]:
@@ -143,3 +183,7 @@ class HttpTracker:
         if data:
             shown.append(RawData(data))
         return shown
+
+
+def _unasked(data: bytes) -> str:
+    return f"{len(data)} bytes came after the response that no request asked for"

@@ -256,7 +256,9 @@ class Sessions:
             self.printer.show(view.note(self._numbered(conv, resumed)))
         if echo:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
-        conv.tracker.on_sent(data)
+        remark = conv.tracker.on_sent(data)
+        if remark is not None:
+            self.printer.show(view.note(remark.text))
         self._hint(conv, data)
         conv.since_send.clear()
         conv.refused_since_send = False
