@@ -127,6 +127,11 @@ class _Printer:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
     def __init__(self, env: Environment, raw: bool, *, follow: bool, verbose: bool = False) -> None:
+        from netbench.core.render import render_head
+        from netbench.net.redirect import location_of
+
+        self._render_head = render_head  # bound once: on_head runs for every response
+        self._location_of = location_of
         self.env = env
         self.verbose = verbose
         self.raw = raw
@@ -153,14 +158,12 @@ class _Printer:
             self.out.write(data)
 
     def on_head(self, head: HttpResponse) -> None:
-        from netbench.core.render import render_head
-        from netbench.net.redirect import location_of
-
-        self.discard = self.follow and location_of(head) is not None
+        """A response head arrived: on stderr when stdout is not a terminal, after the bodies so far."""
+        self.discard = self.follow and self._location_of(head) is not None
         self.kept, self.kept_size = [], 0
         if not self.tty:
-            self.env.stdout.flush()
-            self.env.stderr.write(render_head(head, color=self.err_color) + "\n\n")
+            self.env.stdout.flush()  # the bodies before this head, for `> out 2>&1`
+            self.env.stderr.write(self._render_head(head, color=self.err_color) + "\n\n")
 
     def show(self, exchange: Exchange, notes: list[str]) -> None:
         from dataclasses import replace
