@@ -6,6 +6,7 @@ import asyncio
 import io
 
 from netbench.core.escape import escape_text as safe
+from netbench.core.escape import quote
 from netbench.errors import UsageError
 from netbench.repl.args import split
 from netbench.repl.context import Repl
@@ -135,27 +136,51 @@ async def _services(repl: Repl, rest: str) -> None:
 
 @command(
     "explain",
-    "[STATUS|HEADER]",
-    "what the last response's status and headers mean, with RFC sections",
-    "With an argument, explains that status code or header name instead. The table ships with netbench.",
+    "[STATUS|HEADER|CODE|TYPE]",
+    "what the last answer means: HTTP status and headers, SMTP/FTP reply codes, Redis RESP types",
+    """
+With no argument, explains the last answer on the current session: an HTTP
+response (status and each header, with RFC sections), an SMTP/FTP-style
+reply (250 ..., with RFC 5321/959 sections) or a Redis RESP reply (each
+value and what its type means); it says so plainly when it has nothing.
+With an argument, explains that instead. The tables ship with netbench.
+  /explain 404        /explain ETag       /explain 354       /explain $
+""",
 )
 async def _explain(repl: Repl, rest: str) -> None:
     from netbench.repl import explain
 
-    if rest:
-        word = rest.strip()
+    conv = repl.sessions.current
+    port = conv.session.target.port if conv is not None else None
+    word = rest.strip()
+    if word:
         if word.isdigit():
-            repl.info(safe(explain.status(int(word))))
+            repl.info(safe("\n".join(explain.code(int(word), port=port)), one_line=False))
             return
-        line = explain.header(word.rstrip(":"))
+        line = explain.resp_type(word) or explain.header(word.rstrip(":"))
         if line is None:
-            raise UsageError(f"no explanation for {word!r} in the table")
+            raise UsageError(f"no explanation for {word!r}: {explain.KNOWS}")
         repl.info(safe(line))
         return
-    conv = repl.sessions.current
-    response = conv.last_response if conv is not None and conv.last_response is not None else None
-    response = response or repl.sessions.last_response
-    if response is None:
-        raise UsageError("no HTTP response yet (try /get /), or /explain 404, /explain ETag")
-    lines = explain.explain(int(response.status), list(response.headers))
+    if conv is None:
+        if repl.sessions.last_response is None:
+            raise UsageError(f"nothing to explain yet (no session): {explain.KNOWS}")
+        _explain_http(repl, repl.sessions.last_response)
+        return
+    last = conv.last_answer
+    if last.startswith(b"HTTP/") and conv.last_response is not None:
+        _explain_http(repl, conv.last_response)
+        return
+    lines = explain.answer(last, port=port) if last else None
+    if lines is None:
+        if not last:
+            raise UsageError(f"nothing to explain: no answer on [{conv.number}] yet. {explain.KNOWS}")
+        raise UsageError(f"no explanation for {quote(last)}: {explain.KNOWS}")
+    repl.info(safe("\n".join(lines), one_line=False))
+
+
+def _explain_http(repl: Repl, response: object) -> None:
+    from netbench.repl import explain
+
+    lines = explain.explain(int(response.status), list(response.headers))  # type: ignore[attr-defined]
     repl.info(safe("\n".join(lines), one_line=False))

@@ -36,6 +36,7 @@ class Conversation:
     refused: bool = False  # UDP: a datagram was refused (ICMP) and nothing answered since
     refused_since_send: bool = False  # UDP: the last send was refused (ends a /wait)
     head: HeadWatch = field(default_factory=HeadWatch)
+    last_answer: bytes = b""  # the start of what arrived after the last send that had an answer (/explain)
     head_hint: asyncio.TimerHandle | None = None
 
     @property

@@ -1,16 +1,20 @@
-"""What an HTTP status code and common headers mean, with the RFC section.
+"""What an answer means: HTTP statuses and headers, SMTP/FTP reply codes, Redis RESP types.
 
-Pure data look-up, no network: the table is ``netbench/data/http_explain.json``
-(each entry is ``[name, meaning, reference]``).
+Pure look-up, no network. The HTTP table is ``netbench/data/http_explain.json``
+(each entry is ``[name, meaning, reference]``); reply codes and RESP types
+come from :mod:`netbench.core.reply_code` and :mod:`netbench.core.resp`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from netbench.errors import NetbenchError
 
 
 @cache
@@ -64,3 +68,86 @@ def explain(code: int, headers: Iterable[tuple[str, str]]) -> list[str]:
     if unknown:
         lines.append("  not in the table: " + ", ".join(unknown))
     return lines
+
+
+# -- answers that are not HTTP: SMTP/FTP-style reply codes, Redis RESP -------------------------------
+
+KNOWS = (
+    "/explain knows HTTP responses, status codes and headers (404, ETag), "
+    "SMTP/FTP-style 'NNN text' replies (250) and Redis RESP types (+ - : $ *)"
+)
+_REPLY_LINE = re.compile(rb"[1-5][0-9][0-9][- \r\n]")
+
+
+def reply_protocol(port: int | None) -> str:
+    """``ftp`` for the FTP control ports, else ``smtp`` (the two share the code scheme)."""
+    return "ftp" if port in (21, 990) else "smtp"
+
+
+def answer(data: bytes, *, port: int | None = None) -> list[str] | None:
+    """Lines explaining a non-HTTP answer: RESP values with their types, or NNN replies.
+
+    None when *data* is neither (the caller says so plainly). The reply
+    grammars are :mod:`netbench.core.resp` and :mod:`netbench.core.reply_code`.
+    """
+    from netbench.core import reply_code, resp
+
+    if resp.looks_like_resp(data):
+        parser = resp.ReplyParser()
+        parser.feed(data)
+        try:
+            values = parser.values()
+        except NetbenchError:
+            values = []
+        if values:
+            lines = ["a Redis RESP reply:", *(resp.render(value, "  ") for value in values)]
+            kinds: dict[type, None] = {}
+            for value in values:
+                _kinds(value, kinds, resp.Array)
+            lines += ["", *("  " + resp.TYPE_NAMES[kind] for kind in kinds)]
+            if parser.pending:
+                lines.append(f"  (and {parser.pending} bytes of a value still incomplete)")
+            lines.append(
+                "  (the RESP protocol: https://redis.io/docs/latest/develop/reference/protocol-spec/)"
+            )
+            return lines
+    if _REPLY_LINE.match(data):
+        protocol = reply_protocol(port)
+        described = reply_code.describe_reply(data, protocol)
+        return [f"an {protocol.upper()}-style reply (three-digit code, then text):", described]
+    return None
+
+
+def _kinds(value: object, seen: dict[type, None], array: type) -> None:
+    """Every RESP type in *value*, arrays' items included, in order of first appearance."""
+    seen.setdefault(type(value), None)
+    if isinstance(value, array):
+        for item in getattr(value, "items", None) or ():
+            _kinds(item, seen, array)
+
+
+def code(number: int, *, port: int | None = None) -> list[str]:
+    """*number* as an HTTP status, and as an SMTP or FTP reply code when it is one."""
+    from netbench.core import reply_code
+
+    lines = [f"as HTTP: {status(number)}"]
+    protocol = reply_protocol(port)
+    table = reply_code.FTP_CODES if protocol == "ftp" else reply_code.SMTP_CODES
+    if number in table:  # (a code only its class explains is not worth a second guess)
+        lines.append(f"as {protocol.upper()}: {reply_code.explain(number, protocol)}")
+    return lines
+
+
+def resp_type(word: str) -> str | None:
+    """What a RESP type byte (``+ - : $ *``) means, or None."""
+    from netbench.core import resp
+
+    kinds = {
+        "+": resp.SimpleString,
+        "-": resp.Error,
+        ":": resp.Integer,
+        "$": resp.BulkString,
+        "*": resp.Array,
+    }
+    kind = kinds.get(word)
+    return None if kind is None else f"RESP {resp.TYPE_NAMES[kind]}"

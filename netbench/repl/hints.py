@@ -21,7 +21,7 @@ from netbench.core.http_sniff import head_end, request_line
 HEAD_HINT_AFTER = 2.0  # seconds
 HEAD_NOT_FINISHED = "request head not finished: an empty line ends it"
 _LIMIT = 64 * 1024  # a head this long without its end is not being typed by hand
-_BARE_REQUEST = re.compile(rb"([A-Z][A-Z0-9_-]*) (\S+)\r?\n")
+_BARE_REQUEST = re.compile(rb"(GET) (/\S*|https?://\S+)\r?\n")  # HTTP/0.9 had GET alone
 
 
 @dataclass
@@ -49,7 +49,11 @@ class HeadWatch:
 
 
 def http09(sent: bytes) -> str | None:
-    """What a bare ``METHOD /path`` line (no ``HTTP/1.x``) is, or None for anything else."""
+    """What a bare ``GET /path`` line (no ``HTTP/1.x``) is, or None for anything else.
+
+    Only GET with a path or URL: ``GET a`` (Redis) and ``EHLO me`` (SMTP) are
+    other protocols' commands, not old HTTP.
+    """
     match = _BARE_REQUEST.fullmatch(sent)
     if match is None or request_line(sent) is not None:
         return None

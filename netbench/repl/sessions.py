@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the network modules (ssl) load with the first /open
     from netbench.core.address import Target
     from netbench.net.tls import TLSOptions
 
+ANSWER_KEPT = 64 * 1024  # bytes of the last answer kept for /explain
 GIVE_UP_AFTER = 2.0  # seconds of quiet before an incomplete HTTP response is shown raw
 
 
@@ -205,6 +206,8 @@ class Sessions:
                 )
                 conv.arrived.set()
                 return
+            if len(conv.since_send) < ANSWER_KEPT:
+                conv.last_answer = (bytes(conv.since_send) + data)[:ANSWER_KEPT]
             conv.since_send += data
             self._show(conv, conv.tracker.on_received(data))
             self._schedule_give_up(conv)
