@@ -180,6 +180,8 @@ def test_replay_curl_prints_commands_that_curl_runs(tmp_path: Path) -> None:
             ["bash", "-c", command.replace("curl", curl, 1)], capture_output=True, timeout=20
         )
     assert b"hello" in shown.stdout.lower()
+    status, out, err = run_main(["replay", "--curl", str(path)])  # lab: http, no -t: no address to print
+    assert status == 2 and "give -t HOST:PORT" in err
 
 
 def test_import_curl_command(tmp_path: Path) -> None:
@@ -200,3 +202,8 @@ def test_import_curl_command(tmp_path: Path) -> None:
     assert status == 2 and out == "" and err.count("\n") == 1 and "--proxy" in err
     status, out, err = run_main(["import", "curl"])
     assert status == 2 and "paste the curl command" in err
+
+
+def test_a_body_file_that_never_ends_is_refused_not_read_whole() -> None:
+    status, out, err = run_main(["import", "curl", "curl -d @/dev/zero http://h/"])
+    assert status == 2 and out == "" and "more than 16 MiB" in err

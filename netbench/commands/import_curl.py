@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from netbench.status import ExitStatus
 
+MAX_BODY = 16 * 1024 * 1024
+
 if TYPE_CHECKING:
     from netbench.environment import Environment
 
@@ -50,8 +52,17 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if not words:
         raise UsageError("import curl: paste the curl command in quotes: netbench import curl 'curl ...'")
 
-    def read_file(name: str) -> bytes:
-        return env.stdin_bytes.read() if name == "-" else Path(name).read_bytes()
+    def read_file(name: str) -> bytes:  # at most MAX_BODY: -d @/dev/zero must not eat the memory
+        if name == "-":
+            data = env.stdin_bytes.read(MAX_BODY + 1)
+        else:
+            with Path(name).open("rb") as stream:
+                data = stream.read(MAX_BODY + 1)
+        if len(data) > MAX_BODY:
+            raise UsageError(
+                f"{name}: a body of more than {MAX_BODY // (1024 * 1024)} MiB cannot go in a recipe"
+            )
+        return data
 
     imported = from_curl(words[0] if len(words) == 1 else words, read_file, name=args.name)
     text = dumps(imported.recipe)

@@ -310,15 +310,21 @@ def to_curl(step: Step, recipe: Recipe, target: str, expand: Callable[[str], str
 def recipe_as_curl(recipe: Recipe, target: str | None, variables: Mapping[str, str]) -> list[str]:
     """Every step of *recipe*: ``http`` steps as curl commands, the others as ``#`` comments.
 
-    *target* overrides the recipe's; a ``lab:`` recipe with no target is
-    written against ``http://127.0.0.1:8080`` (say ``-t`` to choose).
+    *target* overrides the recipe's (its transport kept, as replay does);
+    a ``lab:`` recipe has no address to print without one (a usage error).
     """
     from netbench.recipe.describe import describe_step
 
     values = {name: value for name, value in recipe.all_vars}
     values.update(variables)
     expand = variables_expander(values)
-    aim = target or recipe.target or "tcp://127.0.0.1:8080"
+    aim = target or recipe.target
+    if not aim:
+        where = f"lab: {recipe.lab}" if recipe.lab else "no target"
+        raise UsageError(
+            f"{recipe.where} ({where}): give -t HOST:PORT to print curl commands "
+            f"(netbench lab {recipe.lab or 'http'}:8080 starts one there)"
+        )
     if "://" not in aim:
         aim = f"{'tls' if recipe.target and recipe.target.startswith('tls://') else 'tcp'}://{aim}"
     lines = [f"# {recipe.where}: {recipe.name}"]
