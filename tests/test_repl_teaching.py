@@ -168,3 +168,23 @@ def test_line_endings_are_shown_both_ways_and_raw_shows_exact_bytes(lab: Lab) ->
     assert "line ending: crlf (endings of received lines: hidden)" in out
     assert "<- no marks\n" in out
     assert "<- a\\tb \\r\\n\n" in out  # /raw: every byte as it came, for any protocol
+
+
+def test_repl_help_has_examples_and_every_lab_service_without_importing_the_lab() -> None:
+    import subprocess
+    import sys
+
+    from netbench.lab.catalog import SERVICES
+
+    status, out, _err = run_main(["repl", "--help"], state_dir=Path("/nonexistent-netbench-state"))
+    assert status == 0
+    assert (
+        "examples:" in out and "netbench repl --lab http" in out and "netbench repl udp://127.0.0.1:7" in out
+    )
+    listed = out.split("lab services", 1)[1].split("\n")[1]
+    assert [name.strip() for name in listed.split(",")] == list(SERVICES)
+    code = "import sys; from netbench.cli import main; main(['repl', '--help']); print('netbench.lab' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.stdout.rstrip().endswith("False")  # --help stays light: the lab is not imported

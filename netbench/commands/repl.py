@@ -12,8 +12,46 @@ if TYPE_CHECKING:
     from netbench.environment import Environment
 
 
+LAB_SERVICES = (
+    "echo",
+    "discard",
+    "daytime",
+    "chargen",
+    "http",
+    "smtp",
+    "redis",
+    "memcached",
+    "dns",
+    "telnet",
+)
+"""The lab's services, named here so that ``--help`` does not import the lab (a test keeps it in step)."""
+
+EPILOG = f"""\
+examples:
+  netbench                               the REPL, no session yet (/help lists the commands)
+  netbench repl 127.0.0.1 8080           talk to a TCP service by hand
+  netbench repl tls://example.org:443    TLS (-k skips the certificate check)
+  netbench repl udp://127.0.0.1:7        UDP: every line is one datagram
+  netbench repl --lab http               start the embedded HTTP server, then type
+                                           GET / HTTP/1.1, Host: localhost, an empty line
+  netbench repl --lab redis              Redis by hand: PING, SET a 1, GET a, /explain
+  printf 'PING\\n/wait PONG 2\\n' | netbench repl 127.0.0.1 6379
+                                         scripted: lines from stdin, output plain
+
+lab services (--lab SERVICE here, /lab SERVICE inside; all on 127.0.0.1):
+  {", ".join(LAB_SERVICES)}
+  (netbench lab --help says what each one does)
+
+inside: a plain line is sent with CRLF (/eol), /commands do the rest; Tab
+completes, Ctrl-C pauses incoming output or stops a command, Ctrl-D quits;
+/save FILE keeps the conversation as a recipe for netbench replay.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``netbench repl``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.description = (
         "Talk to TCP, UDP and TLS services by hand: plain lines are sent with CRLF, "
         "/commands do the rest (/help). When stdin is not a terminal, lines are read from it."
