@@ -183,7 +183,14 @@ def test_repl_help_has_examples_and_every_lab_service_without_importing_the_lab(
     )
     listed = out.split("lab services", 1)[1].split("\n")[1]
     assert [name.strip() for name in listed.split(",")] == list(SERVICES)
-    code = "import sys; from netbench.cli import main; main(['repl', '--help']); print('netbench.lab' in sys.modules)"
+    code = "\n".join(
+        [
+            "import sys",
+            "from netbench.cli import main",
+            "main(['repl', '--help'])",
+            "print('netbench.lab' in sys.modules)",
+        ]
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
     )
