@@ -295,3 +295,27 @@ def test_sigint_ends_replay_during_a_slow_regex(tmp_path: Path) -> None:
         finally:
             process.kill()
     assert process.returncode == 130, (out, err)
+
+
+def test_serve_makes_up_json_and_cookies_a_hand_written_recipe_expects(tmp_path: Path) -> None:
+    from netbench import serve
+
+    path = write(
+        tmp_path / "handwritten.recipe.yaml",
+        "netbench: 1\ntarget: 127.0.0.1:1\nsteps:\n"
+        "  - http: GET /api/items\n"
+        "    expect:\n"
+        "      status: 200\n"
+        "      json:\n"
+        '        "$.items[0].id": 7\n'
+        '        "$.items": {length: 3}\n'
+        '        "$.tags": {contains: cat}\n'
+        '        "$.deleted": {exists: false}\n'
+        '        "$.price": {type: number, gt: 10, le: 100}\n'
+        '        "$.count": {type: integer, ge: 2}\n'
+        '        "$.name": {type: string}\n'
+        "      cookies: {session: {exists: true}}\n",
+    )
+    with serve(path) as address:
+        result = replay(path, target=address)
+    assert result.ok, result.report()

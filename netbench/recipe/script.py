@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from netbench.core.http_sniff import head_end, request_line
+from netbench.recipe import madeup
 from netbench.recipe.model import Recipe, Step
 from netbench.recipe.template import Context, UndefinedVariable
 
@@ -118,6 +119,14 @@ def made_up_reply(step: Step, context: Context) -> bytes | None:
                 if match.kind == "regex":
                     continue  # no value to make up; the header is left out
                 lines.append(f"{name}: {context.expand_text(match.value)}".encode("utf-8", "surrogateescape"))
+            document = madeup.json_body(expect.json, context.expand_text)
+            if document is not None and not body:
+                body = document
+                if not any(name.lower() == "content-type" for name, _ in expect.headers):
+                    lines.append(b"Content-Type: application/json")
+            lines += [
+                b"Set-Cookie: " + value for value in madeup.set_cookies(expect.cookies, context.expand_text)
+            ]
             if status >= 200 and status not in (204, 304):
                 lines.append(b"Content-Length: %d" % len(body))
             else:
