@@ -319,3 +319,18 @@ def test_serve_makes_up_json_and_cookies_a_hand_written_recipe_expects(tmp_path:
     with serve(path) as address:
         result = replay(path, target=address)
     assert result.ok, result.report()
+
+
+def test_serve_plays_included_steps_in_place(tmp_path: Path) -> None:
+    from netbench import serve
+
+    hello = 'netbench: 1\nsteps:\n  - send: "HELLO\\n"\n    reply: "HI\\n"\n    expect: {line: HI}\n'
+    write(tmp_path / "hello.recipe.yaml", hello)
+    main = write(
+        tmp_path / "main.recipe.yaml",
+        "netbench: 1\ntarget: 127.0.0.1:1\nsteps:\n  - include: hello.recipe.yaml\n"
+        '  - send: "BYE\\n"\n    reply: "CIAO\\n"\n    expect: {line: CIAO}\n',
+    )
+    with serve(main) as address:
+        result = replay(main, target=address)
+    assert result.ok, result.report()

@@ -152,10 +152,18 @@ def _reason(status: int) -> str:
         return "Status"
 
 
+def _flat(steps: tuple[Step, ...]) -> list[Step]:
+    """The steps in the order a run goes through them: an include's steps in its place."""
+    out: list[Step] = []
+    for step in steps:
+        out += _flat(step.include.recipe.steps) if step.include is not None else [step]
+    return out
+
+
 def moves(recipe: Recipe, context: Context) -> list[Move]:
-    """The server's part of every step, in order."""
+    """The server's part of every step, in order (included steps in place of their include)."""
     out = []
-    for index, step in enumerate(recipe.steps, 1):
+    for index, step in enumerate(_flat(recipe.steps), 1):
         reply: bytes | None
         if step.reply is not None:
             try:
