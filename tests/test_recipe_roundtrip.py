@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 
 from netbench.recipe.dump import dumps, save
 from netbench.recipe.load import load_recipe, loads
-from netbench.recipe.model import Capture, Expect, HttpRequest, Recipe, Step, TextMatch, TlsSpec
+from netbench.recipe.model import (
+    Capture,
+    Expect,
+    HttpRequest,
+    Recipe,
+    Retry,
+    Step,
+    TextMatch,
+    TlsSpec,
+    ValueCheck,
+)
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 text = st.text(max_size=40)
@@ -18,6 +28,30 @@ safe_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 match_ = st.builds(TextMatch, st.sampled_from(["exact", "contains"]), safe_text) | st.builds(
     TextMatch, st.just("regex"), st.sampled_from(["a+", "^HTTP/1.1", r"\d+", "(x|y)z"])
 )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | safe_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
+    max_leaves=6,
+)
+value_checks = st.one_of(
+    st.tuples(st.just("equal"), json_values).map(lambda pair: (pair,)),
+    st.lists(
+        st.sampled_from(
+            [("length", 3), ("regex", "^a"), ("contains", "cat"), ("exists", False), ("type", "integer"),
+             ("lt", 10), ("le", 1.5), ("gt", -1), ("ge", 0), ("ne", None)]
+        ),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda pair: pair[0],
+    ).map(tuple),
+)  # fmt: skip
+json_paths = st.sampled_from(["$.a", "$.items[0].id", "a.b.0", '$["odd key"]', "$.x-y"])
 
 
 @st.composite
@@ -37,7 +71,21 @@ def expects(draw: st.DrawFn) -> Expect:
     headers = draw(st.lists(st.tuples(names, match_), max_size=3, unique_by=lambda p: p[0]))
     body = draw(st.none() | match_)
     status = draw(st.integers(100, 599)) if not (headers or body) else draw(st.none() | st.integers(100, 599))
-    return Expect(status=status, headers=tuple(headers), body=body)
+    json = draw(
+        st.lists(st.builds(ValueCheck, json_paths, value_checks), max_size=3, unique_by=lambda c: c.path)
+    )
+    cookies = draw(
+        st.lists(st.builds(ValueCheck, names, value_checks), max_size=2, unique_by=lambda c: c.path)
+    )
+    time_max = draw(st.none() | st.floats(0.001, 60, allow_nan=False))
+    return Expect(
+        status=status,
+        headers=tuple(headers),
+        body=body,
+        json=tuple(json),
+        cookies=tuple(cookies),
+        time_max=time_max,
+    )
 
 
 @st.composite
@@ -63,6 +111,8 @@ def steps(draw: st.DrawFn) -> Step:
             args["capture"] = (Capture(draw(names), "regex", args["expect"].regex, 0),)
         elif args["expect"].is_http or action == "http":
             args["capture"] = (Capture(draw(names) + "_etag", "header", "ETag"), Capture("s", "status"))
+    if "expect" in args and draw(st.booleans()):
+        args["retry"] = Retry(draw(st.integers(1, 1000)), draw(st.floats(0, 5, allow_nan=False)))
     args["timeout"] = draw(st.none() | st.floats(0.1, 60, allow_nan=False))
     args["reply"] = draw(st.none() | st.binary(max_size=80))
     args["name"] = draw(st.none() | safe_text)
@@ -79,13 +129,14 @@ recipes = st.builds(
     timeout=st.floats(0.1, 100, allow_nan=False),
     tls=st.none() | st.builds(TlsSpec, st.booleans(), st.none() | st.just("example.org")),
     description=st.none() | safe_text,
+    cookies=st.booleans(),
 )
 
 
 @given(
     st.binary(max_size=300)
     | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
-    | st.text(" \t\r\n\\\"a${}\x00\x85\u2028\ufeffé#:-", max_size=80).map(str.encode)
+    | st.text(' \t\r\n\\"a${}\x00\x85\u2028\ufeffé#:-', max_size=80).map(str.encode)
 )
 @settings(max_examples=200, deadline=None)
 def test_any_bytes_survive_dump_and_load(data: bytes) -> None:
