@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not bench/: its http.py would shadow the standard library's http package
 
 from netbench.recipe.dump import save  # noqa: E402
 from netbench.recipe.engine import run  # noqa: E402
