@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from netbench.environment import Environment
     from netbench.net.pipe import Ends, PipeOptions
 
-DEFAULT_CONNECT_TIMEOUT = 10.0
-
 EPILOG = """\
 examples:
   printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | netbench connect 127.0.0.1 8080
@@ -144,6 +142,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def _connect(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from netbench.core.address import parse_target
     from netbench.errors import UsageError
+    from netbench.net.dial import DEFAULT_CONNECT_TIMEOUT
     from netbench.net.resolve import family_from_flags
 
     if args.udp and args.tls:
