@@ -126,3 +126,13 @@ def test_a_paused_session_shows_again_after_a_send(term: Callable[..., Terminal]
         t.expect("hidden while paused\r\r\n")  # a send resumes the display: its answer shows
         t.keys("\x04")
         assert t.exit_status() == 0
+
+
+def test_quit_does_not_wait_behind_a_running_command(term: Callable[..., Terminal]) -> None:
+    with running("http") as lab:
+        t = term(f"127.0.0.1:{lab['http'].port}")
+        t.prompt(f"127.0.0.1:{lab['http'].port}")
+        t.line("/wait never-arrives 60")  # a command that would run for a minute
+        t.expect("running /wait")  # (the toolbar says so)
+        t.line("/quit")
+        assert t.exit_status() == 0  # within pexpect's timeout, not after the minute

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netbench.repl.commands import run_line
+from netbench.repl.commands import is_quit, run_line
 from netbench.repl.commands_tools import close_labs
 from netbench.repl.context import PlainPrinter, Printer, Repl, Settings
 from netbench.repl.runner import CommandRunner
@@ -219,8 +219,12 @@ async def _interactive(repl: Repl, options: Options, env: Environment) -> None:
                 continue
             except EOFError:
                 break
-            for part in line.split("\n"):  # a pasted block: one line at a time
-                runner.submit(part.removesuffix("\r"))
+            parts = [part.removesuffix("\r") for part in line.split("\n")]  # a pasted block: line by line
+            if any(is_quit(part) for part in parts):  # /quit does not wait behind a running command
+                runner.interrupt()
+                break
+            for part in parts:
+                runner.submit(part)
         worker.cancel()
         try:
             await worker

@@ -19,6 +19,15 @@ from netbench.repl.context import EOLS, Repl
 from netbench.repl.registry import ALIASES, TABLE, command, find, unknown
 
 
+def is_quit(line: str) -> bool:
+    """True for a line that is /quit (or /exit, /q, a unique prefix)."""
+    if not line.startswith("/") or line.startswith("//"):
+        return False
+    name, _, rest = line[1:].partition(" ")
+    found = find(name)
+    return found is not None and found.name == "quit" and not rest.strip()
+
+
 async def run_line(repl: Repl, line: str) -> NetbenchError | None:
     """Run one line typed at the prompt (or read from a script).
 
