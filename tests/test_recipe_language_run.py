@@ -216,8 +216,8 @@ def test_vars_file_on_replay(tmp_path: Path) -> None:
 
 
 @contextmanager
-def sends(payload: bytes) -> Iterator[int]:
-    """A server that sends *payload* on each connection and keeps it open until the client leaves."""
+def sends(payload: bytes, *, then_close: bool = False) -> Iterator[int]:
+    """A server sending *payload* on each connection, then closing it or keeping it until the client leaves."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -233,7 +233,7 @@ def sends(payload: bytes) -> Iterator[int]:
             with conn:
                 conn.sendall(payload)
                 conn.settimeout(0.2)
-                while not stop.is_set():
+                while not then_close and not stop.is_set():
                     try:
                         if not conn.recv(100):
                             break

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +23,7 @@ from netbench.recipe.record import answer_expect, record, save
 from netbench.recipe.volatile import generalise
 from tests.support.peers import RedisServer
 
+from .test_recipe_language_run import sends
 from .test_recipe_record import converse
 
 
@@ -154,34 +151,6 @@ def test_text_without_a_date_keeps_its_numbers() -> None:
     assert answer_expect(b"count: 3\r\n", same, banner=False, datagram=False).line == b"count: 3"
 
 
-@contextmanager
-def daytime_server(answer: bytes) -> Iterator[int]:
-    """A daytime server whose clock says *answer*: it sends it on each connection, then closes."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.sendall(answer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
-
-
 def test_a_recorded_daytime_recipe_passes_on_another_day(tmp_path: Path) -> None:
     with running("daytime") as lab:
         session_target = lab["daytime"].target
@@ -199,10 +168,10 @@ def test_a_recorded_daytime_recipe_passes_on_another_day(tmp_path: Path) -> None
         path = tmp_path / "daytime.recipe.yaml"
         save(recorded, path)
         assert replay(path).ok
-    with daytime_server(b"Wednesday, February 03, 2027 04:05:06-UTC\r\n") as port:
+    with sends(b"Wednesday, February 03, 2027 04:05:06-UTC\r\n", then_close=True) as port:
         result = replay(path, target=f"127.0.0.1:{port}")
     assert result.ok, result.report()
-    with daytime_server(b"the time is not known\r\n") as port:
+    with sends(b"the time is not known\r\n", then_close=True) as port:
         assert replay(path, target=f"127.0.0.1:{port}").status == 1
 
 

@@ -62,20 +62,21 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _expand(value: Any, expand: Expand) -> Any:
+def expand_value(value: Any, expand: Expand) -> Any:
+    """*value* (plain JSON data) with the text in it expanded."""
     if isinstance(value, str):
         return expand(value)
     if isinstance(value, list):
-        return [_expand(v, expand) for v in value]
+        return [expand_value(v, expand) for v in value]
     if isinstance(value, dict):
-        return {k: _expand(v, expand) for k, v in value.items()}
+        return {k: expand_value(v, expand) for k, v in value.items()}
     return value
 
 
 def _equal(found: Any, wanted: Any, expand: Expand) -> bool:
     if isinstance(wanted, str) and _ONE_PLACEHOLDER.match(wanted):
         return as_text(found) == expand(wanted)
-    return same(found, _expand(wanted, expand))
+    return same(found, expand_value(wanted, expand))
 
 
 def _number(value: Any) -> bool:
@@ -102,9 +103,9 @@ def _one(label: str, op: str, wanted: Any, found: Any, expand: Expand) -> str | 
     """The failure message of one check, or None when it holds."""
     got = f"found {shown(found)} ({jsonpath.kind(found)})"
     if op == "equal" and not _equal(found, wanted, expand):
-        return f"{label}: expected {shown(_expand(wanted, expand))} ({jsonpath.kind(wanted)}), {got}"
+        return f"{label}: expected {shown(expand_value(wanted, expand))} ({jsonpath.kind(wanted)}), {got}"
     if op == "ne" and _equal(found, wanted, expand):
-        return f"{label}: expected anything but {shown(_expand(wanted, expand))}, {got}"
+        return f"{label}: expected anything but {shown(expand_value(wanted, expand))}, {got}"
     if op == "length":
         if not isinstance(found, (list, str, dict)):
             return f"{label}: expected length {wanted}, but {got} has no length"
@@ -117,7 +118,7 @@ def _one(label: str, op: str, wanted: Any, found: Any, expand: Expand) -> str | 
         if compile_pattern(pattern).search(found.encode("utf-8", "surrogateescape")) is None:
             return f"{label}: expected a match for /{pattern}/, {got}"
     if op == "contains":
-        want = _expand(wanted, expand)
+        want = expand_value(wanted, expand)
         if isinstance(found, list):
             if not any(_equal(item, wanted, expand) for item in found):
                 return f"{label}: expected an array containing {shown(want)}, {got}"

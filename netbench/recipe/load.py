@@ -33,6 +33,7 @@ from netbench.recipe.model import (
 )
 from netbench.recipe.yamlnode import (
     NAME,
+    Loader,
     Node,
     as_bytes,
     as_hex,
@@ -40,11 +41,11 @@ from netbench.recipe.yamlnode import (
     as_regex,
     as_text,
     boolean,
+    compose,
     kind_of,
     name_of,
 )
 
-Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIX = ".recipe.yaml"
 
 TOP_KEYS = (
@@ -97,7 +98,7 @@ CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body", "cookie")
 CAPTURE_KINDS: tuple[CaptureKind, ...] = ("header", "regex", "json", "status", "body", "cookie")
 
 
-__all__ = ["NAME", "SUFFIX", "find_recipes", "load_recipe", "loads"]
+__all__ = ["NAME", "SUFFIX", "Loader", "find_recipes", "load_recipe", "loads"]
 
 
 def _text_match(node: Node, what: str) -> TextMatch:
@@ -315,21 +316,9 @@ def loads(text: str, path: str = "<recipe>", *, including: tuple[str, ...] = ())
 
 
 def _loads(text: str, path: str, including: tuple[str, ...]) -> Recipe:
-    try:
-        loader = Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = int(mark.line) + 1 if mark is not None else None
-        raise RecipeError(f"invalid YAML: {error.problem or error.context}", path, line) from None
-    except yaml.YAMLError as error:
-        raise RecipeError(f"invalid YAML: {error}", path) from None
-    if root is None:
+    top = compose(text, path)
+    if top is None:
         raise RecipeError("empty file: not a recipe", path, 1)
-    top = Node(root, path)
     fields = top.mapping("recipe", TOP_KEYS)
     version = _version(fields.get("netbench"), top)
     args: dict[str, Any] = {"version": version, "path": path}

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netbench.recipe import jsonpath
+from netbench.recipe.checks import expand_value
 from netbench.recipe.model import ValueCheck
 
 Expand = Callable[[str], str]
@@ -28,16 +29,6 @@ _DEFAULTS: dict[str, Any] = {
     "array": [],
     "object": {},
 }
-
-
-def _expanded(value: Any, expand: Expand) -> Any:
-    if isinstance(value, str):
-        return expand(value)
-    if isinstance(value, list):
-        return [_expanded(item, expand) for item in value]
-    if isinstance(value, dict):
-        return {key: _expanded(item, expand) for key, item in value.items()}
-    return value
 
 
 def _number(checks: dict[str, Any], expand: Expand) -> float | int:
@@ -61,10 +52,10 @@ def value_for(check: ValueCheck, expand: Expand) -> Any:
     """A value that meets *check* where one can be made up."""
     checks = dict(check.checks)
     if "equal" in checks:
-        return _expanded(checks["equal"], expand)
+        return expand_value(checks["equal"], expand)
     kind = checks.get("type")
     if "contains" in checks:
-        wanted = _expanded(checks["contains"], expand)
+        wanted = expand_value(checks["contains"], expand)
         return str(wanted) if kind == "string" else [wanted]
     if "length" in checks:
         length = int(expand(str(checks["length"])))

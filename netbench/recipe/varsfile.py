@@ -11,14 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from netbench.errors import RecipeError
-from netbench.recipe.yamlnode import Node, kind_of, name_of
-
-Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from netbench.recipe.yamlnode import compose, kind_of, name_of
 
 
 def load_vars_file(path: str | Path) -> dict[str, str]:
@@ -30,23 +25,11 @@ def load_vars_file(path: str | Path) -> dict[str, str]:
         raise RecipeError(f"cannot read vars file: {error.strerror or error}", name) from None
     except UnicodeDecodeError:
         raise RecipeError("vars file is not UTF-8 text", name) from None
-    try:
-        loader = Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise RecipeError(
-            f"invalid YAML: {error.problem or error.context}", name, mark.line + 1 if mark else None
-        )
-    except yaml.YAMLError as error:
-        raise RecipeError(f"invalid YAML: {error}", name) from None
-    if root is None:
+    top = compose(text, name)
+    if top is None:
         return {}
     out: dict[str, str] = {}
-    for key, key_node, value_node in Node(root, name).items("vars file", ()):
+    for key, key_node, value_node in top.items("vars file", ()):
         name_of(key_node, "variable")
         value = value_node.value
         if isinstance(value, bool):

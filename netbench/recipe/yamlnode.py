@@ -29,6 +29,29 @@ _SCALARS = {
 }
 
 
+Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose(text: str, path: str) -> Node | None:
+    """The node tree of one YAML document (PyYAML's safe loader, the C one when present).
+
+    None for an empty document; invalid YAML is a :class:`RecipeError` with the line.
+    """
+    try:
+        loader = Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = int(mark.line) + 1 if mark is not None else None
+        raise RecipeError(f"invalid YAML: {error.problem or error.context}", path, line) from None
+    except yaml.YAMLError as error:
+        raise RecipeError(f"invalid YAML: {error}", path) from None
+    return None if root is None else Node(root, path)
+
+
 class Node:
     """A YAML node, its Python value made on demand, and its line (for messages).
 
