@@ -217,7 +217,7 @@ def test_vars_file_on_replay(tmp_path: Path) -> None:
 
 @contextmanager
 def sends(payload: bytes, *, then_close: bool = False) -> Iterator[int]:
-    """A server sending *payload* on each connection, then closing it or keeping it until the client leaves."""
+    """A server sending *payload* on each connection, then closing it or keeping it till the client goes."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
