@@ -119,6 +119,8 @@ def bench_requests(nginx: Nginx, rounds: int, count: int, curl: str) -> None:
         f"  CPU time (user+sys, less sensitive to other load): netbench {cpu_ours * 1000:.0f} ms, "
         f"curl {cpu_curl * 1000:.0f} ms, ratio curl/netbench {cpu_curl / cpu_ours:.2f}x"
     )
+    cpu_piped = statistics.median(cpu[id(piped)])
+    print(f"  CPU time of netbench http --pipeline: {cpu_piped * 1000:.0f} ms")
     # Start-up (one request) apart from the per-request cost, to show where the time goes.
     steady_ours = (count - 1) / max(count / ours_median - one_ours, 1e-9)
     steady_curl = (count - 1) / max(count / theirs_median - one_curl, 1e-9)
