@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import select
 import signal
 import socket
 import struct
@@ -334,3 +335,35 @@ def test_after_a_reply_that_closes_the_next_connection_goes_on_with_the_next_ste
                 answers.append(read_until_eof(client))
     assert answers == [b"a\r\n", b"b\r\n"]
     assert server.mismatches == []
+
+
+def test_a_client_that_floods_without_reading_fills_its_own_buffers_not_the_servers(tmp_path: Path) -> None:
+    """Flow control: while a step waits (here: the client reading its reply), serve stops reading."""
+    path = tmp_path / "big-reply.recipe.yaml"
+    path.write_text(
+        "netbench: 1\nsteps:\n  - http: {url: /a}\n"
+        f'    reply: "HTTP/1.1 200 OK\\r\\nContent-Length: {1 << 22}\\r\\n\\r\\n{"x" * (1 << 22)}"\n'
+        "  - http: {url: /b}\n"
+    )
+    ceiling = 64 * 1024 * 1024
+    server = MockServer(load_recipe(path), keep=True)
+    with server.in_thread() as address, socket.socket() as client:
+        host, port = address.rsplit(":", 1)
+        # A send buffer big enough to push fast (a tiny one crawls at the pace of ACKs), fixed.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 256 * 1024)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        client.settimeout(5)
+        client.connect((host, int(port)))
+        client.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.setblocking(False)
+        flood = b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n" * 4000
+        pushed = 0
+        while pushed < ceiling:
+            _, writable, _ = select.select([], [client], [], 2.0)
+            if not writable:
+                break  # nobody reads on the other side
+            try:
+                pushed += client.send(flood)
+            except BlockingIOError:
+                continue
+    assert pushed < ceiling, "serve kept reading while its reply was not read"
