@@ -8,6 +8,7 @@ of keep-alive, answer one request per connection, or are slow but steady.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -151,3 +152,32 @@ def test_pipeline_takes_an_optional_depth_before_the_urls():
     assert status == 2 and "--pipeline: N must be 1 or more" in err
     status, _out, err = run_http("--pipeline", tty=False)
     assert status == 2 and "give at least one URL" in err
+
+
+def test_bytes_after_a_pipeline_never_answer_the_next_one_on_the_same_origin():
+    """Origin A, origin B, origin A again: what A sent late is noticed before A's second run."""
+    evil = ok(b"EVIL")
+
+    def answer(seen: Seen) -> list[Step]:
+        if seen.connection == 1 and seen.number == 2:
+            return [ok(seen.target.encode()), Pause(0.05), evil]  # the stray answer comes late
+        return [ok(seen.target.encode())]
+
+    first = ScriptServer(answer)
+
+    def after_first(seen: Seen) -> list[Step]:
+        for _ in range(500):  # B answers once A has played the stray answer too
+            if first.answered >= 2:
+                break
+            time.sleep(0.01)
+        return echo_target(seen)
+
+    with first, ScriptServer(after_first) as second:
+        one = [f"{first.url}/a{i}" for i in range(2)]
+        two = [f"{second.url}/b{i}" for i in range(2)]
+        three = [f"{first.url}/c{i}" for i in range(2)]
+        status, out, err = run_http("--pipeline", *one, *two, *three, "-w", "2", tty=False)
+        connections = first.connections
+    assert status == 0, err
+    assert out == b"/a0/a1/b0/b1/c0/c1"
+    assert connections == 2

@@ -208,9 +208,12 @@ class HttpClient:
         return self.finish(data, parser, response, start)
 
     def open(self) -> bool:
-        """Connect when not connected; True when this made a new connection."""
+        """Connect when not connected, or when the idle connection holds bytes no request
+        asked for (or the server's close); True when this made a new connection."""
         if self._sock is not None:
-            return False
+            if not _unasked_for(self._sock):
+                return False
+            self.close()
         self._origin = self.clock()
         self._connect()
         return True

@@ -88,7 +88,8 @@ class PipelinedClient:
         answered = 0  # on the current connection
         previous = client.clock()  # when the previous answer was complete
         while waiting or ahead:
-            if client.open() or http is None:
+            if http is None:  # a new connection, or an idle kept-alive one (checked clean)
+                client.open()
                 http, answered = HttpPipeline(), 0
             if len(ahead) <= self.depth // 2:  # refill by half a pipeline: one send, not one per answer
                 self._write_ahead(http, waiting, ahead, writes)
