@@ -103,70 +103,90 @@ def run(
     """Run *recipe* and return its :class:`Result` (never raises for a failing recipe)."""
     import os
 
-    started = time.monotonic()
     if timeout is not None:
         from dataclasses import replace
 
         recipe = replace(recipe, timeout=timeout)
-    context = Context(environ=os.environ if environ is None else environ)
-    results: list[StepResult] = []
     shown = target or recipe.target or (f"lab {recipe.lab}" if recipe.lab else "(no target)")
+    one = _Run(recipe, Context(environ=os.environ if environ is None else environ), on_step, shown)
+    with ExitStack() as cleanup:
+        try:
+            runner = one.prepare(target, variables, cleanup)
+            return one.finish(one.steps(runner))
+        except NetbenchError as error:
+            return one.finish(one.not_started(error))
 
-    def finish(status: int) -> Result:
+
+class _Run:
+    """The bookkeeping of one run: the step results so far, the variables, what it aims at."""
+
+    def __init__(self, recipe: Recipe, context: Context, on_step: OnStep | None, shown: str) -> None:
+        self.recipe = recipe
+        self.context = context
+        self.on_step = on_step
+        self.shown = shown
+        self.results: list[StepResult] = []
+        self.started = time.monotonic()
+
+    def prepare(self, target: str | None, variables: Mapping[str, str] | None, cleanup: ExitStack) -> Runner:
+        """The variables, the target (the lab started when it is the target), and the runner."""
+        recipe = self.recipe
+        self.context = make_context(recipe, variables, self.context.environ)
+        base = recipe_target(recipe, self.context)  # the recipe's target text, parsed once
+        aim = resolve_target(recipe, target, self.context, base)
+        if aim is None:
+            aim = _start_lab(recipe, base, cleanup)
+        self.shown = str(aim)
+        runner = Runner(recipe, aim, self.context, recipe.timeout)
+        cleanup.callback(runner.close)
+        return runner
+
+    def steps(self, runner: Runner) -> ExitStatus:
+        """Connect, then run the steps until one fails; the status that stands for the run."""
+        begin = time.monotonic()
+        try:
+            runner.connect()
+        except NetworkError as error:
+            message = self.context.mask(str(error))
+            duration = time.monotonic() - begin
+            self.record(
+                StepResult(
+                    0, 1, f"connect to {runner.target}", False, error.status, message, duration=duration
+                )
+            )
+            return error.status
+        for index, step in enumerate(self.recipe.steps, 1):
+            result = run_step(runner, step, index)
+            self.record(result)
+            if not result.ok:
+                return result.status
+        return ExitStatus.OK
+
+    def not_started(self, error: NetbenchError) -> ExitStatus:
+        """A run that could not start (an invalid value, no target, a lab that would not start)."""
+        message = str(error)
+        if isinstance(error, RecipeError) and not error.path:
+            message = f"{self.recipe.where}: {error.reason}"
+        self.record(StepResult(0, 1, "start", False, error.status, self.context.mask(message)))
+        return error.status
+
+    def record(self, result: StepResult) -> None:
+        self.results.append(result)
+        if self.on_step is not None:
+            self.on_step(result)
+
+    def finish(self, status: ExitStatus) -> Result:
+        context, recipe = self.context, self.recipe
         return Result(
             recipe.name,
             recipe.where,
-            shown,
-            tuple(results),
+            self.shown,
+            tuple(self.results),
             ExitStatus(status),
             len(recipe.steps),
-            time.monotonic() - started,
-            {k: context.mask(v) for k, v in context.variables.items()},
+            time.monotonic() - self.started,
+            {name: context.mask(value) for name, value in context.variables.items()},
         )
-
-    def record(result: StepResult) -> None:
-        results.append(result)
-        if on_step is not None:
-            on_step(result)
-
-    with ExitStack() as cleanup:
-        try:
-            context = make_context(recipe, variables, context.environ)
-            base = recipe_target(recipe, context)  # the recipe's target text, parsed once
-            aim = resolve_target(recipe, target, context, base)
-            if aim is None:
-                aim = _start_lab(recipe, base, cleanup)
-            shown = str(aim)
-            runner = Runner(recipe, aim, context, recipe.timeout)
-            cleanup.callback(runner.close)
-            begin = time.monotonic()
-            try:
-                runner.connect()
-            except NetworkError as error:
-                record(
-                    StepResult(
-                        0,
-                        1,
-                        f"connect to {aim}",
-                        False,
-                        error.status,
-                        context.mask(str(error)),
-                        duration=time.monotonic() - begin,
-                    )
-                )
-                return finish(error.status)
-            for index, step in enumerate(recipe.steps, 1):
-                result = run_step(runner, step, index)
-                record(result)
-                if not result.ok:
-                    return finish(result.status)
-            return finish(ExitStatus.OK)
-        except NetbenchError as error:
-            message = str(error)
-            if isinstance(error, RecipeError) and not error.path:
-                message = f"{recipe.where}: {error.reason}"
-            record(StepResult(0, 1, "start", False, error.status, context.mask(message)))
-            return finish(error.status)
 
 
 def run_step(runner: Runner, step: Step, index: int) -> StepResult:
