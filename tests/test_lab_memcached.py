@@ -8,11 +8,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from netbench.lab import Lab, running
+from netbench.lab import Lab, LabServer, running
 from netbench.lab import memcached as lab_memcached
 from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
+
+
+def write_buffer_once_stalled(server: LabServer) -> int:
+    """The largest write buffer of *server* once it stops reading (stalled on a client that does not read)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        transports = list(server.connections)
+        if transports and not any(transport.is_reading() for transport in transports):
+            return max(transport.get_write_buffer_size() for transport in transports)
+        time.sleep(0.05)
+    raise AssertionError("the server never stopped reading")
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +40,15 @@ class Client:
     def ask(self, request: bytes, until: bytes = b"\r\n") -> bytes:
         """Send *request*; return what arrives up to and including *until*."""
         self.sock.sendall(request)
-        while until not in self.data:
-            chunk = self.sock.recv(65536)
-            assert chunk, f"closed; got {self.data!r}"
-            self.data += chunk
-        end = self.data.index(until) + len(until)
-        answer, self.data = self.data[:end], self.data[end:]
+        data = bytearray(self.data)
+        start = 0
+        while (found := data.find(until, start)) < 0:
+            start = max(0, len(data) - len(until))
+            chunk = self.sock.recv(1 << 20)
+            assert chunk, f"closed; got {bytes(data[:200])!r}"
+            data += chunk
+        end = found + len(until)
+        answer, self.data = bytes(data[:end]), bytes(data[end:])
         return answer
 
     def close(self) -> None:
@@ -156,4 +170,21 @@ def test_garbage_and_resets_leave_the_server_serving(lab: Lab) -> None:
     reset.close()
     client = Client(port)
     assert client.ask(b"version\r\n").startswith(b"VERSION")
+    client.close()
+
+
+def test_a_multi_get_is_written_as_the_client_reads(lab: Lab) -> None:
+    """get of 200 keys of 1 MiB each: answered piece by piece, never 200 MiB at once."""
+    port = lab["memcached"].port
+    client = Client(port)
+    value = b"m" * lab_memcached.MAX_VALUE
+    for index in range(3):
+        client.ask(b"set big%d 0 0 %d\r\n" % (index, len(value)) + value + b"\r\n")
+    keys = b" ".join(b"big%d" % (n % 3) for n in range(200))
+    client.sock.sendall(b"get " + keys + b"\r\nversion\r\n")
+    buffered = write_buffer_once_stalled(lab["memcached"])
+    assert buffered < 4 * lab_memcached.MAX_VALUE
+    answer = client.ask(b"", b"END\r\n")
+    assert answer.count(b"VALUE big") == 200 and len(answer) > 200 * len(value)
+    assert client.ask(b"", b"\r\n").startswith(b"VERSION")  # the next request, answered after
     client.close()

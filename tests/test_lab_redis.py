@@ -20,11 +20,22 @@ from netbench.core.resp import (
     Value,
     encode_command,
 )
-from netbench.lab import Lab, running
+from netbench.lab import Lab, LabServer, running
 from netbench.lab import redis as lab_redis
 from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
+
+
+def write_buffer_once_stalled(server: LabServer) -> int:
+    """The largest write buffer of *server* once it stops reading (stalled on a client that does not read)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        transports = list(server.connections)
+        if transports and not any(transport.is_reading() for transport in transports):
+            return max(transport.get_write_buffer_size() for transport in transports)
+        time.sleep(0.05)
+    raise AssertionError("the server never stopped reading")
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +267,16 @@ def test_redis_cli_pipe_mode_sends_many_commands(lab: Lab, redis_cli: str) -> No
         check=False,
     )
     assert "errors: 0, replies: 500" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_client_that_does_not_read_cannot_pile_answers_up(lab: Lab) -> None:
+    """100 pipelined GETs of a 1 MiB value: the server answers as the client reads, not all at once."""
+    port = lab["redis"].port
+    client = Client(port)
+    assert client.call("SET", "big", b"v" * lab_redis.MAX_VALUE) == SimpleString("OK")
+    client.send(b"GET big\r\n" * 100)
+    buffered = write_buffer_once_stalled(lab["redis"])
+    assert buffered < 4 * lab_redis.MAX_VALUE
+    replies = client.replies(100)
+    assert replies == [BulkString(b"v" * lab_redis.MAX_VALUE)] * 100
+    client.close()

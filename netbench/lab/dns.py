@@ -150,7 +150,7 @@ class DnsStream(BufferedStream):
     max_buffer = 2 + 0xFFFF + 2
 
     def process(self) -> None:
-        while len(self.buffer) >= 2 and not self.lingering:
+        while len(self.buffer) >= 2 and not self.lingering and not self.write_paused:
             size = int.from_bytes(self.buffer[:2], "big")
             if len(self.buffer) < 2 + size:
                 return

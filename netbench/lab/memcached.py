@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netbench.lab.base import Connections
@@ -116,6 +117,16 @@ def valid_key(key: bytes) -> bool:
 BAD_FORMAT = b"CLIENT_ERROR bad command line format\r\n"
 
 
+def values(cache: Cache, keys: list[bytes], *, with_cas: bool) -> Iterator[bytes]:
+    """The answer to ``get``/``gets``: a ``VALUE`` block per key found, then ``END``."""
+    for key in keys:
+        item = cache.get(key)
+        if item is not None:
+            cas = b" %d" % item.cas if with_cas else b""
+            yield b"VALUE %s %d %d%s\r\n%s\r\n" % (key, item.flags, len(item.data), cas, item.data)
+    yield b"END\r\n"
+
+
 class MemcachedStream(BufferedStream):
     """One memcached client connection."""
 
@@ -129,7 +140,7 @@ class MemcachedStream(BufferedStream):
 
     def process(self) -> None:
         out = bytearray()
-        while not self.lingering:
+        while not self.lingering and not self.write_paused and self.pending is None:
             if self.swallow:
                 dropped = min(self.swallow, len(self.buffer))
                 del self.buffer[:dropped]
@@ -175,13 +186,11 @@ class MemcachedStream(BufferedStream):
         if name in (b"get", b"gets"):
             if not args or not all(valid_key(key) for key in args):
                 return b"ERROR\r\n" if not args else BAD_FORMAT
-            out = bytearray()
-            for key in args:
-                item = cache.get(key)
-                if item is not None:
-                    cas = b" %d" % item.cas if name == b"gets" else b""
-                    out += b"VALUE %s %d %d%s\r\n%s\r\n" % (key, item.flags, len(item.data), cas, item.data)
-            return bytes(out) + b"END\r\n"
+            if len(args) == 1:
+                return b"".join(values(cache, args, with_cas=name == b"gets"))
+            # many keys of up to 1 MiB each: written one value at a time, as the client reads
+            self.pending = values(cache, args, with_cas=name == b"gets")
+            return b""
         noreply = bool(args) and args[-1] == b"noreply"
         if noreply:
             args = args[:-1]

@@ -28,6 +28,7 @@ MAX_VALUE = 1024 * 1024
 MAX_KEYS = 10_000
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ARGS = 1024
+FLUSH_AT = 64 * 1024  # answers are written once this many bytes are ready
 
 OK = SimpleString("OK")
 NIL = BulkString(None)
@@ -342,7 +343,7 @@ class RedisStream(BufferedStream):
     def process(self) -> None:
         keys = per_server(self.state, Keyspace)
         out = bytearray()
-        while self.buffer and not self.lingering:
+        while self.buffer and not self.lingering and not self.write_paused:
             try:
                 found = resp.parse_request(self.buffer)
             except ProtocolError as error:
@@ -368,6 +369,9 @@ class RedisStream(BufferedStream):
                 self.close_gracefully()
                 return
             out += resp.encode(execute(keys, args))
+            if len(out) >= FLUSH_AT:
+                self.send(bytes(out))  # may pause writing: then the loop stops
+                out.clear()
         if out:
             self.send(bytes(out))
 

@@ -4,8 +4,10 @@
 that keeps received bytes in ``self.buffer``, calls :meth:`process` after
 each arrival, and bounds everything a client can make it hold: a request
 left incomplete past :attr:`max_buffer` bytes ends the connection
-(:meth:`overflow`), a client that does not read its answers is not read
-either, and a connection idle for :data:`IDLE_TIMEOUT` seconds closes. A bug
+(:meth:`overflow`); a client that does not read its answers is not read
+either, and no more of its buffered requests are answered until it reads
+(so pipelined requests for large values cannot pile answers up in memory);
+a connection idle for :data:`IDLE_TIMEOUT` seconds closes. A bug
 or a hostile request never escapes into the event loop's error log: the
 connection is dropped quietly.
 
@@ -19,7 +21,7 @@ as the server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from netbench.lab.base import Connections, TrackedProtocol, peer_of
@@ -55,8 +57,13 @@ class BufferedStream(TrackedProtocol):
         super().__init__(connections)
         self.buffer = bytearray()
         self.state = connections
+        self.pending: Iterator[bytes] | None = None
+        """A long answer being written piece by piece, as the client reads (see :meth:`_pump`)."""
+        self.write_paused = False
+        """True while the client is not reading: request loops in :meth:`process` stop."""
         self._timer: asyncio.TimerHandle | None = None
         self._last = 0.0
+        self._eof = False
 
     @property
     def peer(self) -> str:
@@ -87,19 +94,44 @@ class BufferedStream(TrackedProtocol):
             return
         self._last = asyncio.get_running_loop().time()
         self.buffer += data
-        self._guard(self.process)
-        if len(self.buffer) > self.max_buffer and not self.lingering and not self.transport.is_closing():
+        self._pump()
+
+    def _pump(self) -> None:
+        """Write what is pending, then answer buffered requests, for as long as the client reads."""
+        transport = self.transport
+        while not (self.write_paused or self.lingering or transport.is_closing()):
+            if self.pending is not None:
+                chunk = next(self.pending, None)
+                if chunk is None:
+                    self.pending = None
+                else:
+                    self.send(chunk)
+                continue
+            self._guard(self.process)
+            if self.pending is None:
+                break  # process() took every whole request it could
+        if self.pending is not None or self.write_paused or self.lingering or transport.is_closing():
+            return  # requests still buffered are complete ones, waiting for the client to read
+        if len(self.buffer) > self.max_buffer:
             self.buffer.clear()
             self._guard(self.overflow)
+        elif self._eof:
+            transport.close()  # the client half-closed and everything it asked is answered
 
     def eof_received(self) -> bool:
-        return False  # the client is done: close once our answers are written
+        self._eof = True
+        # The client is done: close once our answers are written, unless requests
+        # it sent are still waiting for it to read earlier answers.
+        return self.pending is not None or self.write_paused
 
     def pause_writing(self) -> None:
+        self.write_paused = True
         self.transport.pause_reading()  # a client that does not read is not read either
 
     def resume_writing(self) -> None:
+        self.write_paused = False
         self.transport.resume_reading()
+        self._pump()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -127,7 +159,14 @@ class BufferedStream(TrackedProtocol):
         """Called once the connection is made (send a banner here)."""
 
     def process(self) -> None:
-        """Consume whole requests from ``self.buffer`` and answer them."""
+        """Consume whole requests from ``self.buffer`` and answer them.
+
+        Stop taking requests while :attr:`write_paused` is set (the client is
+        not reading); an answer too long to build at once goes into
+        :attr:`pending` as an iterator of pieces, and no further request is
+        taken until it is written. :meth:`process` is called again when the
+        client reads.
+        """
         raise NotImplementedError
 
     def overflow(self) -> None:

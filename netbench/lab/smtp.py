@@ -95,7 +95,7 @@ class SmtpStream(BufferedStream):
 
     def process(self) -> None:
         out = bytearray()
-        while not self.lingering:
+        while not self.lingering and not self.write_paused:
             if self.in_data:
                 if not self._data_line(out):
                     break
