@@ -69,3 +69,10 @@ def test_a_parser_message_is_escaped_once_in_the_note() -> None:
     shown = tracker.on_received(b"got it\r\n")
     notes = [item.text for item in shown if isinstance(item, Note)]
     assert notes and "\\\\" not in notes[0]
+
+
+def test_binary_shown_as_a_hexdump_counts_16_bytes_a_line() -> None:
+    gate = DisplayGate()
+    shown, _ = gate.arrive(bytes(range(256)) * 100, 0.0, hexdump=True)
+    assert len(shown) == 100 * 16  # 100 hexdump lines, not 16 KiB (1,024 lines)
+    assert gate.flooding and gate.hidden_lines == (25600 - 1600) // 16

@@ -22,6 +22,7 @@ MAX_LINES = 100  # per second per session, shown; past it the display is coalesc
 MAX_BYTES = 16 * 1024
 WINDOW = 1.0  # seconds
 TRANSCRIPT_CAP = 16 * 1024 * 1024  # bytes received kept per session; past it reading stops
+HEX_WIDTH = 16  # bytes per hexdump line
 TAIL_DEFAULT = 20
 TAIL_MAX = 1000
 FLOOD_STARTS = (
@@ -53,11 +54,12 @@ class DisplayGate:
     hidden_bytes: int = 0
     last_arrival: float | None = None
 
-    def arrive(self, data: bytes, now: float) -> tuple[bytes, str | None]:
+    def arrive(self, data: bytes, now: float, *, hexdump: bool = False) -> tuple[bytes, str | None]:
         """Take *data* arriving at *now*: (the part to show, a line to print first, if any).
 
         The part shown is what fits in this second's allowance, cut after a
         line ending where one is in reach; the rest is counted as not shown.
+        With *hexdump* (data shown as a hexdump) every 16 bytes are a line.
         The line is the final count of a flood that ended before this data.
         """
         ended = None
@@ -69,15 +71,20 @@ class DisplayGate:
         self.last_arrival = now
         shown = b""
         if not self.flooding and not self.paused:
-            shown = self._allowance(data)
+            shown = self._hex_allowance(data) if hexdump else self._allowance(data)
             if len(shown) < len(data):
                 self.flooding = True
         hidden = data[len(shown) :]
-        self.window_lines += data.count(b"\n")
+        self.window_lines += _lines(data, hexdump)
         self.window_bytes += len(data)
-        self.hidden_lines += hidden.count(b"\n")
+        self.hidden_lines += _lines(hidden, hexdump)
         self.hidden_bytes += len(hidden)
         return shown, ended
+
+    def _hex_allowance(self, data: bytes) -> bytes:
+        """The start of *data* whose hexdump fits in what is left of this second's allowance."""
+        room = min(self.max_lines - self.window_lines, (self.max_bytes - self.window_bytes) // HEX_WIDTH)
+        return data[: max(room, 0) * HEX_WIDTH]
 
     def _allowance(self, data: bytes) -> bytes:
         """The longest start of *data* within what is left of this second's allowance."""
@@ -149,6 +156,11 @@ class DisplayGate:
                 "/tail or /save to see them (Ctrl-C pauses)"
             )
         return None
+
+
+def _lines(data: bytes, hexdump: bool) -> int:
+    """How many display lines *data* takes: its line endings, or its hexdump rows."""
+    return -(-len(data) // HEX_WIDTH) if hexdump else data.count(b"\n")
 
 
 def tail(pieces: Iterable[bytes], count: int) -> bytes:

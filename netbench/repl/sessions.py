@@ -114,7 +114,10 @@ class Sessions:
 
     def _admit(self, conv: Conversation, data: bytes) -> bytes:
         """The part of *data* the session's display gate lets through (:mod:`netbench.repl.flood`)."""
-        shown, before = conv.gate.arrive(data, time.monotonic())
+        from netbench.core.escape import is_text
+
+        hexdump = self.settings.hex_mode or not is_text(data)
+        shown, before = conv.gate.arrive(data, time.monotonic(), hexdump=hexdump)
         if before is not None:
             self.printer.show(view.note(self._numbered(conv, before)))
         if len(shown) < len(data) and conv.quiet_check is None:
