@@ -367,3 +367,31 @@ def test_a_client_that_floods_without_reading_fills_its_own_buffers_not_the_serv
             except BlockingIOError:
                 continue
     assert pushed < ceiling, "serve kept reading while its reply was not read"
+
+
+@pytest.mark.parametrize("recipe", ["echo", "udp-echo"])
+def test_a_busy_port_is_one_line_and_status_2(recipe: str) -> None:
+    kind = socket.SOCK_DGRAM if recipe.startswith("udp") else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netbench",
+                "serve",
+                str(RECIPES / f"{recipe}.recipe.yaml"),
+                "-l",
+                f"127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    transport = "udp" if recipe.startswith("udp") else "tcp"
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr
+        == f"netbench: serve: cannot listen on 127.0.0.1:{port}/{transport}: address already in use\n"
+    )
