@@ -2,7 +2,8 @@
 
 Services (see :data:`SERVICES`): echo, discard, daytime, chargen (each on
 TCP and UDP at one port, as RFC 862, 863, 867, 864 say), http (an h11
-server with /index.html, /json, /chunked, /slow, /echo), and servers to
+server with /index.html, /json, /chunked, /slow, /echo, and /login, /me,
+/ready-after that remember sessions and counts), and servers to
 learn protocols by hand: smtp (RFC 5321; messages kept, see
 :func:`netbench.lab.smtp.mailbox_of`), redis (RESP2), memcached (text
 protocol), dns (zone ``lab.test.``, UDP and TCP) and telnet (RFC 854).
