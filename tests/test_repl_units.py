@@ -256,5 +256,7 @@ def test_input_highlighting() -> None:
         ("class:input.variable", "${p}"),
     ]
     assert style_line("/nope x")[0] == ("class:input.unknown", "/nope ")
+    assert style_line("/save! x")[0] == ("class:input.command", "/save! ")  # /save! replaces a file
+    assert style_line("/open! x")[0] == ("class:input.unknown", "/open! ")
     assert style_line("Host: x")[0] == ("class:input.header", "Host:")
     assert "".join(text for _s, text in style_line("GET / HTTP/1.1")) == "GET / HTTP/1.1"

@@ -32,7 +32,8 @@ def style_line(line: str) -> StyleAndTextTuples:
     """The styled fragments of one typed line."""
     if line.startswith("/") and not line.startswith("//"):
         name, space, rest = line.partition(" ")
-        known = find(name[1:]) is not None
+        found = find(name[1:].removesuffix("!"))
+        known = found is not None and (not name.endswith("!") or found.name == "save")  # /save! FILE
         return [
             ("class:input.command" if known else "class:input.unknown", name + space),
             *_with_variables(rest, "class:input.argument"),
