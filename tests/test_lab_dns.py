@@ -178,3 +178,21 @@ def test_dig_retries_a_truncated_answer_over_tcp(lab: Lab, dig: str) -> None:
     assert "flags: qr aa tc rd;" in ignored and "ANSWER: 0" in ignored
     retried = run_dig(dig, port, "big.lab.test", "TXT")
     assert "Truncated, retrying in TCP mode" in retried and "ANSWER: 1" in retried
+
+
+def test_the_log_names_each_query_escaped() -> None:
+    lines: list[str] = []
+    with running("dns", log=lines.append) as logged:
+        port = logged["dns"].port
+        udp_ask(port, build_query("lab.test", "AAAA", 1))
+        tcp_ask(port, build_query("www.lab.test", "MX", 2))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(
+                bytes.fromhex("000101000001000000000000") + b"\x03\x1b[2\x00\x00\x01\x00\x01",
+                ("127.0.0.1", port),
+            )
+            sock.settimeout(TIMEOUT)
+            sock.recv(512)
+    text = "\n".join(lines)
+    assert "dns AAAA lab.test. (udp)" in text and "dns MX www.lab.test. (tcp)" in text
+    assert "\x1b" not in text and "\\x1b[2." in text

@@ -139,6 +139,8 @@ class DnsDatagrams(DatagramBase):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.note(data, addr)
+        if self.notes is not None:
+            self.notes.note(f"dns {query_summary(data)} (udp)")
         response = answer(data, udp=True)
         if response is not None:
             self.answer(response, addr)
