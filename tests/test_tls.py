@@ -137,3 +137,72 @@ def test_tls_to_a_plain_server_exits_7() -> None:
         result = netbench("connect", "--tls", "-w", "5", "127.0.0.1", str(listener.getsockname()[1]))
         thread.join(10)
     assert result.returncode == 7, result.stderr
+
+
+class TLSKeepAliveHttp:
+    """A TLS 1.3 HTTP/1.1 server on 127.0.0.1 that answers every request on a connection with 200 "ok".
+
+    TLS 1.3 servers send session tickets after the handshake: bytes on the socket that are
+    no application data. ``connections`` counts the connections accepted.
+    """
+
+    def __init__(self, ca: object) -> None:
+        cert = ca.issue_cert("localhost", "127.0.0.1")  # type: ignore[attr-defined]
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(self.context)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        try:
+            with self.context.wrap_socket(conn, server_side=True) as tls:
+                data = b""
+                while chunk := tls.recv(65536):
+                    data += chunk
+                    while b"\r\n\r\n" in data:
+                        _head, data = data.split(b"\r\n\r\n", 1)
+                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+def test_replay_keeps_one_tls_connection_across_http_steps(ca: object, cafile: Path, tmp_path: Path) -> None:
+    # A session ticket makes the idle socket readable; it is not data nobody asked for,
+    # so the next http step goes on the same connection.
+    from netbench import replay
+
+    server = TLSKeepAliveHttp(ca)
+    try:
+        path = tmp_path / "tls.recipe.yaml"
+        steps = "".join(f"  - http: {{url: /{n}}}\n    expect: {{status: 200, body: ok}}\n" for n in range(3))
+        path.write_text(
+            f"netbench: 1\ntarget: tls://localhost:{server.port}\ntls: {{cafile: {cafile}}}\nsteps:\n{steps}"
+        )
+        result = replay(path)
+        connections = server.connections
+    finally:
+        server.close()
+    assert result.ok, result.report()
+    assert connections == 1

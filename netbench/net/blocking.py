@@ -18,6 +18,7 @@ never returns ``b""``; OS errors become netbench errors
 from __future__ import annotations
 
 import socket
+import sys
 from typing import TYPE_CHECKING, TypeVar
 
 from netbench.core.address import Target
@@ -92,28 +93,9 @@ class BlockingSession:
         self.buffer.feed(self._receive(deadline))
 
     def has_unread(self) -> bool:
-        """True when something arrived that nobody has read: buffered bytes, or the socket readable
-        (bytes or the peer's close). One poll, no wait."""
-        if len(self.buffer) or self.eof:
-            return True
-        pending = getattr(self.sock, "pending", None)  # TLS: bytes already decrypted
-        if pending is not None and pending():
-            return True
-        import select
-
-        try:
-            readable = select.select([self.sock], [], [], 0)[0]
-        except (OSError, ValueError):
-            return True
-        if not readable or pending is None:
-            return bool(readable)
-        try:  # TLS: readable may be only a session ticket, which is no application data
-            self.sock.setblocking(False)
-            return self.sock.recv(1) is not None
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            return True
+        """True when something arrived that nobody has read: buffered bytes, the peer's
+        end-of-file, or the socket readable (:func:`idle_has_data`)."""
+        return bool(len(self.buffer)) or self.eof or idle_has_data(self.sock)
 
     def send_eof(self) -> None:
         """Half-close: shut down our write side; the peer reads end-of-file."""
@@ -164,6 +146,36 @@ class BlockingSession:
         while not self.eof:
             self.buffer.feed_capped(self._receive(deadline), keep)
         return self.buffer.take_all()
+
+
+def idle_has_data(sock: socket.socket) -> bool:
+    """True when an idle connection has something to read: bytes no request asked for, or the
+    peer's close. One poll when there is nothing; TLS bytes already decrypted count, a TLS
+    session ticket alone (which is no application data) does not."""
+    import select
+
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
+        return True
+    try:
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+    except (OSError, ValueError):  # closed under us: nothing can be reused
+        return True
+    if pending is None:
+        return True
+    previous = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # data, or b"" for the peer's close
+        return True
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError as error:
+        ssl = sys.modules.get("ssl")
+        return not (ssl is not None and isinstance(error, ssl.SSLWantReadError))
+    finally:
+        sock.settimeout(previous)
 
 
 def open_blocking(
