@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import struct
 import subprocess
@@ -14,6 +13,7 @@ from netbench.core import dns
 from netbench.core.dns import Message, TcpDeframer, build_query, decode_message, frame_tcp
 from netbench.lab import Lab, running
 from netbench.lab.dns import answer
+from tests.support.lab_clients import optional_binary
 from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
@@ -143,10 +143,7 @@ def test_garbage_and_resets_leave_the_server_serving(lab: Lab) -> None:
 
 @pytest.fixture
 def dig() -> str:
-    path = shutil.which("dig")
-    if path is None:
-        pytest.skip("dig is not installed (apt-get install bind9-dnsutils)")
-    return path
+    return optional_binary("dig", "bind9-dnsutils")
 
 
 def run_dig(path: str, port: int, *args: str) -> str:

@@ -8,22 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from netbench.lab import Lab, LabServer, running
+from netbench.lab import Lab, running
 from netbench.lab import memcached as lab_memcached
+from tests.support.lab_clients import write_buffer_once_stalled
 from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
-
-
-def write_buffer_once_stalled(server: LabServer) -> int:
-    """The largest write buffer of *server* once it stops reading (stalled on a client that does not read)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        transports = list(server.connections)
-        if transports and not any(transport.is_reading() for transport in transports):
-            return max(transport.get_write_buffer_size() for transport in transports)
-        time.sleep(0.05)
-    raise AssertionError("the server never stopped reading")
 
 
 @pytest.fixture(scope="module")

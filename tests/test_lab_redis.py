@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -20,22 +19,12 @@ from netbench.core.resp import (
     Value,
     encode_command,
 )
-from netbench.lab import Lab, LabServer, running
+from netbench.lab import Lab, running
 from netbench.lab import redis as lab_redis
+from tests.support.lab_clients import optional_binary, write_buffer_once_stalled
 from tests.support.sockets import read_until_eof
 
 TIMEOUT = 5.0
-
-
-def write_buffer_once_stalled(server: LabServer) -> int:
-    """The largest write buffer of *server* once it stops reading (stalled on a client that does not read)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        transports = list(server.connections)
-        if transports and not any(transport.is_reading() for transport in transports):
-            return max(transport.get_write_buffer_size() for transport in transports)
-        time.sleep(0.05)
-    raise AssertionError("the server never stopped reading")
 
 
 @pytest.fixture(scope="module")
@@ -225,10 +214,7 @@ def test_keyspace_accounting_returns_to_zero() -> None:
 
 @pytest.fixture
 def redis_cli() -> str:
-    path = shutil.which("redis-cli")
-    if path is None:
-        pytest.skip("redis-cli is not installed (apt-get install redis-tools)")
-    return path
+    return optional_binary("redis-cli", "redis-tools")
 
 
 def cli(path: str, port: int, *args: str) -> str:
