@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from netbench.core.escape import escape_text as safe
-from netbench.core.transcript import Received
 from netbench.errors import UsageError
 from netbench.repl import view
 from netbench.repl.args import split
@@ -37,6 +36,8 @@ async def _tail(repl: Repl, rest: str) -> None:
             raise UsageError(f"usage: /tail [N] (N a number of lines, not {rest!r})") from None
         if not 1 <= count <= TAIL_MAX:
             raise UsageError(f"/tail shows 1 to {TAIL_MAX} lines")
+    from netbench.core.transcript import Received
+
     transcript = conv.session.transcript
     pieces = (event.data for event in reversed(transcript.events) if isinstance(event, Received))
     data = tail(pieces, count)
