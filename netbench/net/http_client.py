@@ -22,7 +22,6 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netbench.core.address import Target, host_header
@@ -36,20 +35,33 @@ if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
 
 
-@dataclass(frozen=True)
 class Exchange:
-    """One request sent and the response to it.
+    """One request sent and the response to it (read-only by convention).
 
     ``certificate`` is the server's TLS certificate when this exchange opened
     a new TLS connection, else None. ``truncated``: the decoded body reached
     the ``max_decoded`` cap and the rest was not read (the connection is closed).
+    A plain class, not a frozen dataclass: that costs a millisecond of start-up.
     """
 
-    request: bytes
-    response: HttpResponse
-    timings: Timings
-    certificate: CertificateSummary | None = None
-    truncated: bool = False
+    __slots__ = ("certificate", "request", "response", "timings", "truncated")
+
+    def __init__(
+        self,
+        request: bytes,
+        response: HttpResponse,
+        timings: Timings,
+        certificate: CertificateSummary | None = None,
+        truncated: bool = False,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.timings = timings
+        self.certificate = certificate
+        self.truncated = truncated
+
+    def __repr__(self) -> str:
+        return f"Exchange({self.request!r}, {self.response!r}, {self.timings!r})"
 
 
 class HttpClient:

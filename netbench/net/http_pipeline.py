@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netbench.core.http import HttpPipeline
@@ -41,15 +40,20 @@ DEFAULT_DEPTH = 16
 PIPELINED_METHODS = frozenset({"GET", "HEAD"})  # safe to write again when a server closes
 
 
-@dataclass(frozen=True)
 class Planned:
     """One request of a pipelined run: method, request target, headers (no body), and the
-    URL it came from (for messages)."""
+    URL it came from (for messages). A plain class: a dataclass costs start-up."""
 
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-    url: str = ""
+    __slots__ = ("headers", "method", "target", "url")
+
+    def __init__(self, method: str, target: str, headers: tuple[tuple[str, str], ...], url: str = "") -> None:
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"Planned({self.method!r}, {self.target!r}, {self.headers!r}, {self.url!r})"
 
 
 class PipelinedClient:

@@ -20,7 +20,6 @@ usable http(s) URL is the server's fault: :class:`ProtocolError` (exit 6).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netbench.errors import ProtocolError
@@ -48,35 +47,60 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE = "".join(chr(code) for code in range(0x21, 0x7F))  # printable ASCII stays as it is
 
 
-@dataclass(frozen=True)
 class Request:
-    """One request as the user (or a redirect) asked for it."""
+    """One request as the user (or a redirect) asked for it (read-only by convention).
 
-    url: str
-    method: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes | None = None
-    chunked: bool = False
+    Plain classes here and below, not frozen dataclasses: each dataclass costs
+    ``netbench http`` about a millisecond of start-up to create (see Target).
+    """
+
+    __slots__ = ("body", "chunked", "headers", "method", "url")
+
+    def __init__(
+        self,
+        url: str,
+        method: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes | None = None,
+        chunked: bool = False,
+    ) -> None:
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.chunked = chunked
+
+    def __repr__(self) -> str:
+        return f"Request({self.url!r}, {self.method!r}, {self.headers!r}, {self.body!r}, {self.chunked!r})"
 
 
-@dataclass(frozen=True)
 class Redirect:
     """The request after a redirect, and the names of the headers not sent on."""
 
-    request: Request
-    dropped: tuple[str, ...] = ()
-    cross_origin: bool = False
+    __slots__ = ("cross_origin", "dropped", "request")
+
+    def __init__(self, request: Request, dropped: tuple[str, ...] = (), cross_origin: bool = False) -> None:
+        self.request = request
+        self.dropped = dropped
+        self.cross_origin = cross_origin
+
+    def __repr__(self) -> str:
+        return f"Redirect({self.request!r}, {self.dropped!r}, {self.cross_origin!r})"
 
 
-@dataclass(frozen=True)
 class Hop:
     """One exchange of a walk: the request, its exchange, and the redirect taken after it (if any)."""
 
-    index: int
-    request: Request
-    exchange: Exchange
-    location: str | None
-    next: Redirect | None
+    __slots__ = ("exchange", "index", "location", "next", "request")
+
+    def __init__(
+        self, index: int, request: Request, exchange: Exchange, location: str | None, next: Redirect | None
+    ) -> None:
+        self.index = index
+        self.request = request
+        self.exchange = exchange
+        self.location = location
+        self.next = next
 
 
 def absolute(url: str) -> str:
