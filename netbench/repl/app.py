@@ -125,6 +125,10 @@ async def _main(options: Options, env: Environment) -> int:
     finally:
         await repl.sessions.close_all()
         await close_labs(repl)
+        try:  # the last lines (a flood's final count) reach the terminal before the loop ends
+            await asyncio.wait_for(printer.drain(), 1.0)
+        except TimeoutError:
+            pass
     return 0
 
 
