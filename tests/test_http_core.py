@@ -366,3 +366,61 @@ def test_a_body_that_expands_a_thousandfold_is_delivered_in_bounded_pieces(encod
     assert response is not None and response.status == 200
     assert sum(sizes) == len(plain)
     assert max(sizes) <= PIECE
+
+
+PIPELINED = [
+    ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"),
+    ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"),
+    ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n"),
+    ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"),
+]
+
+
+def _pipelined(cut: int) -> list:
+    from netbench.core.http import HttpPipeline
+
+    pipeline = HttpPipeline()
+    sent = b"".join(pipeline.request(method, f"/{i}", host="h") for i, (method, _) in enumerate(PIPELINED))
+    assert sent.count(b"HTTP/1.1\r\nHost: h\r\n\r\n") == len(PIPELINED)
+    wire = b"".join(answer for _, answer in PIPELINED)
+    pieces = [wire[:cut], wire[cut:]]
+    responses = []
+    for _ in PIPELINED:
+        assert pipeline.reusable
+        parser = pipeline.parser()
+        response = parser.feed(b"")
+        while response is None:
+            response = parser.feed(pieces.pop(0)) if pieces else parser.feed_eof()
+        responses.append(response)
+    assert pipeline.reusable and pipeline.queued == 0
+    return responses
+
+
+def test_pipelined_answers_parse_the_same_at_every_byte_split():
+    alone = []
+    for method, answer in PIPELINED:
+        connection = HttpConnection()
+        connection.request(method, "/", host="h")
+        alone.append(connection.parser().feed(answer))
+    total = sum(len(answer) for _, answer in PIPELINED)
+    for cut in range(total + 1):
+        got = _pipelined(cut)
+        assert [(r.status, r.body, r.headers, r.raw) for r in got] == [
+            (r.status, r.body, r.headers, r.raw) for r in alone
+        ], cut
+
+
+def test_a_pipeline_ends_after_connection_close_or_bytes_nobody_asked_for():
+    from netbench.core.http import HttpPipeline
+
+    pipeline = HttpPipeline()
+    pipeline.request("GET", "/a", host="h")
+    pipeline.request("GET", "/b", host="h")
+    parser = pipeline.parser()
+    assert parser.feed(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n") is not None
+    assert not pipeline.reusable and pipeline.queued == 1
+    pipeline = HttpPipeline()
+    pipeline.request("GET", "/a", host="h")
+    parser = pipeline.parser()
+    assert parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n") is not None
+    assert not pipeline.reusable  # the last answer is followed by bytes no request asked for

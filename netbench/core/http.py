@@ -151,12 +151,13 @@ class HttpConnection:
 class HttpPipeline:
     """One connection with several requests written before their answers are read (sans-IO).
 
-    ``request(...)`` returns the bytes of one more request (built by h11) and
-    queues it; ``parser(...)`` returns the :class:`ResponseParser` for the
-    oldest queued request, since answers come in request order. The h11
-    connection that parses is told of each request just before its answer
-    is parsed (so a HEAD or 304 answer is framed right); the bytes of later
-    answers wait in its buffer, and a parser starts with them
+    ``request(...)`` returns the bytes of one more request and queues it;
+    ``parser(...)`` returns the :class:`ResponseParser` for the oldest queued
+    request, since answers come in request order. Each request is built by
+    an h11 connection of its own, which then parses its answer (so a HEAD or
+    304 answer is framed right, and the request is serialized once); the
+    bytes received after one answer (the start of the next ones) are handed
+    on to the next request's h11 connection, and its parser starts with them
     (``feed(b"")`` parses what is already there).
 
     ``reusable`` says whether the connection may carry more after the last
@@ -166,8 +167,9 @@ class HttpPipeline:
     """
 
     def __init__(self, max_header_size: int = DEFAULT_MAX_HEADER_SIZE) -> None:
-        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
-        self._queue: deque[tuple[str, list[Any]]] = deque()
+        self._max_header_size = max_header_size
+        self._queue: deque[tuple[str, Any]] = deque()  # (method, its h11 connection)
+        self._current: Any = None  # the h11 connection of the answer being (or last) parsed
         self._parser: ResponseParser | None = None
         self._head_key: tuple[object, ...] | None = None
         self._head_headers: Any = None
@@ -180,16 +182,15 @@ class HttpPipeline:
     @property
     def reusable(self) -> bool:
         """True when the next answer (or request) may follow on this connection."""
-        conn = self._conn
+        conn, parser = self._current, self._parser
+        if conn is None or parser is None:
+            return True
         done = conn.our_state is h11.DONE and conn.their_state is h11.DONE
-        done = done or (conn.our_state is h11.IDLE and conn.their_state is h11.IDLE)
-        parser = self._parser
-        if parser is None:
-            return done
         return done and not parser.broken and (bool(self._queue) or not parser.leftover)
 
     def request(self, method: str, target: str, headers: HeaderInput = (), host: str | None = None) -> bytes:
         """The bytes of one more body-less request (GET, HEAD, ...), queued for its answer."""
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size)
         headers = tuple(headers)
         key = (headers, host)
         if key == self._head_key:
@@ -197,13 +198,13 @@ class HttpPipeline:
                 first = h11.Request(method=method, target=target, headers=self._head_headers)
             except h11.LocalProtocolError as error:
                 raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
-            events: list[Any] = [first, h11.EndOfMessage()]
+            data = _send_all(conn, [first, h11.EndOfMessage()])
         else:
-            events = list(_request_events(method, target, headers, None, host, False))
+            events = _request_events(method, target, headers, None, host, False)
+            data = _send_all(conn, events)
             if isinstance(events[0], h11.Request):
                 self._head_key, self._head_headers = key, events[0].headers
-        data = _send_all(h11.Connection(h11.CLIENT), events)
-        self._queue.append((method, events))
+        self._queue.append((method, conn))
         return data
 
     def parser(
@@ -214,13 +215,16 @@ class HttpPipeline:
         max_decoded: int | None = None,
     ) -> ResponseParser:
         """The parser for the oldest queued request's answer (options as :class:`ResponseParser`)."""
-        method, events = self._queue.popleft()
-        conn = self._conn
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
-        elif conn.our_state is not h11.IDLE:
+        if self._current is not None and not self.reusable:
             raise UsageError("the previous answer on this connection is not finished")
-        _send_all(conn, events)  # the same request again, only so that h11 knows what it answers
+        method, conn = self._queue.popleft()
+        if self._current is not None:
+            pending, closed = self._current.trailing_data
+            if pending:
+                conn.receive_data(pending)
+            if closed:
+                conn.receive_data(b"")
+        self._current = conn
         parser = ResponseParser(
             method, connection=conn, sink=sink, keep_raw=keep_raw, max_decoded=max_decoded
         )
