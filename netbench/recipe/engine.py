@@ -46,6 +46,7 @@ __all__ = [
     "resolve_target",
     "run",
     "run_step",
+    "start_lab",
 ]
 
 OnStep = Callable[[StepResult], object]
@@ -135,7 +136,7 @@ class _Run:
         base = recipe_target(recipe, self.context)  # the recipe's target text, parsed once
         aim = resolve_target(recipe, target, self.context, base)
         if aim is None:
-            aim = _start_lab(recipe, base, cleanup)
+            aim = start_lab(recipe, base, cleanup)
         self.shown = str(aim)
         runner = Runner(recipe, aim, self.context, recipe.timeout)
         cleanup.callback(runner.close)
@@ -227,7 +228,7 @@ def _failed(
     )
 
 
-def _start_lab(recipe: Recipe, base: Target | None, cleanup: ExitStack) -> Target:
+def start_lab(recipe: Recipe, base: Target | None, cleanup: ExitStack) -> Target:
     """Start the recipe's lab service in the lab's background thread until *cleanup* closes."""
     from netbench.core.address import Target
     from netbench.lab import running
