@@ -36,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--curl", action="store_true", help="print http steps as curl commands; run nothing")
     parser.add_argument(
+        "--step",
+        action="store_true",
+        help="walk the recipe one step at a time: show what each step sends and what comes back, decoded; "
+        "before each step read a line: Enter runs it, s skips it, q stops (exit 0 when every step run "
+        "held), c runs the rest; end of input stops as q does",
+    )
+    parser.add_argument(
         "-w", "--timeout", type=float, metavar="SECS", help="per-step timeout for every step (default 5)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document with every result")
@@ -109,6 +116,8 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
         from netbench.commands.import_curl import print_curl
 
         return print_curl(paths, args.target, variables, env)
+    if args.step:
+        return _step(paths, args, env, variables)
     printer = Progress(args, env, len(paths))
     started = time.monotonic()
     try:
@@ -145,6 +154,51 @@ def _run_recipes(
         on_step=printer.on_step,
         on_result=printer.on_result,
     )
+
+
+def _step(
+    paths: list[str], args: argparse.Namespace, env: Environment, variables: dict[str, str]
+) -> ExitStatus:
+    """``--step``: walk each recipe one step at a time, asking on stdin (see docs/recipes.md)."""
+    from netbench.errors import UsageError
+    from netbench.recipe.batch import overall_status
+    from netbench.recipe.cache import load_cached
+    from netbench.recipe.stepper import Stepper
+    from netbench.repl.explain import status as explain_status  # the one HTTP status table
+
+    for option, given in (("--json", args.json), ("--junit-xml", args.junit_xml), ("-q", args.quiet)):
+        if given:
+            raise UsageError(f"--step cannot go with {option}: it is a conversation with a person")
+    out = env.stdout
+
+    def write(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    def ask(prompt: str) -> str | None:
+        from netbench.core.escape import escape_text
+
+        out.write(prompt)
+        out.flush()
+        line = env.stdin_bytes.readline().decode("utf-8", "surrogateescape")
+        if not env.stdin_isatty:  # the typed line is not on the screen: show it
+            out.write(escape_text(line.rstrip("\r\n")) + "\n" if line else "(end of input: stopping)\n")
+        elif not line:
+            out.write("\n")
+        return line or None
+
+    stepper = Stepper(ask, write, explain_status)
+    results = []
+    for path in paths:
+        if stepper.quit:
+            break
+        recipe = load_cached(path, env.environ)
+        results.append(
+            stepper.walk(
+                recipe, target=args.target, variables=variables, environ=env.environ, timeout=args.timeout
+            )
+        )
+    return ExitStatus(overall_status(results))
 
 
 def _write_junit(path: str, results: list[Result]) -> None:
