@@ -200,6 +200,14 @@ async def _vars(repl: Repl, rest: str) -> None:
 
 
 # The other command modules register themselves on import.
-from netbench.repl import commands_data, commands_session, commands_tools  # noqa: E402
+from netbench.repl import commands_data, commands_proto, commands_session, commands_tools  # noqa: E402
 
-__all__ = ["ALIASES", "TABLE", "commands_data", "commands_session", "commands_tools", "run_line"]
+__all__ = [
+    "ALIASES",
+    "TABLE",
+    "commands_data",
+    "commands_proto",
+    "commands_session",
+    "commands_tools",
+    "run_line",
+]

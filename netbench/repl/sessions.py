@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
-from netbench.repl import hints, view
+from netbench.repl import hints, protoview, view
 from netbench.repl.context import Printer, Settings
 from netbench.repl.conversation import Conversation
 from netbench.repl.flood import FLOOD_STARTS, TRANSCRIPT_CAP
@@ -39,6 +39,7 @@ class Sessions:
         self._next = 1
         self.last_response: Any = None
         self.connecting: str | None = None  # the target being connected to, for the toolbar
+        self.watches: dict[int, protoview.Watch] = {}  # what each session speaks, for the decoded view
 
     @property
     def current(self) -> Conversation | None:
@@ -90,7 +91,12 @@ class Sessions:
             if isinstance(item, RawData):
                 was_flooding = conv.gate.flooding
                 data = self._admit(conv, item.data) if self.settings.coalesce else item.data
-                if data:
+                decoded = self.watch(conv).decode(item.data, udp=conv.udp)  # RESP, DNS, telnet
+                plain_view = self.settings.hex_mode or self.settings.raw or data != item.data
+                if data and decoded is not None and not plain_view:
+                    shown = protoview.fragments(decoded, stamp=self._tag(conv), endings=self.settings.endings)
+                    self.printer.show(shown)
+                elif data:
                     self.printer.show(
                         view.received(
                             data,
@@ -111,6 +117,19 @@ class Sessions:
                 self.printer.show(view.response(item.response, stamp=self._tag(conv), raw=self.settings.raw))
             elif isinstance(item, Note):
                 self.printer.show(view.note(item.text))
+
+    def watch(self, conv: Conversation) -> protoview.Watch:
+        """What *conv* speaks, for the decoded view (:mod:`netbench.repl.protoview`)."""
+        return self.watches.setdefault(conv.number, protoview.Watch())
+
+    async def _answer(self, conv: Conversation) -> None:
+        """Send what the telnet negotiator owes the peer (already shown with ``->``)."""
+        answer = self.watch(conv).take_answer()
+        if answer and not conv.write_shut and conv.session.is_open:
+            try:
+                await conv.session.send(answer)
+            except NetbenchError as error:
+                self.printer.show(view.note(f"[{conv.number}] telnet answer not sent: {error}", "error"))
 
     def _admit(self, conv: Conversation, data: bytes) -> bytes:
         """The part of *data* the session's display gate lets through (:mod:`netbench.repl.flood`)."""
@@ -213,6 +232,7 @@ class Sessions:
                 conv.last_answer = (bytes(conv.since_send) + data)[:ANSWER_KEPT]
             conv.since_send += data
             self._show(conv, conv.tracker.on_received(data))
+            await self._answer(conv)  # telnet:// answers option negotiation
             self._schedule_give_up(conv)
             conv.arrived.set()
             if session.transcript.bytes_received >= TRANSCRIPT_CAP:
@@ -262,6 +282,7 @@ class Sessions:
             self.printer.show(view.note(self._numbered(conv, resumed)))
         if echo:
             self.printer.show(view.sent(data, hex_mode=self.settings.hex_mode, stamp=self._tag(conv)))
+        self.watch(conv).on_sent(data)
         remark = conv.tracker.on_sent(data)
         if remark is not None:
             self.printer.show(view.note(remark.text))
