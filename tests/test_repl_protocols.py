@@ -7,6 +7,8 @@ scripted (stdin not a terminal) and in a pty (pexpect). Every wait has a timeout
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +99,7 @@ def test_telnet_negotiation_is_named_and_answered_only_in_telnet_mode() -> None:
     shown_only = protoview.Watch().decode(stream, udp=False)
     assert shown_only is not None and shown_only.answer == b""
     assert [line.text for line in shown_only.lines[:2]] == ["IAC WILL ECHO", "IAC DO NAWS"]
+    assert shown_only.lines[-1].text == protoview.NOT_ANSWERED  # how to get it answered, said once
     watch = protoview.Watch.for_telnet()
     decoded = watch.decode(stream, udp=False)
     assert decoded is not None
@@ -211,3 +214,72 @@ def test_smtp_hint_follows_the_session(lab: Lab) -> None:
     assert status == 0, err
     assert "next: EHLO client.example" in out
     assert "next: MAIL FROM:<you@example.org>" in out
+
+
+# -- telnet:// --------------------------------------------------------------------------------------
+
+
+def test_telnet_scheme_is_tcp_port_23_unless_given() -> None:
+    from netbench.core.address import parse_target
+    from netbench.errors import TargetError
+
+    assert (parse_target("telnet://127.0.0.1").transport, parse_target("telnet://127.0.0.1").port) == (
+        "tcp",
+        23,
+    )
+    assert parse_target("telnet://[::1]:2323").port == 2323
+    with pytest.raises(TargetError, match="says tcp but udp"):
+        parse_target("telnet://127.0.0.1", "udp")
+
+
+def negotiating_peer() -> tuple[socket.socket, threading.Thread, bytearray]:
+    """A one-connection server: sends WILL ECHO and DO NAWS, then records what comes back for 6 bytes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    got = bytearray()
+
+    def run() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(10)
+            conn.sendall(IAC_WILL_ECHO + bytes([telnet.IAC, telnet.DO, telnet.NAWS]) + b"login: ")
+            while len(got) < 6:
+                data = conn.recv(100)
+                if not data:
+                    break
+                got.extend(data)
+            conn.sendall(b"bye\r\n")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener, thread, got
+
+
+def test_open_telnet_answers_negotiation_on_the_wire() -> None:
+    listener, thread, got = negotiating_peer()
+    with listener:
+        port = listener.getsockname()[1]
+        status, out, err = repl(f"/open telnet://127.0.0.1:{port}\n/wait bye 5\n")
+        thread.join(10)
+    assert status == 0, err
+    assert bytes(got) == bytes([telnet.IAC, telnet.DO, telnet.ECHO, telnet.IAC, telnet.WONT, telnet.NAWS])
+    assert "<- IAC WILL ECHO\n-> IAC DO ECHO\n<- IAC DO NAWS\n-> IAC WONT NAWS\n<- login: \n" in out
+    assert "\\xff" not in out
+
+
+def test_telnet_login_against_the_lab_and_plain_open_only_names_the_negotiation(lab: Lab) -> None:
+    port = lab["telnet"].port
+    script = "/wait login: 5\nguest\n/wait Password 5\nguest\n/wait '[$] ' 5\nwhoami\n/wait 'guest@' 5\n"
+    status, out, err = repl(f"/open telnet://127.0.0.1:{port}\n" + script)
+    assert status == 0, err
+    assert "-> IAC DO SUPPRESS-GO-AHEAD" in out and "-> IAC WONT TERMINAL-TYPE" in out
+    assert "<- Welcome to the netbench lab." in out and "<- guest\\r\\n" in out
+    status, out, err = repl("/wait login: 5\n", f"127.0.0.1:{port}")
+    assert status == 0, err
+    assert "<- IAC DO TERMINAL-TYPE" in out and "-> IAC" not in out
+    assert protoview.NOT_ANSWERED in out

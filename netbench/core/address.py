@@ -11,6 +11,7 @@ Accepted target forms (``words`` is the list of command-line words)::
     [V6]:PORT        [::1]:8080
     URL-like         tcp://h:p  udp://h:p  tls://h:p  unix:/path  unix:///path
     http(s)://h[:p]  (taken as tcp/tls with port 80/443)
+    telnet://h[:p]   (taken as tcp with port 23; the caller answers option negotiation)
 
 A service name may stand for a port; it is looked up in the services
 database (:data:`SERVICES_FILE`, read once and only when a name is given:
@@ -32,7 +33,7 @@ ServiceLookup = Callable[[str, str], "int | None"]
 """``(name, "tcp" | "udp") -> port`` or None when the name is unknown."""
 
 SERVICES_FILE = "/etc/services"
-_DEFAULT_PORTS = {"http": ("tcp", 80), "https": ("tls", 443)}
+_DEFAULT_PORTS = {"http": ("tcp", 80), "https": ("tls", 443), "telnet": ("tcp", 23)}
 
 
 class Target:
@@ -207,7 +208,7 @@ def _split_scheme(first: str) -> tuple[str | None, str]:
     scheme, rest = first.split("://", 1)
     scheme = scheme.lower()
     if scheme not in (*TRANSPORTS, *_DEFAULT_PORTS):
-        raise TargetError(f"unknown scheme {scheme!r} (tcp, udp, tls, unix, http, https)")
+        raise TargetError(f"unknown scheme {scheme!r} (tcp, udp, tls, unix, http, https, telnet)")
     return scheme, rest.split("/", 1)[0]  # drop a URL path
 
 

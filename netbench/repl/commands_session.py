@@ -25,9 +25,11 @@ REPLY_WAIT = 10.0
     "connect to a TCP, UDP or TLS service and make it the current session",
     """
 TARGET is HOST PORT, HOST:PORT, [V6]:PORT, tcp://H:P, udp://H:P, tls://H:P,
-unix:/path, or http(s)://HOST[:PORT]. A service name may stand for the port
-(localhost http). Examples:
+unix:/path, http(s)://HOST[:PORT] or telnet://HOST[:PORT] (port 23 unless
+given; option negotiation is answered as ncat -t does and shown decoded).
+A service name may stand for the port (localhost http). Examples:
   /open 127.0.0.1 8080
+  /open telnet://127.0.0.1:2323
   /open tls://example.org:443 --insecure
   /open udp://127.0.0.1:7
 """,
@@ -43,6 +45,7 @@ unix:/path, or http(s)://HOST[:PORT]. A service name may stand for the port
         "tcp://",
         "udp://",
         "tls://",
+        "telnet://",
     ),
 )
 async def _open(repl: Repl, rest: str) -> None:
@@ -75,6 +78,10 @@ async def _open(repl: Repl, rest: str) -> None:
         tls=TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile),
         family=family_from_flags(args.ipv4, args.ipv6),
     )
+    if words[0].lower().startswith("telnet://"):  # answer option negotiation (netbench.repl.protoview)
+        from netbench.repl.protoview import Watch
+
+        repl.sessions.watches[conv.number] = Watch.for_telnet()
     repl.info(conv.opened)
     if conv.session.tls is not None:
         repl.info("\n".join(safe(line) for line in conv.session.tls.lines()))

@@ -81,6 +81,7 @@ REDIS_WORDS = frozenset(
 )
 """First words that make a typed line a Redis command (QUIT is left out: SMTP and POP3 have it)."""
 
+NOT_ANSWERED = "telnet negotiation (not answered here: /open telnet://HOST:PORT answers it as ncat -t does)"
 TELNET_VERBS = frozenset({telnet.WILL, telnet.WONT, telnet.DO, telnet.DONT, telnet.SB})
 
 
@@ -94,7 +95,7 @@ class Line:
 
     marker: str
     text: str
-    kind: str = "decoded"  # "decoded" (a decoded item), "data" (text between telnet commands)
+    kind: str = "decoded"  # "decoded" (a decoded item), "data" (text between telnet commands), "note"
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,13 @@ class Watch:
         and take only a chunk that is whole messages.
         """
         if self.protocol == "telnet" or (self.protocol is None and starts_telnet(data)):
+            first = self.protocol is None
             self.protocol = "telnet"
-            return self._telnet(data)
+            decoded = self._telnet(data)
+            if first:  # not opened as telnet://: say once how to get the negotiation answered
+                note = Line("", NOT_ANSWERED, "note")
+                return Decoded("telnet", (*decoded.lines, note), decoded.answer)
+            return decoded
         if self.protocol == "dns" or (udp and self.protocol is None and not is_text(data)):
             lines = dns_lines(data, framed=not udp)
             if lines is not None:
@@ -250,7 +256,9 @@ def fragments(decoded: Decoded, *, stamp: str | None = None, endings: bool = Tru
     """*decoded* for the screen: each item under its marker, telnet data as received text."""
     out: Fragments = []
     for line in decoded.lines:
-        if line.kind == "data":
+        if line.kind == "note":
+            out += view.note(line.text)
+        elif line.kind == "data":
             out += view.received(data_bytes(line), stamp=stamp, endings=endings)
         elif line.marker == view.SENT:
             out += view.block(line.text, marker=view.SENT, style="sent", stamp=stamp)
