@@ -283,3 +283,34 @@ def test_telnet_login_against_the_lab_and_plain_open_only_names_the_negotiation(
     assert status == 0, err
     assert "<- IAC DO TERMINAL-TYPE" in out and "-> IAC" not in out
     assert protoview.NOT_ANSWERED in out
+
+
+# -- /explain for DNS and telnet ------------------------------------------------------------------------
+
+
+def test_explain_a_dns_answer_its_rcode_and_flags(lab: Lab) -> None:
+    port = lab["dns"].port
+    script = "/dns MX nope.lab.test\n/wait 5\n/explain\n/dns TXT big.lab.test\n/wait 5\n/explain\n"
+    status, out, err = repl(script, f"udp://127.0.0.1:{port}")
+    assert status == 0, err
+    assert "status NXDOMAIN (rcode 3): the name does not exist" in out
+    assert "flag aa: authoritative answer" in out and "question: nope.lab.test. MX" in out
+    assert "flag tc: truncated" in out and "next: ask again over TCP" in out
+    status, out, err = repl("/dns A lab.test\n/wait 5\n/explain\n", f"127.0.0.1:{port}")  # over TCP
+    assert status == 0, err
+    assert "status NOERROR (rcode 0)" in out and "1 answer, 0 authority" in out
+
+
+def test_explain_telnet_negotiation_with_the_rfcs(lab: Lab) -> None:
+    status, out, err = repl(f"/open telnet://127.0.0.1:{lab['telnet'].port}\n/wait login: 5\n/explain\n")
+    assert status == 0, err
+    assert "IAC WILL ECHO: the sender offers to enable it on its side" in out
+    assert "(RFC 857)" in out and "(RFC 858)" in out and "IAC DO NAWS: the sender asks you" in out
+
+
+def test_explain_text_is_never_taken_for_dns() -> None:
+    from netbench.repl import explain
+
+    assert explain.dns_answer(b"220 lab.test ESMTP ready\r\n") is None
+    assert explain.dns_answer("ÿÿ élan vital ünïcode\r\n".encode()) is None
+    assert explain.telnet_negotiation(b"plain text") is None

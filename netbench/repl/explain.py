@@ -1,4 +1,5 @@
-"""What an answer means: HTTP statuses and headers, SMTP/FTP reply codes, Redis RESP types.
+"""What an answer means: HTTP statuses and headers, SMTP/FTP reply codes, Redis RESP types,
+DNS answers (rcode, flags) and telnet option negotiation.
 
 Pure look-up, no network. The HTTP table is ``netbench/data/http_explain.json``
 (each entry is ``[name, meaning, reference]``); reply codes and RESP types
@@ -74,7 +75,8 @@ def explain(code: int, headers: Iterable[tuple[str, str]]) -> list[str]:
 
 KNOWS = (
     "/explain knows HTTP responses, status codes and headers (404, ETag), "
-    "SMTP/FTP-style 'NNN text' replies (250) and Redis RESP types (+ - : $ *)"
+    "SMTP/FTP-style 'NNN text' replies (250), Redis RESP types (+ - : $ *), "
+    "DNS answers and telnet negotiation"
 )
 _REPLY_LINE = re.compile(rb"[1-5][0-9][0-9][- \r\n]")
 
@@ -92,6 +94,10 @@ def answer(data: bytes, *, port: int | None = None) -> list[str] | None:
     """
     from netbench.core import reply_code, resp
 
+    for decoder in (dns_answer, telnet_negotiation):
+        lines = decoder(data)
+        if lines is not None:
+            return lines
     if resp.looks_like_resp(data):
         parser = resp.ReplyParser()
         parser.feed(data)
@@ -151,3 +157,98 @@ def resp_type(word: str) -> str | None:
     }
     kind = kinds.get(word)
     return None if kind is None else f"RESP {resp.TYPE_NAMES[kind]}"
+
+
+# -- DNS (RFC 1035) and telnet (RFC 854, 857, 858) ---------------------------------------------------
+
+RCODE_MEANINGS = {
+    0: "no error: the answer section holds the records (empty: the name exists, not that type)",
+    1: "format error: the server could not read the query",
+    2: "server failure: the server could not answer (try again, or another server)",
+    3: "the name does not exist (the authority section's SOA says for how long to believe that)",
+    4: "not implemented: the server does not do that kind of query",
+    5: "refused: the server will not answer this client (policy)",
+}
+"""What each response code means (RFC 1035 section 4.1.1)."""
+
+
+def dns_answer(data: bytes) -> list[str] | None:
+    """Lines explaining a DNS answer (a datagram, or a TCP message after its 2-byte length), or None."""
+    from netbench.core import dns
+    from netbench.core.escape import is_text
+
+    if is_text(data):  # (text never has QR set in ASCII; this keeps UTF-8 text out too)
+        return None
+    message = None
+    for candidate in (data, data[2:]):
+        try:
+            decoded = dns.decode_message(candidate)
+        except NetbenchError:
+            continue
+        if decoded.header.qr:
+            message = decoded
+            break
+    if message is None:
+        return None
+    h = message.header
+    name = dns.RCODES.get(h.rcode, f"RCODE{h.rcode}")
+    lines = [
+        f"a DNS answer, id {h.id} (it must match the query's id; RFC 1035 section 4.1.1):",
+        f"  status {name} (rcode {h.rcode}): {RCODE_MEANINGS.get(h.rcode, 'not a standard code')}",
+    ]
+    lines += [f"  flag {flag}: {dns.FLAG_MEANINGS[flag]}" for flag in h.flag_names()]
+    if not h.aa:
+        lines.append("  (no aa: not from a server for the zone, e.g. a cache)")
+    for question in message.questions:
+        lines.append(f"  question: {question.name} {dns.type_name(question.type)}")
+    lines.append(
+        f"  {len(message.answers)} answer, {len(message.authority)} authority, "
+        f"{len(message.additional)} additional record(s) (RFC 1035 section 4.1.3)"
+    )
+    if h.tc:
+        lines.append("  next: ask again over TCP (/open the same port without udp://, then /dns)")
+    return lines
+
+
+OPTION_MEANINGS = {
+    0: "BINARY: 8-bit data without telnet's NVT rules (RFC 856)",
+    1: "ECHO: the side that WILLs it echoes back what the other types; a server that echoes "
+    "means your line comes back once, and a password does not (RFC 857)",
+    3: "SUPPRESS-GO-AHEAD: no GA after each output, so both sides talk at once (RFC 858)",
+    24: "TERMINAL-TYPE: the client says which terminal it is (RFC 1091)",
+    31: "NAWS: the client says its window size (RFC 1073)",
+    34: "LINEMODE: the client edits a line before sending it (RFC 1184)",
+}
+"""What each common telnet option is, with its RFC."""
+
+VERB_MEANINGS = {
+    "WILL": "the sender offers to enable it on its side (answer DO to agree, DONT to refuse)",
+    "WONT": "the sender refuses it, or turns it off, on its side",
+    "DO": "the sender asks you to enable it on your side (answer WILL or WONT)",
+    "DONT": "the sender asks you not to use it on your side",
+}
+
+
+def telnet_negotiation(data: bytes) -> list[str] | None:
+    """Lines explaining each telnet option negotiation in *data*, or None when there is none."""
+    from netbench.core import telnet
+
+    negotiations = [e for e in telnet.TelnetParser().feed(data) if isinstance(e, telnet.Negotiation)]
+    if not negotiations:
+        return None
+    lines = ["telnet option negotiation (RFC 854: IAC, then WILL/WONT/DO/DONT, then the option):"]
+    seen: set[tuple[int, int]] = set()
+    for event in negotiations:
+        if (event.verb, event.option) in seen:
+            continue
+        seen.add((event.verb, event.option))
+        verb = telnet.COMMANDS[event.verb]
+        option = OPTION_MEANINGS.get(
+            event.option, f"{telnet.option_name(event.option)}: option {event.option}"
+        )
+        lines += [f"  {event}: {VERB_MEANINGS[verb]}", f"      {option}"]
+    lines.append(
+        "  a client answers each request once and never one already in force (RFC 854); "
+        "/open telnet://HOST:PORT answers as ncat -t does"
+    )
+    return lines
