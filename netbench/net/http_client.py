@@ -209,6 +209,7 @@ class HttpClient:
         parser = self._http.parser(sink=sink, keep_raw=keep_raw, max_decoded=max_decoded)
         if on_head is not None:
             parser.on_head = on_head
+        self.last_response_started = False  # a failed write is retried like an empty answer
         start = self.clock()
         try:
             sock.sendall(data)
@@ -260,8 +261,8 @@ class HttpClient:
         The final head is due within ``timeout`` of *start*, however many
         interim (1xx) responses or trickled head bytes come first; then each
         wait for the body gets ``timeout`` again. A long Content-Length body is
-        read past h11 (:meth:`ResponseParser.body_left`): one copy per piece
-        instead of four. On any failure the connection is closed and the error
+        read past h11 (:meth:`ResponseParser.body_left`): two copies of each
+        piece instead of five. On any failure the connection is closed and the error
         raised says how far the response got.
         """
         sock = self._sock
