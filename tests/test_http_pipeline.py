@@ -181,3 +181,12 @@ def test_bytes_after_a_pipeline_never_answer_the_next_one_on_the_same_origin():
     assert status == 0, err
     assert out == b"/a0/a1/b0/b1/c0/c1"
     assert connections == 2
+
+
+def test_a_bad_url_stops_the_run_after_the_urls_before_it_as_without_pipelining():
+    with ScriptServer(echo_target) as server:
+        argv = [server.url + "/0", server.url + "/1", "ftp://127.0.0.1/x", server.url + "/2"]
+        plain = run_http(*argv, tty=False)
+        piped = run_http("--pipeline", *argv, tty=False)
+    assert plain[0] == piped[0] == 2
+    assert plain[1] == piped[1] == expected(2)

@@ -287,11 +287,22 @@ def _urls_and_depth(args: argparse.Namespace) -> tuple[list[str], int]:
 
 
 def _origin_runs(pool: ClientPool, urls: list[str]) -> Iterator[tuple[Target, list[tuple[str, str]]]]:
-    """Consecutive URLs on one origin, grouped: (target, [(url, request target), ...])."""
+    """Consecutive URLs on one origin, grouped: (target, [(url, request target), ...]).
+
+    A bad URL ends the run after the URLs before it, as one at a time would.
+    """
+    from netbench.errors import UsageError
+
     group: list[tuple[str, str]] = []
     current: Target | None = None
     for url in urls:
-        target, path = pool.locate(url)
+        try:
+            target, path = pool.locate(url)
+        except UsageError:
+            if group:
+                assert current is not None
+                yield current, group
+            raise
         if group and target != current:
             assert current is not None
             yield current, group
