@@ -8,6 +8,8 @@ scripted (stdin not a terminal) and in a pty (pexpect). Every wait has a timeout
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -314,3 +316,40 @@ def test_explain_text_is_never_taken_for_dns() -> None:
     assert explain.dns_answer(b"220 lab.test ESMTP ready\r\n") is None
     assert explain.dns_answer("ÿÿ élan vital ünïcode\r\n".encode()) is None
     assert explain.telnet_negotiation(b"plain text") is None
+
+
+# -- netbench connect --telnet ------------------------------------------------------------------------
+
+
+def connect(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "netbench", "connect", *args], input=stdin, capture_output=True, timeout=30
+    )
+
+
+def test_connect_telnet_answers_on_the_wire_and_keeps_negotiation_off_stdout() -> None:
+    listener, thread, got = negotiating_peer()
+    with listener:
+        port = listener.getsockname()[1]
+        done = connect("--telnet", "-v", "-d", "-w", "5", "127.0.0.1", str(port))  # -d: no half-close
+        thread.join(10)
+    assert done.returncode == 0, done.stderr
+    assert bytes(got) == bytes([telnet.IAC, telnet.DO, telnet.ECHO, telnet.IAC, telnet.WONT, telnet.NAWS])
+    assert done.stdout == b"login: bye\r\n"
+    err = done.stderr.decode()
+    assert "telnet: <- IAC WILL ECHO\ntelnet: -> IAC DO ECHO\n" in err
+    assert "telnet: <- IAC DO NAWS\ntelnet: -> IAC WONT NAWS\n" in err
+
+
+def test_connect_telnet_url_logs_in_to_the_lab(lab: Lab) -> None:
+    stdin = b"guest\r\nguest\r\nwhoami\r\nquit\r\n"
+    done = connect("-q", "5", f"telnet://127.0.0.1:{lab['telnet'].port}", stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    assert b"\xff" not in done.stdout and b"guest@lab:~$ whoami\r\nguest\r\n" in done.stdout
+    assert b"telnet:" not in done.stderr  # (named only with -v)
+
+
+def test_connect_telnet_over_udp_is_a_usage_error() -> None:
+    done = connect("--telnet", "-u", "127.0.0.1", "9")
+    assert done.returncode == 2
+    assert done.stderr.decode().strip().endswith("--telnet needs TCP (or TLS): telnet is a stream protocol")

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "target",
         nargs="+",
         metavar="TARGET",
-        help="HOST PORT, HOST:PORT, [V6]:PORT, tcp|udp|tls://H:P, unix:/path",
+        help="HOST PORT, HOST:PORT, [V6]:PORT, tcp|udp|tls://H:P, telnet://H[:P], unix:/path",
     )
     add_pipe_arguments(parser)
     parser.add_argument("--tls", action="store_true", help="TLS over TCP (verified unless --insecure)")
@@ -79,6 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sni", metavar="NAME", help="TLS server name (default: the host)")
     parser.add_argument(
         "--cafile", "--cacert", metavar="FILE", help="trust the CA certificates in FILE (--cacert: curl's)"
+    )
+    parser.add_argument(
+        "--telnet",
+        action="store_true",
+        help="answer telnet option negotiation as ncat -t does (-v names it on stderr); telnet://H[:P] too",
     )
     parser.add_argument(
         "-z",
@@ -123,6 +128,8 @@ def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOp
         shutdown=args.shutdown and stdin_fd is not None,
         quit_after=args.quit_after,
         interactive=bool(env.stdin_isatty),
+        telnet=getattr(args, "telnet", False),
+        verbose=bool(args.verbose),
     )
     return ends, options
 
@@ -149,6 +156,9 @@ def _connect(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise UsageError("-u and --tls exclude each other")
     transport = "udp" if args.udp else "tls" if args.tls else None
     target = parse_target(args.target, transport)  # type: ignore[arg-type]
+    args.telnet = args.telnet or args.target[0].lower().startswith("telnet://")
+    if args.telnet and target.transport not in ("tcp", "tls"):
+        raise UsageError("--telnet needs TCP (or TLS): telnet is a stream protocol")
     family = family_from_flags(args.ipv4, args.ipv6)
     if target.transport == "unix" and family != 0:
         raise UsageError("-4/-6 do not apply to a unix socket")
@@ -162,7 +172,7 @@ def _connect(args: argparse.Namespace, env: Environment) -> ExitStatus:
         if not os.path.isfile(args.cafile):
             raise UsageError(f"--cafile {args.cafile}: no such file")
     timeout = args.wait or DEFAULT_CONNECT_TIMEOUT
-    if target.transport in ("tcp", "unix"):
+    if target.transport in ("tcp", "unix") and not args.telnet:  # (telnet: the session pipe answers)
         return _run_stream(args, env, target, family, timeout)
     return _run_session(args, env, target, family, timeout)
 

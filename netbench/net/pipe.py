@@ -58,6 +58,8 @@ class PipeOptions(NamedTuple):
     shutdown: bool = True  # half-close when stdin ends (nc -N)
     quit_after: float | None = None  # -q: end this long after stdin ends
     interactive: bool = False  # stdin is a terminal: the peer's EOF ends the pipe
+    telnet: bool = False  # --telnet: answer option negotiation (the session pipe only)
+    verbose: bool = False  # -v: say what happens on stderr (the telnet negotiation)
 
     def quit_at(self, stdin_done_at: float | None) -> float | None:
         """When ``-q`` ends the pipe, given when stdin ended (None: not yet, or no -q)."""
@@ -105,6 +107,42 @@ def make_source_transform(options: PipeOptions, trace: Trace | None) -> Callable
         return data
 
     return transform
+
+
+def make_telnet_filter(stderr: TextIO, *, verbose: bool) -> Callable[[bytes], tuple[bytes, bytes]]:
+    """``connect --telnet``: a function from bytes received to (data for stdout, answer to send).
+
+    Negotiations are answered by :class:`netbench.core.telnet.Negotiator` (as
+    ``ncat -t`` does) and kept off stdout; with *verbose* each one is named on
+    *stderr* (``telnet: <- IAC WILL ECHO``, ``telnet: -> IAC DO ECHO``).
+    """
+    from netbench.core import telnet
+    from netbench.core.escape import scrub
+
+    parser = telnet.TelnetParser()
+    negotiator = telnet.Negotiator()
+
+    def say(marker: str, event: object) -> None:
+        if verbose:
+            stderr.write(f"telnet: {marker} {scrub(str(event))}\n")
+            stderr.flush()
+
+    def feed(data: bytes) -> tuple[bytes, bytes]:
+        out = bytearray()
+        answer = bytearray()
+        for event in parser.feed(data):
+            if isinstance(event, telnet.Data):
+                out += event.data
+                continue
+            say("<-", event)
+            if isinstance(event, (telnet.Negotiation, telnet.Subnegotiation)):
+                reply = negotiator.answer(event)
+                answer += reply
+                for sent in telnet.TelnetParser().feed(reply):
+                    say("->", sent)
+        return bytes(out), bytes(answer)
+
+    return feed
 
 
 def read_some(fd: int, size: int) -> bytes:

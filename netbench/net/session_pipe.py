@@ -22,7 +22,14 @@ import time
 
 from netbench.errors import TimedOut
 from netbench.net.dial import READ_SIZE
-from netbench.net.pipe import Ends, PipeOptions, make_source_transform, next_deadline, read_some
+from netbench.net.pipe import (
+    Ends,
+    PipeOptions,
+    make_source_transform,
+    make_telnet_filter,
+    next_deadline,
+    read_some,
+)
 from netbench.net.session import Session
 from netbench.net.sink import Sink, Trace
 
@@ -83,6 +90,8 @@ class _SessionPipe:
         self.sender: asyncio.Task[None] | None = None
         self.receiver: asyncio.Task[bytes] | None = None
         self.stdin_fd = ends.stdin_fd
+        self.telnet = make_telnet_filter(ends.stderr, verbose=options.verbose) if options.telnet else None
+        self.answering: set[asyncio.Task[None]] = set()  # telnet answers being sent
 
     async def run(self) -> None:
         """Until the pipe is done: both sides finished, ``-q`` or ``-w`` passed, or an error."""
@@ -121,6 +130,8 @@ class _SessionPipe:
                 return
             if self.transform is not None:
                 data = self.transform(data)
+            if self.telnet is not None:
+                data = data.replace(b"\xff", b"\xff\xff")  # a data byte 255 is IAC IAC on telnet
             await session.send(data)
             self.last_activity = time.monotonic()
             _trim(session)
@@ -141,11 +152,23 @@ class _SessionPipe:
             self.sink.finish()
             self.receiver = None
             return self.sender is None or self.options.interactive
+        if self.telnet is not None:  # --telnet: answer negotiation, keep it off stdout
+            data, answer = self.telnet(data)
+            if answer:
+                task = asyncio.create_task(self.session.send(answer))
+                self.answering.add(task)
+                task.add_done_callback(self._answered)
         self.sink.write(data)
         self.last_activity = time.monotonic()
         _trim(self.session)
         self.receiver = asyncio.create_task(self.session.receive_some(timeout=None))
         return False
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        """A telnet answer was sent (a failure shows in the receive side, which sees the same socket)."""
+        self.answering.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception never retrieved" warning
 
     def clock_ran_out(self) -> bool:
         """True when ``-q`` after stdin's end has passed; ``-w`` idle raises (TCP) or ends (UDP)."""
