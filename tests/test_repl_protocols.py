@@ -11,8 +11,9 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -353,3 +354,64 @@ def test_connect_telnet_over_udp_is_a_usage_error() -> None:
     done = connect("--telnet", "-u", "127.0.0.1", "9")
     assert done.returncode == 2
     assert done.stderr.decode().strip().endswith("--telnet needs TCP (or TLS): telnet is a stream protocol")
+
+
+# -- in a pty, typing as a learner would ----------------------------------------------------------------
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    pytest.importorskip("pexpect")
+    from tests.test_repl_pty import Terminal
+
+    made: list[Terminal] = []
+
+    def spawn(*args: str) -> Terminal:
+        made.append(Terminal(["repl", *args], tmp_path / "state"))
+        return made[-1]
+
+    yield spawn
+    for term in made:
+        term.close()
+
+
+def test_pty_resp_and_dns_against_the_lab(terminal: Callable[..., Any]) -> None:
+    t = terminal()
+    t.prompt("netbench")
+    t.line("/lab redis")
+    t.expect("connected to")
+    t.line("/resp SET greeting hi")
+    t.expect('simple string "OK"')  # (the marker <- is styled apart)
+    t.line("/resp LPUSH l a b")
+    t.expect("integer 2")
+    t.line("/resp LRANGE l 0 -1")
+    t.expect("array of 2")
+    t.expect('1) bulk string "b"')
+    t.line("/lab dns --udp")
+    t.expect("(udp, no connection)")
+    t.line("/dns A lab.test")
+    t.expect("status: NOERROR")
+    t.expect("127.0.0.1")
+    t.line("/explain")
+    t.expect("flag aa: authoritative answer")
+    t.line("/quit")
+    assert t.exit_status() == 0
+
+
+def test_pty_telnet_login_with_the_negotiation_shown(terminal: Callable[..., Any], lab: Lab) -> None:
+    port = lab["telnet"].port
+    t = terminal()
+    t.prompt("netbench")
+    t.line(f"/open telnet://127.0.0.1:{port}")
+    t.expect("IAC WILL ECHO")
+    t.expect("IAC DO ECHO")
+    t.expect("login: ")
+    t.line("guest")
+    t.expect("Password: ")
+    t.line("guest")
+    t.expect("guest@lab:~$ ")
+    t.line("/smtp")  # a confused learner: the hint still answers, from what the session saw
+    t.expect("next: wait for the server's 220 greeting")
+    t.line("/quit")
+    assert t.exit_status() == 0
+    assert b"\xff" not in t.raw
