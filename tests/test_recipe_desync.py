@@ -102,3 +102,27 @@ def test_raw_pipelined_requests_still_get_their_answers_in_order(tmp_path: Path)
         connections = server.connections
     assert result.ok, result.report()
     assert connections == 1
+
+
+RAW_GET = '  - send: "GET /one HTTP/1.1\\r\\nHost: x\\r\\n{extra}\\r\\n"\n    expect: {{status: 200}}\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "first", "connections"),
+    [
+        ("", ok(b"one"), 1),  # the raw exchange left the connection open: the http step goes on it
+        ("Connection: close\\r\\n", ok(b"one", b"Connection: close"), 2),  # it ended it: a new one
+    ],
+)
+def test_an_http_step_after_a_raw_http_exchange_goes_on_its_connection_when_it_may(
+    tmp_path: Path, extra: str, first: bytes, connections: int
+) -> None:
+    def answer(seen: Seen) -> list[Step]:
+        return [first] if (seen.connection, seen.number) == (1, 1) else honest(seen)
+
+    with ScriptServer(answer) as server:
+        steps = RAW_GET.format(extra=extra) + "  - http: {url: /two}\n    expect: {status: 200, body: /two}\n"
+        result = run_recipe(tmp_path, server, steps)
+        seen = server.connections
+    assert result.status == 0, result
+    assert seen == connections

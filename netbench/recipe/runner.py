@@ -13,7 +13,8 @@ HTTP keep-alive never hands the bytes of one answer to another step: an
 keep-alive (``Connection: close``, Content-Length with Transfer-Encoding,
 bytes after it that no request asked for) or when anything arrived on the
 idle connection since; bytes left after a response are never fed to a
-parser again.
+parser again. After a raw ``send`` whose answer was read as HTTP, an
+``http`` step goes on the same connection unless that answer ended it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Runner:
         self.method = "GET"
         self.http: HttpConnection | None = None  # h11 state of the http steps on this connection
         self.used = False  # whether anything was sent on the current connection
+        self.raw_ended = False  # a raw step's HTTP answer ended the connection (close, broken framing)
         self._cookies: RunCookies | None = None
         self.attempts = 1  # how many attempts the last step took (retry)
 
@@ -80,6 +82,7 @@ class Runner:
             tls = TLSOptions(insecure=spec.insecure, sni=spec.sni, cafile=spec.cafile)
         self.http = None
         self.used = False
+        self.raw_ended = False
         self.session = open_blocking(self.target, timeout=self.connect_timeout, tls=tls)
         return self.session
 
@@ -165,7 +168,8 @@ class Runner:
         headers = self.cookies.prepare(self.target, ctx.expand_text(request.url), headers)
         body = ctx.expand(request.body) if request.body is not None else None
         session = self.current()
-        if self.used and (self.http is None or not self.http.reusable or session.has_unread()):
+        ended = self.raw_ended if self.http is None else not self.http.reusable
+        if self.used and (ended or session.has_unread()):
             session = self.reconnect()
         self.send(self._request(self.method, ctx.expand_text(request.url), headers, body), timeout)
 
@@ -272,6 +276,8 @@ class Runner:
             self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
         elif parser.leftover:
             session.buffer.feed(parser.leftover)  # a raw send's next answer (it sent them all)
+        if not http_step:  # an http step after this raw exchange goes on if the answer allowed it
+            self.raw_ended = parser.broken or _ends_connection(response)
         ctx = self.context
         expanded = expect  # check_http reads status, headers and body: only those need expanding
         if expect.headers or expect.body is not None:
@@ -329,6 +335,14 @@ class Runner:
             return checks.compile_regex(text)
         except re.error as error:
             raise RecipeError(f"invalid regular expression /{text}/: {error}") from None
+
+
+def _ends_connection(response: HttpResponse) -> bool:
+    """Whether *response* ends its connection (``Connection: close``, or HTTP/1.0 without keep-alive)."""
+    tokens = {
+        token.strip().lower() for value in response.header_values("Connection") for token in value.split(",")
+    }
+    return "close" in tokens or (response.http_version == "1.0" and "keep-alive" not in tokens)
 
 
 def _expand_match(ctx: Context, value: Any) -> Any:
