@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.peers import Nginx, RedisServer
+
+# The parsed-recipe cache goes to a private directory for the test run (and the
+# subprocesses it starts), never into the user's ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="netbench-tests-cache-")
 
 
 @pytest.fixture(scope="session")
