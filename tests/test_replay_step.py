@@ -10,13 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netbench.core.dns import build_query, frame_tcp
+from netbench.core.escape import is_unsafe
 from netbench.recipe import stepview as view
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
 PROMPT = view.PROMPT.strip()
+HOSTILE = [
+    b"+\x1b[2J\r\n",
+    b"*1\r\n$4\r\n\x1b]0;\x07\r\n",
+    b"250-\x1b[31m\r\n250 \x9b2J\r\n",
+    b"\xff\xfa\x18\x1b[2J\xff\xf0",
+    b"GET /\x1b[2J HTTP/1.1\r\nX: \x1b\xe2\x80\xae\r\n\r\n",
+    b"\x00\x10" + bytes(16) + b"\x1b[2J",
+    frame_tcp(build_query("a\x1b[2J.lab.test", "TXT")),
+]
 
 
 def step(recipe: Path, answers: str, *extra: str) -> tuple[int, str, str]:
@@ -247,6 +259,57 @@ def test_each_lab_protocol_is_shown_decoded(tmp_path: Path, name: str, shown: li
         assert text in out, text
 
 
+def test_secrets_never_show(tmp_path: Path) -> None:
+    """A ${secret:...} in the send bytes, echoed back: '***' in the preview and in the answer."""
+    recipe = write(
+        tmp_path,
+        'netbench: 1\nlab: echo\nsteps:\n  - send: "AUTH ${secret:TOKEN}\\r\\n"\n'
+        '    expect: {line: "AUTH ${secret:TOKEN}"}\n',
+    )
+    env = dict(os.environ, NO_COLOR="1", NETBENCH_SECRET_TOKEN="hunter2-very-secret")
+    done = subprocess.run(
+        [sys.executable, "-m", "netbench", "replay", "--step", str(recipe)],
+        input=b"c\n",
+        capture_output=True,
+        timeout=60,
+        env=env,
+        cwd=str(ROOT),
+    )
+    out = done.stdout.decode()
+    assert done.returncode == 0, out
+    assert "hunter2" not in out
+    assert "    AUTH ***\\r\\n" in out and "    AUTH ***\n" in out
+
+
+def test_an_undefined_variable_is_named_before_and_fails_the_step_with_2(tmp_path: Path) -> None:
+    recipe = write(
+        tmp_path, 'netbench: 1\nlab: echo\nsteps:\n  - send: "${nope}\\n"\n    expect: {line: x}\n'
+    )
+    status, out, _ = step(recipe, "\n")
+    assert status == 2
+    assert "(its bytes cannot be made yet: undefined variable ${nope} (defined: none))" in out
+    assert "sends nothing" not in out
+    assert "walk.recipe.yaml:4: step 1: undefined variable ${nope}" in out
+
+
+def test_a_silent_peer_times_out_and_fails_the_step(tmp_path: Path) -> None:
+    recipe = write(tmp_path, "netbench: 1\nlab: discard\nsteps:\n  - send: hello\n    expect: {line: hi}\n")
+    status, out, _ = step(recipe, "c\n", "-w", "0.3")
+    assert status == 1
+    assert "timed out after 0.3 s waiting for line" in out
+    assert "received nothing" in out
+
+
+def test_an_include_shows_what_its_steps_sent(tmp_path: Path) -> None:
+    copy(tmp_path, "login")
+    recipe = copy(tmp_path, "login-with-cookie")
+    status, out, err = step(recipe, "c\n")
+    assert status == 0, out + err
+    assert "step 1/2 (line 8): include login.recipe.yaml (1 steps)\n    http POST /login" in out
+    assert "  sent (137 bytes):\n    POST /login HTTP/1.1\\r\\n" in out
+    assert "Cookie: session=" in out.split("step 2/2")[1]  # the jar's cookie, in the preview of step 2
+
+
 # -- the pure views --------------------------------------------------------------------------------------
 
 
@@ -309,6 +372,22 @@ def test_decode_received_guesses_from_the_bytes_without_a_protocol() -> None:
     assert view.decode_received(b"250 ok\r\n", None, "")[1].startswith("    250: requested mail action okay")
     assert view.decode_received(b"hello\r\n", None, "") == []
     assert view.decode_received(b"+\x1b[2J\r\n", None, "redis")[1] == '    simple string "\\x1b[2J"'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.binary(max_size=300) | st.sampled_from(HOSTILE),
+    protocol=st.sampled_from(["", "http", "redis", "smtp", "dns", "telnet", "memcached"]),
+    stream=st.booleans(),
+)
+def test_any_bytes_decode_without_error_or_raw_controls(data: bytes, protocol: str, stream: bool) -> None:
+    lines = [
+        *view.show_bytes(data),
+        *view.decode_sent(data, protocol, stream),
+        *view.decode_received(data, None, protocol, stream),
+    ]
+    for line in lines:
+        assert not any(is_unsafe(char) or char in "\r\n" for char in line), line
 
 
 def test_show_bytes_text_binary_and_cut() -> None:

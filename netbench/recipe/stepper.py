@@ -50,6 +50,7 @@ class Answer:
     data: bytes
     response: HttpResponse | None = None
     line_end: int | None = None
+    sent: bool = False  # bytes a step sent, not an answer (shown for the steps of an include)
 
     def for_decoding(self) -> bytes:
         """The bytes with a CRLF back after a line, as the line-based decoders need it."""
@@ -64,6 +65,10 @@ class RecordingRunner(Runner):
     def __init__(self, recipe: Recipe, target: Target, context: Context, connect_timeout: float) -> None:
         super().__init__(recipe, target, context, connect_timeout)
         self.answers: list[Answer] = []
+
+    def send(self, data: bytes, timeout: float) -> None:
+        super().send(data, timeout)
+        self.answers.append(Answer(data, sent=True))
 
     def expect(self, expect: Expect, is_http: bool, timeout: float) -> tuple[bytes, HttpResponse | None]:
         received, response = super().expect(expect, is_http, timeout)
@@ -138,8 +143,11 @@ class Stepper:
         stream = runner.target.is_stream
         steps = runner.recipe.steps
         for index, step in enumerate(steps, 1):
-            sending = outgoing(runner, step)
-            for line in view.preview(step, index, len(steps), sending, protocol, stream):
+            try:
+                sending, problem = outgoing(runner, step), ""
+            except NetbenchError as error:
+                sending, problem = None, runner.context.mask(getattr(error, "reason", str(error)))
+            for line in view.preview(step, index, len(steps), sending, protocol, stream, problem):
                 self.write(line)
             choice = self._choose()
             if choice == view.QUIT:
@@ -153,7 +161,7 @@ class Stepper:
             runner.answers.clear()
             result = run_step(runner, step, index)
             results.append(result)
-            for line in self._answer(runner, result, protocol, stream):
+            for line in self._answer(runner, result, protocol, stream, shows_sent=step.include is not None):
                 self.write(line)
             self.write(view.outcome(result, len(steps)))
             if not result.ok:
@@ -173,15 +181,23 @@ class Stepper:
             return choice
         return view.RUN
 
-    def _answer(self, runner: RecordingRunner, result: StepResult, protocol: str, stream: bool) -> list[str]:
-        """What came back in the step, escaped and decoded (secrets masked)."""
+    def _answer(
+        self, runner: RecordingRunner, result: StepResult, protocol: str, stream: bool, shows_sent: bool
+    ) -> list[str]:
+        """What came back in the step, escaped and decoded (secrets masked); with *shows_sent*,
+        what it sent too (an include's steps were not shown before it ran)."""
         mask = runner.context.mask
         lines: list[str] = []
         answers = list(runner.answers)
-        if not result.ok and result.received:
+        if not result.ok and result.received is not None:
             answers.append(Answer(result.received))  # what arrived before it failed
         for answer in answers:
             data = runner.context.mask_bytes(answer.data)
+            if answer.sent:
+                if shows_sent:
+                    lines += [f"  sent ({len(data)} bytes):", *view.show_bytes(data)]
+                    lines += view.decode_sent(data, protocol, stream)
+                continue
             lines.append(f"  received ({len(data)} bytes):" if data else "  received nothing")
             lines += view.show_bytes(data)
             if answer.line_end is not None:
@@ -205,26 +221,23 @@ class Stepper:
 
 
 def outgoing(runner: Runner, step: Step) -> bytes | None:
-    """The bytes *step* will send, secrets masked; None when it sends nothing or they cannot be known.
+    """The bytes *step* will send, secrets masked; None when it sends nothing.
 
     An ``http`` step's request is built as the runner will build it (the
-    cookie jar's Cookie header included); an undefined variable gives None here
-    and is reported when the step runs.
+    cookie jar's Cookie header included). Raises the :class:`NetbenchError`
+    that running the step would meet (an undefined variable, an invalid header).
     """
     from netbench.core.http import build_request
 
     ctx = runner.context
-    try:
-        if step.send is not None:
-            return ctx.mask_bytes(ctx.expand(step.send))
-        if step.http is not None:
-            request = step.http
-            url = ctx.expand_text(request.url)
-            headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
-            headers = runner.cookies.prepare(runner.target, url, headers)
-            body = ctx.expand(request.body) if request.body is not None else None
-            method = ctx.expand_text(request.method).upper()
-            return ctx.mask_bytes(build_request(method, url, headers, body, host=runner.target.display))
-    except NetbenchError:
+    if step.send is not None:
+        return ctx.mask_bytes(ctx.expand(step.send))
+    if step.http is None:
         return None
-    return None
+    request = step.http
+    url = ctx.expand_text(request.url)
+    headers = [(name, ctx.expand_text(value)) for name, value in request.headers]
+    headers = runner.cookies.prepare(runner.target, url, headers)
+    body = ctx.expand(request.body) if request.body is not None else None
+    method = ctx.expand_text(request.method).upper()
+    return ctx.mask_bytes(build_request(method, url, headers, body, host=runner.target.display))

@@ -111,18 +111,22 @@ def heading(recipe: Recipe, target: Target) -> str:
     return f"{scrub(recipe.where)}: {quote(recipe.name, 200)} against {target} ({count} steps)"
 
 
-def preview(step: Step, index: int, total: int, data: bytes | None, protocol: str, stream: bool) -> list[str]:
+def preview(
+    step: Step, index: int, total: int, data: bytes | None, protocol: str, stream: bool, problem: str = ""
+) -> list[str]:
     """The lines shown before step *index* runs: its summary, the bytes it will send, decoded.
 
-    *data* is what the step will send (None when it sends nothing or its
-    bytes cannot be known yet: an undefined variable is reported when it runs).
+    *data* is what the step will send (None when it sends nothing, or when its
+    bytes cannot be made yet: *problem* says why, and the step reports it when it runs).
     """
     from netbench.recipe.describe import describe_step
 
     lines = [f"step {index}/{total} (line {step.line}): {scrub(describe_step(step))}"]
     if step.include is not None:
         lines += [f"{INDENT}{scrub(describe_step(inner))}" for inner in step.include.recipe.steps]
-    if step.expect is not None and data is None and step.include is None and step.close is None:
+    elif data is None and (step.send is not None or step.http is not None):
+        lines.append(f"{INDENT}(its bytes cannot be made yet: {scrub(problem)})")
+    elif step.expect is not None and step.close is None and step.sleep is None and data is None:
         lines.append(f"{INDENT}(sends nothing: waits for what the server sends)")
     if data is None:
         return lines
