@@ -31,9 +31,9 @@ HOSTILE = [
 ]
 
 
-def step(recipe: Path, answers: str, *extra: str) -> tuple[int, str, str]:
+def step(recipe: Path, answers: str, *extra: str, **environ: str) -> tuple[int, str, str]:
     """``netbench replay --step RECIPE`` with *answers* on stdin (a pipe); (status, stdout, stderr)."""
-    env = dict(os.environ, NO_COLOR="1", NETBENCH_RECIPE_CACHE="off")
+    env = dict(os.environ, NO_COLOR="1", NETBENCH_RECIPE_CACHE="off", **environ)
     done = subprocess.run(
         [sys.executable, "-m", "netbench", "replay", "--step", str(recipe), *extra],
         input=answers.encode(),
@@ -266,17 +266,8 @@ def test_secrets_never_show(tmp_path: Path) -> None:
         'netbench: 1\nlab: echo\nsteps:\n  - send: "AUTH ${secret:TOKEN}\\r\\n"\n'
         '    expect: {line: "AUTH ${secret:TOKEN}"}\n',
     )
-    env = dict(os.environ, NO_COLOR="1", NETBENCH_SECRET_TOKEN="hunter2-very-secret")
-    done = subprocess.run(
-        [sys.executable, "-m", "netbench", "replay", "--step", str(recipe)],
-        input=b"c\n",
-        capture_output=True,
-        timeout=60,
-        env=env,
-        cwd=str(ROOT),
-    )
-    out = done.stdout.decode()
-    assert done.returncode == 0, out
+    status, out, _ = step(recipe, "c\n", NETBENCH_SECRET_TOKEN="hunter2-very-secret")
+    assert status == 0, out
     assert "hunter2" not in out
     assert "    AUTH ***\\r\\n" in out and "    AUTH ***\n" in out
 
