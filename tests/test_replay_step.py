@@ -421,3 +421,39 @@ def test_typed_in_a_terminal(tmp_path: Path) -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_ctrl_c_at_the_prompt_is_status_130(tmp_path: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, NO_COLOR="1", TERM="xterm", NETBENCH_RECIPE_CACHE="off")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "netbench", "replay", "--step", str(write(tmp_path, ECHO))],
+        env=env,
+        timeout=30,
+        cwd=str(ROOT),
+        encoding="utf-8",
+        codec_errors="replace",
+    )
+    try:
+        child.expect_exact(PROMPT)
+        child.sendintr()
+        child.expect_exact("netbench: interrupted")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130
+
+
+def test_a_directory_is_walked_recipe_by_recipe_and_q_stops_them_all(tmp_path: Path) -> None:
+    folder = tmp_path / "walks"
+    folder.mkdir()
+    (folder / "a.recipe.yaml").write_text(ECHO.replace("three lines", "first"), encoding="utf-8")
+    (folder / "b.recipe.yaml").write_text(ECHO.replace("three lines", "second"), encoding="utf-8")
+    status, out, _ = step(folder, "c\n")
+    assert status == 0
+    assert "PASS first (3 steps" in out and "PASS second (3 steps" in out
+    assert out.count(PROMPT) == 1  # 'c' holds for the recipes that follow
+    status, out, _ = step(folder, "q\n")
+    assert status == 0
+    assert '"first" against' in out and '"second"' not in out
