@@ -248,7 +248,14 @@ def test_a_flood_is_shown_cut(tmp_path: Path) -> None:
             ],
         ),
         ("telnet-login", ["IAC WILL ECHO", "IAC DO TERMINAL-TYPE", "login: "]),
-        ("memcached-cas", ["STORED"]),
+        (
+            "memcached-cas",
+            [
+                "gets counter = fetch the values with their unique numbers (for cas)",
+                "STORED = the value was stored",
+                "EXISTS = not stored: someone changed the item since your gets (cas)",
+            ],
+        ),
     ],
 )
 def test_each_lab_protocol_is_shown_decoded(tmp_path: Path, name: str, shown: list[str]) -> None:

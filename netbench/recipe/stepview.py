@@ -75,6 +75,37 @@ SMTP_COMMANDS = {
 }
 """What each SMTP command asks for (RFC 5321 section 4.1.1)."""
 
+MEMCACHED_WORDS = {
+    "set": "store the value (key, flags, expiry, size; the data on the next line)",
+    "add": "store the value only if the key is new",
+    "replace": "store the value only if the key exists",
+    "append": "add the data after the value",
+    "prepend": "add the data before the value",
+    "cas": "store only if the unique number from gets is still the same",
+    "get": "fetch the values of these keys",
+    "gets": "fetch the values with their unique numbers (for cas)",
+    "delete": "remove the key",
+    "incr": "add to a number",
+    "decr": "take from a number",
+    "touch": "change the expiry",
+    "flush_all": "remove every key",
+    "version": "ask the server's version",
+    "quit": "end the session",
+    "VALUE": "a value follows: key, flags, size (and the unique number after gets)",
+    "END": "the end of the values",
+    "STORED": "the value was stored",
+    "NOT_STORED": "not stored: add found the key, or replace did not",
+    "EXISTS": "not stored: someone changed the item since your gets (cas)",
+    "NOT_FOUND": "no such key",
+    "DELETED": "the key was removed",
+    "TOUCHED": "the expiry was changed",
+    "OK": "done",
+    "ERROR": "no such command",
+    "CLIENT_ERROR": "the command was malformed (the rest of the line says how)",
+    "SERVER_ERROR": "the server failed (the rest of the line says how)",
+}
+"""memcached's commands and replies (its protocol.txt): the first word of a line."""
+
 
 def parse_choice(line: str | None) -> str | None:
     """What a line typed at the prompt asks for (:data:`RUN`, :data:`SKIP`, ...), None when unknown.
@@ -155,6 +186,8 @@ def decode_sent(data: bytes, protocol: str, stream: bool = True) -> list[str]:
         return ["  as telnet:", *_indented(_telnet(data))]
     if protocol == "smtp" and is_text(data[:SHOWN]):
         return ["  as SMTP:", *(INDENT + row for row in _smtp_lines(data[:SHOWN]))]
+    if protocol == "memcached":
+        return _memcached(data)
     return []
 
 
@@ -181,6 +214,8 @@ def decode_received(
         return ["  as RESP (the Redis protocol):", *_indented(resp.describe_reply(data)), *_resp_types(data)]
     if protocol == "smtp" or (not protocol and data[:3].isdigit() and data[3:4] in (b" ", b"-")):
         return ["  as SMTP replies:", *_indented(reply_code.describe_reply(data, "smtp"))]
+    if protocol == "memcached":
+        return _memcached(data)
     return []
 
 
@@ -281,6 +316,16 @@ def _smtp_lines(data: bytes) -> list[str]:
         else:
             lines.append(f"{text} = message text" if text else "(empty line) = message text")
     return lines
+
+
+def _memcached(data: bytes) -> list[str]:
+    """Each line whose first word memcached knows, with what it means (data lines left alone)."""
+    lines = ["  as memcached:"]
+    for raw in data[:SHOWN].splitlines()[:50]:
+        word = raw.split(b" ", 1)[0].decode("ascii", "replace")
+        if word in MEMCACHED_WORDS:
+            lines.append(f"{INDENT}{escape(raw, keep_newlines=False)} = {MEMCACHED_WORDS[word]}")
+    return lines if len(lines) > 1 else []
 
 
 def _http_response(response: HttpResponse, explain_status: Callable[[int], str] | None) -> list[str]:
