@@ -415,3 +415,22 @@ def test_pty_telnet_login_with_the_negotiation_shown(terminal: Callable[..., Any
     t.line("/quit")
     assert t.exit_status() == 0
     assert b"\xff" not in t.raw
+
+
+def test_a_telnet_command_flood_is_counted_not_shown_line_by_line() -> None:
+    nop = bytes([telnet.IAC, telnet.NOP])
+    decoded = protoview.Watch.for_telnet().decode(IAC_WILL_ECHO + nop * 5000 + b"hi", udp=False)
+    assert decoded is not None
+    texts = [line.text for line in decoded.lines]
+    assert texts == ["IAC WILL ECHO", "IAC DO ECHO", "IAC NOP (x5000)", "hi"]
+    varied = b"".join(bytes([telnet.IAC, telnet.WONT, option]) for option in range(200))
+    decoded = protoview.Watch().decode(varied, udp=False)
+    assert decoded is not None and len(decoded.lines) == protoview.MAX_ITEMS + 2  # (+ the two notes)
+    assert "136 more telnet items in this read not shown" in decoded.lines[-2].text
+
+
+def test_sending_a_malformed_array_is_not_stopped_by_the_view() -> None:
+    watch = protoview.Watch()
+    watch.on_sent(b"*x\r\n$-5\r\n")
+    watch.on_sent(b"*1\r\n$999999999999\r\n")
+    assert watch.protocol is None

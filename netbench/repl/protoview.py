@@ -82,6 +82,8 @@ REDIS_WORDS = frozenset(
 """First words that make a typed line a Redis command (QUIT is left out: SMTP and POP3 have it)."""
 
 NOT_ANSWERED = "telnet negotiation (not answered here: /open telnet://HOST:PORT answers it as ncat -t does)"
+MAX_ITEMS = 64
+"""Telnet items (commands, runs of data) shown for one read; the rest are counted."""
 TELNET_VERBS = frozenset({telnet.WILL, telnet.WONT, telnet.DO, telnet.DONT, telnet.SB})
 
 
@@ -134,8 +136,11 @@ class Watch:
         """A line we sent: a Redis command (typed or RESP) marks the session as Redis."""
         if self.protocol is not None:
             return
-        if data.startswith(b"*") and resp.parse_request(data) is not None:
-            self.protocol = "resp"
+        try:
+            if data.startswith(b"*") and resp.parse_request(data) is not None:
+                self.protocol = "resp"
+                return
+        except NetbenchError:  # not a well-formed array: never stands in the way of sending it
             return
         word = data.split(None, 1)[0] if data.strip() else b""
         if word.decode("ascii", "replace").upper() in REDIS_WORDS:
@@ -188,7 +193,27 @@ class Watch:
                             self.negotiated.append(f"-> {sent}")
         del self.negotiated[:-64]
         self.owed += answer
-        return Decoded("telnet", tuple(lines), bytes(answer))
+        return Decoded("telnet", shown_items(lines), bytes(answer))
+
+
+def shown_items(lines: list[Line]) -> tuple[Line, ...]:
+    """*lines* for the screen: a run of the same command counted on one line (``IAC NOP (x500)``),
+    and at most :data:`MAX_ITEMS` items a read, the rest counted in a note (a peer sending 2-byte
+    commands must not get 8 lines on screen for what the display's flood allowance counts as one)."""
+    out: list[Line] = []
+    run = 0
+    for index, line in enumerate(lines):
+        run += 1
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if line.kind != "data" and following == line:
+            continue
+        out.append(line if run == 1 else Line(line.marker, f"{line.text} (x{run})", line.kind))
+        run = 0
+    if len(out) > MAX_ITEMS:
+        hidden = len(out) - MAX_ITEMS
+        note = f"({hidden} more telnet items in this read not shown; /tail or /hex on shows the bytes)"
+        out = [*out[:MAX_ITEMS], Line("", note, "note")]
+    return tuple(out)
 
 
 def _data_line(data: bytes) -> Line:
