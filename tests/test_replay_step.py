@@ -464,3 +464,15 @@ def test_a_directory_is_walked_recipe_by_recipe_and_q_stops_them_all(tmp_path: P
     status, out, _ = step(folder, "q\n")
     assert status == 0
     assert '"first" against' in out and '"second"' not in out
+
+
+def test_an_answer_that_held_but_failed_its_capture_is_shown_once(tmp_path: Path) -> None:
+    recipe = write(
+        tmp_path,
+        'netbench: 1\nlab: echo\nsteps:\n  - send: "abc\\r\\n"\n    expect: {contains: "abc\\r\\n"}\n'
+        '    capture: {x: {regex: "zzz(.)"}}\n',
+    )
+    status, out, _ = step(recipe, "c\n")
+    assert status == 1
+    assert "capture x: regex /zzz(.)/ found nothing" in out
+    assert out.count("received (5 bytes):") == 2  # once after the step, once in the report

@@ -189,8 +189,9 @@ class Stepper:
         mask = runner.context.mask
         lines: list[str] = []
         answers = list(runner.answers)
-        if not result.ok and result.received is not None:
-            answers.append(Answer(result.received))  # what arrived before it failed
+        read = [runner.context.mask_bytes(answer.data) for answer in answers if not answer.sent]
+        if not result.ok and result.received is not None and result.received not in read[-1:]:
+            answers.append(Answer(result.received))  # what arrived before it failed (not yet shown)
         for answer in answers:
             data = runner.context.mask_bytes(answer.data)
             if answer.sent:
