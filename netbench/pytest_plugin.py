@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-SUFFIX = ".recipe.yaml"
+from netbench.recipe.finding import SUFFIX
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,9 +4,11 @@ On a terminal each step prints a line as it completes, with a progress
 count when there are several recipes; a failed recipe prints its report
 (file:line, step, expected vs received); a summary line ends the run.
 ``--json`` prints one JSON document instead; ``--junit-xml FILE`` writes a
-JUnit report too. Exit status: 0 all passed, 1 an expectation failed, 2 an
-invalid recipe or bad arguments, and 3-7 when every recipe that did not
-pass failed for the same network reason (see docs/recipes.md).
+JUnit report too; ``--step`` walks a recipe one step at a time, asking on
+stdin (:mod:`netbench.recipe.stepper`). Exit status: 0 all passed, 1 an
+expectation failed, 2 an invalid recipe or bad arguments, and 3-7 when every
+recipe that did not pass failed for the same network reason (see
+docs/recipes.md).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     from netbench.errors import UsageError
     from netbench.recipe.batch import overall_status
-    from netbench.recipe.load import find_recipes
+    from netbench.recipe.finding import find_recipes
     from netbench.recipe.template import parse_vars
     from netbench.recipe.varsfile import merge_vars
 

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from netbench.lab import simple
+from importlib import import_module
+
 from netbench.lab.base import DatagramFactory, LabServer, Log, StreamFactory, serve
 from netbench.lab.catalog import check_loopback, check_service
-from netbench.lab.dns import DnsDatagrams, DnsStream
-from netbench.lab.http import HttpStream
-from netbench.lab.memcached import MemcachedStream
-from netbench.lab.redis import RedisStream
-from netbench.lab.smtp import SmtpStream
-from netbench.lab.telnet import TelnetStream
 
-PROTOCOLS: dict[str, tuple[StreamFactory, DatagramFactory | None]] = {
-    "echo": (simple.EchoStream, simple.EchoDatagrams),
-    "discard": (simple.DiscardStream, simple.DiscardDatagrams),
-    "daytime": (simple.DaytimeStream, simple.DaytimeDatagrams),
-    "chargen": (simple.ChargenStream, simple.ChargenDatagrams),
-    "http": (HttpStream, None),
-    "smtp": (SmtpStream, None),
-    "redis": (RedisStream, None),
-    "memcached": (MemcachedStream, None),
-    "dns": (DnsStream, DnsDatagrams),
-    "telnet": (TelnetStream, None),
+PROTOCOLS: dict[str, tuple[str, str, str | None]] = {
+    "echo": ("simple", "EchoStream", "EchoDatagrams"),
+    "discard": ("simple", "DiscardStream", "DiscardDatagrams"),
+    "daytime": ("simple", "DaytimeStream", "DaytimeDatagrams"),
+    "chargen": ("simple", "ChargenStream", "ChargenDatagrams"),
+    "http": ("http", "HttpStream", None),
+    "smtp": ("smtp", "SmtpStream", None),
+    "redis": ("redis", "RedisStream", None),
+    "memcached": ("memcached", "MemcachedStream", None),
+    "dns": ("dns", "DnsStream", "DnsDatagrams"),
+    "telnet": ("telnet", "TelnetStream", None),
 }
+"""Service -> (module under netbench.lab, stream class, datagram class or None).
+
+Named, not imported: a recipe with ``lab: echo`` loads the echo server's
+module alone, not the HTTP, DNS and SMTP servers as well."""
+
+
+def protocol_classes(name: str) -> tuple[StreamFactory, DatagramFactory | None]:
+    """The stream and datagram protocol classes of the lab service *name* (imported now)."""
+    module_name, stream, datagram = PROTOCOLS[check_service(name)]
+    module = import_module(f"netbench.lab.{module_name}")
+    return getattr(module, stream), getattr(module, datagram) if datagram else None
 
 
 async def start(name: str, host: str = "127.0.0.1", port: int = 0, *, log: Log | None = None) -> LabServer:
@@ -36,5 +42,5 @@ async def start(name: str, host: str = "127.0.0.1", port: int = 0, *, log: Log |
     Stop the server with ``await server.close()``. *log*, when given, is
     called with one line per connection, datagram or HTTP request.
     """
-    stream, datagram = PROTOCOLS[check_service(name)]
+    stream, datagram = protocol_classes(name)
     return await serve(name, check_loopback(host), port, stream, datagram, log)

@@ -14,13 +14,12 @@ from pathlib import Path
 from netbench.errors import RecipeError
 from netbench.recipe.cache import load_cached
 from netbench.recipe.engine import OnStep, Result, StepResult, run
+from netbench.recipe.finding import SUFFIX
 from netbench.status import ExitStatus
 
 
 def invalid_result(path: str, error: RecipeError) -> Result:
     """The result standing for a recipe that could not be loaded."""
-    from netbench.recipe.load import SUFFIX
-
     name = Path(path).name.removesuffix(SUFFIX)
     step = StepResult(0, error.line or 0, "load", False, ExitStatus.USAGE, str(error))
     return Result(name, path, "", (step,), ExitStatus.USAGE, 0)

@@ -18,6 +18,7 @@ import yaml
 
 from netbench.core.http_sniff import is_method
 from netbench.errors import NetbenchError, RecipeError
+from netbench.recipe.finding import SUFFIX
 from netbench.recipe.loadparts import MAX_STEPS, identity, include, value_checks
 from netbench.recipe.loadparts import retry as _retry
 from netbench.recipe.model import (
@@ -45,8 +46,6 @@ from netbench.recipe.yamlnode import (
     kind_of,
     name_of,
 )
-
-SUFFIX = ".recipe.yaml"
 
 TOP_KEYS = (
     "netbench",
@@ -98,7 +97,7 @@ CAPTURE_KEYS = ("header", "regex", "group", "json", "status", "body", "cookie")
 CAPTURE_KINDS: tuple[CaptureKind, ...] = ("header", "regex", "json", "status", "body", "cookie")
 
 
-__all__ = ["NAME", "SUFFIX", "Loader", "find_recipes", "load_recipe", "loads"]
+__all__ = ["NAME", "Loader", "load_recipe", "loads"]
 
 
 def _text_match(node: Node, what: str) -> TextMatch:
@@ -396,15 +395,3 @@ def load_recipe(path: str | Path, *, including: tuple[str, ...] = ()) -> Recipe:
         line = raw[: error.start].count(b"\n") + 1
         raise RecipeError("not UTF-8 text (write binary data as hex)", name, line) from None
     return loads(text, name, including=including)
-
-
-def find_recipes(paths: list[str]) -> list[str]:
-    """Expand directories into their ``*.recipe.yaml`` files (sorted, recursive)."""
-    found: list[str] = []
-    for entry in paths:
-        path = Path(entry)
-        if path.is_dir():
-            found.extend(str(p) for p in sorted(path.rglob(f"*{SUFFIX}")))
-        else:
-            found.append(entry)
-    return found

@@ -19,6 +19,8 @@ _PLACEHOLDER = re.compile(rb"\$\$\{|\$\{([^}]*)\}")
 _PLACEHOLDER_TEXT = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 SECRET_PREFIX = "NETBENCH_SECRET_"
 MASK = "***"
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+"""What a variable's name may be (``vars``, ``capture``, ``--var``, ``--vars-file``)."""
 
 
 class UndefinedVariable(RecipeError):
@@ -116,7 +118,6 @@ def placeholders(data: bytes) -> list[str]:
 def parse_vars(words: Iterable[str], option: str = "--var") -> dict[str, str]:
     """``NAME=VALUE`` words (from *option*) to a mapping; a bad one is a usage error."""
     from netbench.errors import UsageError
-    from netbench.recipe.yamlnode import NAME
 
     out: dict[str, str] = {}
     for word in words:

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from netbench.errors import RecipeError
-from netbench.recipe.yamlnode import compose, kind_of, name_of
 
 
 def load_vars_file(path: str | Path) -> dict[str, str]:
     """The variables in the YAML file at *path*."""
+    from netbench.recipe.yamlnode import compose, kind_of, name_of  # PyYAML: only when a file is given
+
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -15,8 +15,7 @@ from typing import Any
 import yaml
 
 from netbench.errors import NetbenchError, RecipeError
-
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+from netbench.recipe.template import NAME
 
 _STR = "tag:yaml.org,2002:str"
 _SAFE = yaml.constructor.SafeConstructor()
