@@ -85,8 +85,8 @@ def test_enter_runs_every_step(tmp_path: Path) -> None:
 def test_s_skips_a_step_and_says_so(tmp_path: Path) -> None:
     status, out, err = step(write(tmp_path, ECHO), "\ns\n\n")
     assert status == 0, out + err
-    assert 'skip   2/3  send "two\\r\\n" -> expect line "two" (skipped: not sent, not checked)' in out
-    assert "    two\n" not in out.split("skip   2/3")[1].split("step 3/3")[0]  # nothing sent, nothing read
+    assert 'skip     2/3  send "two\\r\\n" -> expect line "two" (skipped: not sent, not checked)' in out
+    assert "    two\n" not in out.split("skip     2/3")[1].split("step 3/3")[0]  # nothing sent, nothing read
     assert out.count(": held") == 2
     assert "1 skipped" in out
 

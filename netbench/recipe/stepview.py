@@ -231,7 +231,8 @@ def skipped(step: Step, index: int, total: int) -> str:
     """The line for a step the learner skipped."""
     from netbench.recipe.describe import describe_step
 
-    return f"  skip {index:>3}/{total}  {scrub(describe_step(step))} (skipped: not sent, not checked)"
+    where = f"{index}/{total}"  # aligned with the progress lines of report.step_line
+    return f"  skip {where:>7}  {scrub(describe_step(step))} (skipped: not sent, not checked)"
 
 
 def _indented(text: str) -> list[str]:
