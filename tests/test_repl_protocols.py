@@ -263,16 +263,20 @@ def negotiating_peer() -> tuple[socket.socket, threading.Thread, bytearray]:
     return listener, thread, got
 
 
-def test_open_telnet_answers_negotiation_on_the_wire() -> None:
+@pytest.mark.parametrize("view", ["", "/hex on\n", "/raw on\n"])
+def test_open_telnet_answers_negotiation_on_the_wire(view: str) -> None:
     listener, thread, got = negotiating_peer()
     with listener:
         port = listener.getsockname()[1]
-        status, out, err = repl(f"/open telnet://127.0.0.1:{port}\n/wait bye 5\n")
+        status, out, err = repl(f"{view}/open telnet://127.0.0.1:{port}\n/wait bye 5\n")
         thread.join(10)
     assert status == 0, err
     assert bytes(got) == bytes([telnet.IAC, telnet.DO, telnet.ECHO, telnet.IAC, telnet.WONT, telnet.NAWS])
-    assert "<- IAC WILL ECHO\n-> IAC DO ECHO\n<- IAC DO NAWS\n-> IAC WONT NAWS\n<- login: \n" in out
-    assert "\\xff" not in out
+    if not view:
+        assert "<- IAC WILL ECHO\n-> IAC DO ECHO\n<- IAC DO NAWS\n-> IAC WONT NAWS\n<- login: \n" in out
+        assert "\\xff" not in out
+    else:  # the bytes as they came, as asked; the negotiation is answered all the same
+        assert "ff fb 01 ff fd 1f" in out or "\\xff\\xfb\\x01" in out
 
 
 def test_telnet_login_against_the_lab_and_plain_open_only_names_the_negotiation(lab: Lab) -> None:

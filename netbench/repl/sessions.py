@@ -91,8 +91,10 @@ class Sessions:
             if isinstance(item, RawData):
                 was_flooding = conv.gate.flooding
                 data = self._admit(conv, item.data) if self.settings.coalesce else item.data
-                decoded = self.watch(conv).decode(item.data, udp=conv.udp)  # RESP, DNS, telnet
                 plain_view = self.settings.hex_mode or self.settings.raw or data != item.data
+                watch = self.watch(conv)  # RESP, DNS, telnet (whose negotiation is answered in any view)
+                wanted = watch.protocol == "telnet" or (data and not plain_view)
+                decoded = watch.decode(item.data, udp=conv.udp) if wanted else None
                 if data and decoded is not None and not plain_view:
                     shown = protoview.fragments(decoded, stamp=self._tag(conv), endings=self.settings.endings)
                     self.printer.show(shown)
