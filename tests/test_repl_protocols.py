@@ -277,6 +277,7 @@ def test_open_telnet_answers_negotiation_on_the_wire(view: str) -> None:
         assert "\\xff" not in out
     else:  # the bytes as they came, as asked; the negotiation is answered all the same
         assert "ff fb 01 ff fd 1f" in out or "\\xff\\xfb\\x01" in out
+        assert "-> 00000000  ff fd 01 ff fc 1f" in out  # what we answered, as bytes
 
 
 def test_telnet_login_against_the_lab_and_plain_open_only_names_the_negotiation(lab: Lab) -> None:

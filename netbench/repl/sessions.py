@@ -125,9 +125,11 @@ class Sessions:
         return self.watches.setdefault(conv.number, protoview.Watch())
 
     async def _answer(self, conv: Conversation) -> None:
-        """Send what the telnet negotiator owes the peer (already shown with ``->``)."""
+        """Send what the telnet negotiator owes the peer (shown named with ``->``, or as bytes here)."""
         answer = self.watch(conv).take_answer()
         if answer and not conv.write_shut and conv.session.is_open:
+            if self.settings.hex_mode or self.settings.raw:  # (the decoded view showed it named)
+                self.printer.show(view.sent(answer, hex_mode=True, stamp=self._tag(conv)))
             try:
                 await conv.session.send(answer)
             except NetbenchError as error:
