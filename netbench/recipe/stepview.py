@@ -173,7 +173,7 @@ def decode_sent(data: bytes, protocol: str, stream: bool = True) -> list[str]:
 
     if request_line(data) is not None or (protocol in ("http", "") and request_method(data) is not None):
         end = head_end(data) or len(data)
-        head = [escape(row, keep_newlines=False) for row in data[:end].splitlines() if row]
+        head = [escape(row, keep_newlines=False, keep_tabs=False) for row in data[:end].splitlines() if row]
         lines = ["  as an HTTP request:", *(INDENT + row for row in head[:50])]
         if len(data) > end:
             lines.append(f"{INDENT}(then {len(data) - end} bytes of body)")
@@ -306,7 +306,7 @@ def _smtp_lines(data: bytes) -> list[str]:
     """Each line sent to an SMTP server: a command and what it asks for, or message text."""
     lines = []
     for raw in data.splitlines():
-        text = escape(raw, keep_newlines=False)
+        text = escape(raw, keep_newlines=False, keep_tabs=False)
         verb = raw.split(b" ", 1)[0].split(b":", 1)[0].upper().decode("ascii", "replace")
         if raw == b".":
             lines.append(". = end of the message (a lone dot, RFC 5321 section 4.1.1.4)")
@@ -325,13 +325,15 @@ def _memcached(data: bytes) -> list[str]:
     for raw in data[:SHOWN].splitlines()[:50]:
         word = raw.split(b" ", 1)[0].decode("ascii", "replace")
         if word in MEMCACHED_WORDS:
-            lines.append(f"{INDENT}{escape(raw, keep_newlines=False)} = {MEMCACHED_WORDS[word]}")
+            lines.append(
+                f"{INDENT}{escape(raw, keep_newlines=False, keep_tabs=False)} = {MEMCACHED_WORDS[word]}"
+            )
     return lines if len(lines) > 1 else []
 
 
 def _http_response(response: HttpResponse, explain_status: Callable[[int], str] | None) -> list[str]:
     """The status line and what it means, and the body when it was decoded (gzip, chunked)."""
-    reason = escape(response.reason.encode("latin-1", "replace"), keep_newlines=False)
+    reason = escape(response.reason.encode("latin-1", "replace"), keep_newlines=False, keep_tabs=False)
     lines = [f"  as an HTTP response: HTTP/{response.http_version} {response.status} {reason}"]
     if explain_status is not None:
         lines.append(f"{INDENT}{scrub(explain_status(response.status))}")
@@ -346,4 +348,4 @@ def _http_response(response: HttpResponse, explain_status: Callable[[int], str] 
 def _encodings(response: HttpResponse) -> list[str]:
     found = [f"Transfer-Encoding {value}" for value in response.header_values("transfer-encoding")]
     found += [f"Content-Encoding {response.content_encoding}"] if response.decoded else []
-    return [escape(text.encode("latin-1", "replace"), keep_newlines=False) for text in found]
+    return [escape(text.encode("latin-1", "replace"), keep_newlines=False, keep_tabs=False) for text in found]
