@@ -316,6 +316,22 @@ def test_explain_telnet_negotiation_with_the_rfcs(lab: Lab) -> None:
     assert "(RFC 857)" in out and "(RFC 858)" in out and "IAC DO NAWS: the sender asks you" in out
 
 
+def test_explain_after_a_telnet_login_explains_the_negotiation_so_far(lab: Lab) -> None:
+    script = "/wait login: 5\nguest\n/wait Password 5\nguest\n/wait '[$] ' 5\n/explain\n"
+    status, out, err = repl(f"/open telnet://127.0.0.1:{lab['telnet'].port}\n" + script)
+    assert status == 0, err
+    assert "no explanation" not in err
+    assert "the telnet option negotiation so far" in out
+    assert "<- IAC WILL ECHO: the sender offers to enable it on its side" in out
+    assert "-> IAC DO ECHO: we agree that the peer enables it" in out
+    assert "-> IAC WONT TERMINAL-TYPE: we refuse it on our side" in out and "(RFC 1091)" in out
+    status, out, err = repl(
+        "/wait login: 5\nguest\n/wait Password 5\n/explain\n", f"127.0.0.1:{lab['telnet'].port}"
+    )
+    assert status == 0, err
+    assert "<- IAC DO TERMINAL-TYPE: the sender asks you" in out and "(not answered: /open telnet://" in out
+
+
 def test_explain_text_is_never_taken_for_dns() -> None:
     from netbench.repl import explain
 

@@ -137,13 +137,18 @@ async def _services(repl: Repl, rest: str) -> None:
 @command(
     "explain",
     "[STATUS|HEADER|CODE|TYPE]",
-    "what the last answer means: HTTP status and headers, SMTP/FTP reply codes, Redis RESP types",
+    "what the last answer means: HTTP, SMTP/FTP reply codes, Redis RESP, DNS, telnet negotiation",
     """
 With no argument, explains the last answer on the current session: an HTTP
 response (status and each header, with RFC sections), an SMTP/FTP-style
-reply (250 ..., with RFC 5321/959 sections) or a Redis RESP reply (each
-value and what its type means); it says so plainly when it has nothing.
-With an argument, explains that instead. The tables ship with netbench.
+reply (250 ..., with RFC 5321/959 sections), a Redis RESP reply (each
+value and what its type means), a DNS answer (rcode and each header flag,
+RFC 1035) or telnet option negotiation (each option with its RFC). On a
+telnet session whose last answer has nothing else to explain (after a
+login, say), it explains the negotiation so far. It says so plainly when
+it has nothing. With an argument, explains that instead (an HTTP status,
+an SMTP/FTP reply code, a header, a RESP type byte). The tables ship with
+netbench.
   /explain 404        /explain ETag       /explain 354       /explain $
 """,
 )
@@ -172,6 +177,9 @@ async def _explain(repl: Repl, rest: str) -> None:
         _explain_http(repl, conv.last_response)
         return
     lines = explain.answer(last, port=port) if last else None
+    watch = repl.sessions.watch(conv)
+    if lines is None and watch.protocol == "telnet":  # (a login typed since: the negotiation is the lesson)
+        lines = explain.negotiation_record(watch.negotiated)
     if lines is None:
         if not last:
             raise UsageError(f"nothing to explain: no answer on [{conv.number}] yet. {explain.KNOWS}")

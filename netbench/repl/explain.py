@@ -252,3 +252,47 @@ def telnet_negotiation(data: bytes) -> list[str] | None:
         "/open telnet://HOST:PORT answers as ncat -t does"
     )
     return lines
+
+
+SENT_MEANINGS = {
+    "WILL": "we offer (or agree) to enable it on our side",
+    "WONT": "we refuse it on our side (ncat -t refuses what it does not support)",
+    "DO": "we agree that the peer enables it (or ask it to)",
+    "DONT": "we ask the peer not to use it",
+}
+"""What each verb means when netbench sent it (a ``telnet://`` session answers as ``ncat -t``)."""
+
+
+def negotiation_record(record: list[str]) -> list[str] | None:
+    """Lines explaining a session's telnet negotiation so far, or None when *record* is empty.
+
+    *record* is :attr:`netbench.repl.protoview.Watch.negotiated`: ``"<- IAC WILL ECHO"`` for what
+    the peer sent, ``"-> IAC DO ECHO"`` for what we answered, in order. Each option's meaning is
+    given once, the first time it appears.
+    """
+    from netbench.core import telnet
+
+    if not record:
+        return None
+    numbers = {name: number for number, name in telnet.OPTIONS.items()}
+    lines = ["the telnet option negotiation so far (RFC 854: IAC, then WILL/WONT/DO/DONT, then the option):"]
+    explained: set[str] = set()
+    answered = False
+    for entry in record:
+        marker, _, named = entry.partition(" ")
+        words = named.split()
+        if len(words) != 3 or words[1] not in VERB_MEANINGS:
+            lines.append(f"  {entry}")
+            continue
+        verb, name = words[1], words[2]
+        sent = marker == "->"
+        answered = answered or sent
+        meaning = SENT_MEANINGS[verb] if sent else VERB_MEANINGS[verb]
+        lines.append(f"  {entry}: {meaning}")
+        if name not in explained:
+            explained.add(name)
+            number = numbers.get(name, int(name) if name.isdigit() else -1)
+            lines.append(f"      {OPTION_MEANINGS.get(number, f'{name}: option {name}')}")
+    if not answered:
+        lines.append("  (not answered: /open telnet://HOST:PORT answers as ncat -t does)")
+    return lines
