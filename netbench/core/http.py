@@ -34,10 +34,10 @@ from netbench.core.http_message import (
     Headers,
     HttpResponse,
     Informational,
-    _request_events,
-    _send_all,
     build_request,
     h11_reason,
+    request_events,
+    send_events,
 )
 from netbench.core.http_parser import ResponseParser, parse_response
 from netbench.errors import UsageError
@@ -127,11 +127,11 @@ class HttpConnection:
                 request = h11.Request(method=method, target=target, headers=self._head_headers)
             except h11.LocalProtocolError as error:
                 raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
-            return _send_all(conn, [request, h11.EndOfMessage()])
-        events = _request_events(method, target, headers, body, host, chunked)
+            return send_events(conn, [request, h11.EndOfMessage()])
+        events = request_events(method, target, headers, body, host, chunked)
         if key is not None and isinstance(events[0], h11.Request):
             self._head_key, self._head_headers = key, events[0].headers
-        return _send_all(conn, events)
+        return send_events(conn, events)
 
     def parser(
         self,
@@ -198,10 +198,10 @@ class HttpPipeline:
                 first = h11.Request(method=method, target=target, headers=self._head_headers)
             except h11.LocalProtocolError as error:
                 raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
-            data = _send_all(conn, [first, h11.EndOfMessage()])
+            data = send_events(conn, [first, h11.EndOfMessage()])
         else:
-            events = _request_events(method, target, headers, None, host, False)
-            data = _send_all(conn, events)
+            events = request_events(method, target, headers, None, host, False)
+            data = send_events(conn, events)
             if isinstance(events[0], h11.Request):
                 self._head_key, self._head_headers = key, events[0].headers
         self._queue.append((method, conn))

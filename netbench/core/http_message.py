@@ -2,7 +2,8 @@
 
 :class:`HttpResponse` and :class:`Informational` are the parsed response;
 :func:`build_request` turns a method, target, headers and body into the
-exact bytes of a request.
+exact bytes of a request; :func:`request_events` and :func:`send_events` are
+its two halves, which the client and parser modules share.
 """
 
 from __future__ import annotations
@@ -25,15 +26,18 @@ DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 MAX_HEADER_COUNT = 256
 
 
-def _text(value: bytes) -> str:
+def latin1_text(value: bytes) -> str:
+    """*value* as text, byte for byte (latin-1: every byte is one character, nothing fails)."""
     return value.decode("latin-1")
 
 
-def _pairs(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+def decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """h11's raw header pairs as :data:`Headers`, names and values decoded as latin-1, order kept."""
     return tuple([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
 
 
-def _find(headers: Headers, name: str) -> str | None:
+def find_header(headers: Headers, name: str) -> str | None:
+    """The first value of header *name* in *headers* (case-insensitive), or None."""
     wanted = name.lower()
     for key, value in headers:
         if key.lower() == wanted:
@@ -86,7 +90,7 @@ class HttpResponse:
 
     def header(self, name: str) -> str | None:
         """The first value of header *name* (case-insensitive), or None."""
-        return _find(self.headers, name)
+        return find_header(self.headers, name)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header *name*, in order (Set-Cookie may repeat)."""
@@ -123,7 +127,7 @@ def _host_bytes(host: str) -> bytes:
             raise UsageError(f"invalid host name {host!r}") from None
 
 
-def _request_events(
+def request_events(
     method: str,
     target: str,
     headers: HeaderInput,
@@ -131,6 +135,12 @@ def _request_events(
     host: str | None,
     chunked: bool,
 ) -> list[h11.Request | h11.Data | h11.EndOfMessage]:
+    """The h11 events of one request: Request, Data (when there is a body), EndOfMessage.
+
+    Host is added first when *headers* has none; Content-Length (or, with
+    *chunked*, Transfer-Encoding: chunked) is added as :func:`build_request`
+    documents. An invalid method, target or header raises UsageError.
+    """
     pairs = _header_pairs(headers)
     names = {name.lower() for name, _ in pairs}
     if b"host" not in names:
@@ -151,7 +161,8 @@ def _request_events(
     return events
 
 
-def _send_all(connection: h11.Connection, events: list) -> bytes:
+def send_events(connection: h11.Connection, events: list) -> bytes:
+    """The bytes *connection* writes for *events*, joined; h11's refusal becomes UsageError (exit 2)."""
     try:
         return b"".join(connection.send(event) or b"" for event in events)
     except h11.LocalProtocolError as error:
@@ -174,4 +185,4 @@ def build_request(
     or header raises :class:`~netbench.errors.UsageError` (exit 2).
     """
     connection = h11.Connection(h11.CLIENT)
-    return _send_all(connection, _request_events(method, target, headers, body, host, chunked))
+    return send_events(connection, request_events(method, target, headers, body, host, chunked))

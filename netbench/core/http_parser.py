@@ -24,12 +24,12 @@ from netbench.core.http_message import (
     Headers,
     HttpResponse,
     Informational,
-    _find,
-    _pairs,
-    _request_events,
-    _send_all,
-    _text,
+    decode_headers,
+    find_header,
     h11_reason,
+    latin1_text,
+    request_events,
+    send_events,
 )
 from netbench.errors import ProtocolError, Reset
 
@@ -75,8 +75,8 @@ class ResponseParser:
     ) -> None:
         if connection is None:
             connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
-            events = _request_events(method, "/", (), None, "netbench", False)
-            _send_all(connection, events)
+            events = request_events(method, "/", (), None, "netbench", False)
+            send_events(connection, events)
         self._conn = connection
         self._sink = sink
         self.on_head = on_head
@@ -106,7 +106,7 @@ class ResponseParser:
     @property
     def expected_size(self) -> int | None:
         """The body size announced by Content-Length, when there is one."""
-        value = _find(self.headers, "Content-Length") if self.head else None
+        value = find_header(self.headers, "Content-Length") if self.head else None
         return int(value) if value and value.strip().isdigit() else None
 
     @property
@@ -142,7 +142,7 @@ class ResponseParser:
         if not self._drained or self.response is not None or self._keep_raw or self.framing_conflict:
             return 0
         expected = self.expected_size
-        if expected is None or _find(self.headers, "Transfer-Encoding") is not None:
+        if expected is None or find_header(self.headers, "Transfer-Encoding") is not None:
             return 0
         left = expected - self.encoded_size
         return left if left > BYPASS_MIN else 0
@@ -219,17 +219,17 @@ class ResponseParser:
             elif isinstance(event, h11.InformationalResponse):
                 self._on_informational(event)
             elif isinstance(event, h11.EndOfMessage):
-                return self._finish(_pairs(event.headers.raw_items()))
+                return self._finish(decode_headers(event.headers.raw_items()))
             elif isinstance(event, h11.ConnectionClosed):
                 raise self._closed_early()
 
     def _on_head(self, event: h11.Response) -> None:
         self.head = event
-        self.headers = _pairs(event.headers.raw_items())
+        self.headers = decode_headers(event.headers.raw_items())
         self._check_head_size()
-        if _find(self.headers, "Transfer-Encoding") is not None:
-            self.framing_conflict = _find(self.headers, "Content-Length") is not None
-        encodings = parse_encodings(_find(self.headers, "Content-Encoding"))
+        if find_header(self.headers, "Transfer-Encoding") is not None:
+            self.framing_conflict = find_header(self.headers, "Content-Length") is not None
+        encodings = parse_encodings(find_header(self.headers, "Content-Encoding"))
         if encodings and can_decode(encodings):
             self._decoder = BodyDecoder(encodings)
         self._encodings = encodings
@@ -242,8 +242,8 @@ class ResponseParser:
                 f"malformed response: more than {MAX_INFORMATIONAL} interim (1xx) responses",
                 partial=self.raw,
             )
-        headers = _pairs(event.headers.raw_items())
-        self._informational.append(Informational(event.status_code, _text(event.reason), headers))
+        headers = decode_headers(event.headers.raw_items())
+        self._informational.append(Informational(event.status_code, latin1_text(event.reason), headers))
 
     def _on_data(self, data: bytes) -> None:
         self.encoded_size += len(data)
@@ -296,9 +296,9 @@ class ResponseParser:
         head = self.head
         assert head is not None
         return HttpResponse(
-            http_version=_text(head.http_version),
+            http_version=latin1_text(head.http_version),
             status=head.status_code,
-            reason=_text(head.reason),
+            reason=latin1_text(head.reason),
             headers=self.headers,
             body=b"".join(self._body),
             encoded_size=self.encoded_size,
