@@ -293,6 +293,15 @@ def test_telnet_login_against_the_lab_and_plain_open_only_names_the_negotiation(
     assert protoview.NOT_ANSWERED in out
 
 
+def test_lab_telnet_opens_in_telnet_mode_and_the_login_works() -> None:
+    script = "/wait login: 5\nguest\n/wait Password 5\nguest\n/wait '[$] ' 5\nwhoami\n/wait 'guest@' 5\n"
+    status, out, err = repl("/lab telnet\n" + script)
+    assert status == 0, err
+    assert "-> IAC DO ECHO" in out and "-> IAC WONT TERMINAL-TYPE" in out
+    assert protoview.NOT_ANSWERED not in out
+    assert "<- guest\\r\\n" in out  # whoami answered: the login went through
+
+
 # -- /explain for DNS and telnet ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ With no SERVICE, lists the services and the lab servers running in this REPL.
 The server lives as long as the REPL. Examples:
   /lab http            start the hello-world HTTP server, open a session
   /lab echo --udp      start echo, open a UDP session to it
+  /lab telnet          a telnet session: option negotiation answered (as /open telnet://)
   /lab daytime:9013 --no-open
 """,
     options=("--udp", "--no-open"),
@@ -64,6 +65,10 @@ async def _lab(repl: Repl, rest: str) -> None:
             raise UsageError(f"lab {name} has no UDP side")
         target = target.with_transport("udp")
     conv = await repl.sessions.open(target, timeout=repl.settings.connect_timeout, tls=TLSOptions(), family=0)
+    if name == "telnet":  # answer option negotiation, as /open telnet:// does (no await before this)
+        from netbench.repl.protoview import Watch
+
+        repl.sessions.watches[conv.number] = Watch.for_telnet()
     repl.info(conv.opened)
 
 
