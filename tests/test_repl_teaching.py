@@ -61,7 +61,7 @@ def test_a_half_closing_peer_is_closed_by_peer_too() -> None:
 
 
 def test_a_mistyped_command_suggests_the_nearest_and_a_short_prefix_lists_candidates() -> None:
-    status, _out, err = repl("/opne 127.0.0.1 1\n/qiut\n/se\n/zzz\n/help sesions\n/OPEN\n")
+    status, _out, err = repl("/opne 127.0.0.1 1\n/qiut\n/se\n/zzz\n/help sesions\n/OPEN\n/r on\n")
     assert status == 0
     assert "error: unknown command /opne: did you mean /open?" in err
     assert "error: unknown command /qiut: did you mean /quit?" in err
@@ -69,6 +69,7 @@ def test_a_mistyped_command_suggests_the_nearest_and_a_short_prefix_lists_candid
     assert "error: unknown command /zzz (see /help)" in err
     assert "error: unknown command /sesions: did you mean /sessions?" in err
     assert "usage: /open TARGET" in err  # /OPEN is /open: command names are not case-sensitive
+    assert "error: ambiguous command /r: /raw, /resp" in err  # /r once meant /raw: neither runs now
 
 
 def test_a_udp_refusal_is_said_once_until_a_datagram_is_answered_again() -> None:

@@ -16,7 +16,7 @@ from netbench.repl.commands import TABLE
 from netbench.repl.completion import ReplCompleter
 from netbench.repl.context import PlainPrinter, Repl, Settings
 from netbench.repl.httpview import HttpMessage, HttpTracker, Note, RawData, request_method
-from netbench.repl.registry import find
+from netbench.repl.registry import find, unknown
 from netbench.repl.sessions import Sessions
 from netbench.repl.toolbar import prompt, size, toolbar
 
@@ -185,6 +185,8 @@ def test_command_table_and_prefixes() -> None:
     assert find("q") is TABLE["quit"] and find("exit") is TABLE["quit"]
     assert find("sess") is TABLE["sessions"]
     assert find("s") is None  # ambiguous
+    assert find("r") is None and find("ra") is TABLE["raw"] and find("res") is TABLE["resp"]
+    assert unknown("r") == "ambiguous command /r: /raw, /resp"  # both named, neither run
 
 
 def completions(text: str, repl: Repl | None = None) -> list[str]:

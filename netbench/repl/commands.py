@@ -72,7 +72,8 @@ async def run_line(repl: Repl, line: str) -> NetbenchError | None:
 A plain line is sent on the current session with the line ending in force
 (CRLF unless changed with /eol); an empty line sends just the line ending.
 A line starting with / is a command; start it with // to send a line that
-begins with a slash. ${NAME} expands variables set with /set.
+begins with a slash. ${NAME} expands variables set with /set. A command may
+be shortened to a unique prefix (/sess, /ra for /raw; /r is both /raw and /resp).
 Keys: Tab completes, Up/Down walk the history, Ctrl-C clears the line,
 Ctrl-D (on an empty line) or /quit leaves.
 A fast peer: past 100 lines or 16 KiB a second on a session, what arrives is
