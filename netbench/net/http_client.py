@@ -19,7 +19,6 @@ saying how many of how many bytes arrived; a malformed response raises
 from __future__ import annotations
 
 import socket
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from netbench.core.address import Target, host_header
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
+from netbench.net.blocking import idle_has_data
 from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
 
@@ -150,7 +150,7 @@ class HttpClient:
         connection, so they can never be read as the answer to this request.
         """
         sock = self._sock
-        if sock is None or not self._http.reusable or _unasked_for(sock):
+        if sock is None or not self._http.reusable or idle_has_data(sock):
             self.close()
             self._origin = self.clock()
             self._connect()
@@ -224,7 +224,7 @@ class HttpClient:
         """Connect when not connected, or when the idle connection holds bytes no request
         asked for (or the server's close); True when this made a new connection."""
         if self._sock is not None:
-            if not _unasked_for(self._sock):
+            if not idle_has_data(self._sock):
                 return False
             self.close()
         self._origin = self.clock()
@@ -371,28 +371,3 @@ def _progress(parser: ResponseParser) -> str:
     if expected is not None:
         return f" (after {parser.encoded_size} of {expected} body bytes)"
     return f" (after {parser.encoded_size} body bytes)"
-
-
-def _unasked_for(sock: socket.socket) -> bool:
-    """True when an idle kept-alive connection has something to read: bytes that no
-    request asked for, or the peer's close. Costs one poll when there is nothing."""
-    import select
-
-    pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted
-    if pending is not None and pending():
-        return True
-    if not select.select([sock], [], [], 0)[0]:
-        return False
-    # Readable. With TLS this may be only a session ticket, which is no application data.
-    previous = sock.gettimeout()
-    sock.setblocking(False)
-    try:
-        sock.recv(1)  # data, or b"" for the peer's close
-        return True
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError as error:
-        ssl = sys.modules.get("ssl")
-        return not (ssl is not None and isinstance(error, ssl.SSLWantReadError))
-    finally:
-        sock.settimeout(previous)
