@@ -269,8 +269,18 @@ class Runner:
         from netbench.core.http import ResponseParser
 
         http_step = self.http is not None
-        parser = self.http.parser() if self.http is not None else ResponseParser(self.method)
+        if self.http is not None:
+            parser = self.http.parser(max_decoded=MAX_ANSWER)
+        else:
+            parser = ResponseParser(self.method, max_decoded=MAX_ANSWER)
         response = self.read_response(session, parser, deadline)
+        if parser.truncated:  # a gzip/deflate bomb: the connection is cut where reading stopped
+            self.close()
+            raise StepFailed(
+                f"the {response.content_encoding or 'encoded'} body decodes to more than "
+                f"{MAX_ANSWER // (1024 * 1024)} MiB",
+                received=response.raw[:KEEP_WHEN_DISCARDING],
+            )
         self.cookies.answered(response.headers, http_step)
         if parser.framing_conflict or (http_step and parser.leftover):
             self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
