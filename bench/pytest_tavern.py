@@ -260,7 +260,7 @@ def show(name: str, times: list[Times], files: int) -> None:
     walls, cpus = [wall for wall, _ in times], [cpu for _, cpu in times]
     low, mid, cpu = min(walls), statistics.median(walls), statistics.median(cpus)
     print(
-        f"  {name:<34} wall min {low:6.2f} s  median {mid:6.2f} s  ({mid / files * 1000:5.1f} ms per file);"
+        f"  {name:<42} wall min {low:6.2f} s  median {mid:6.2f} s  ({mid / files * 1000:5.1f} ms per file);"
         f"  CPU median {cpu:6.2f} s ({cpu / files * 1000:5.1f} ms per file)"
     )
 
