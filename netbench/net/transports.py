@@ -142,16 +142,50 @@ class StreamTransport:
         return self.writer.get_extra_info("ssl_object")
 
 
+QUEUE_LIMIT = 4 * 1024 * 1024  # bytes of datagrams waiting for receive_some; past it they are dropped
+DATAGRAM_OVERHEAD = 64  # charged per queued datagram, so a flood of empty ones is bounded too
+
+
 class _DatagramProtocol(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+    """Datagrams (and ICMP errors) in arrival order, at most *limit* bytes of them waiting.
+
+    Past the limit a datagram is dropped and counted in :attr:`dropped`, as the
+    kernel drops one when a socket's receive buffer is full: a peer flooding a
+    session that is no longer read (the REPL stops at its transcript cap)
+    cannot grow memory without end. Each entry costs its size plus
+    :data:`DATAGRAM_OVERHEAD`.
+    """
+
+    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
         self.queue: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+        self.limit = limit
+        self.queued = 0  # bytes charged for what is in the queue
+        self.dropped = 0
+
+    @staticmethod
+    def _charge(item: bytes | OSError) -> int:
+        return (len(item) if isinstance(item, bytes) else 0) + DATAGRAM_OVERHEAD
+
+    def _put(self, item: bytes | OSError) -> None:
+        charge = self._charge(item)
+        if self.queued + charge > self.limit:
+            self.dropped += 1
+            return
+        self.queued += charge
+        self.queue.put_nowait(item)
+
+    async def get(self) -> bytes | OSError:
+        """The next datagram or error, waiting for one."""
+        item = await self.queue.get()
+        self.queued -= self._charge(item)
+        return item
 
     def datagram_received(self, data: bytes, addr: object) -> None:
-        self.queue.put_nowait(data)
+        self._put(data)
 
     def error_received(self, exc: Exception) -> None:
         if isinstance(exc, OSError):
-            self.queue.put_nowait(exc)
+            self._put(exc)
 
 
 class DatagramTransport:
@@ -159,7 +193,9 @@ class DatagramTransport:
 
     An ICMP port-unreachable from the peer surfaces as ConnectionRefusedError
     on the next receive. UDP has no end-of-file: ``receive_some`` skips empty
-    datagrams and never returns ``b""``.
+    datagrams and never returns ``b""``. At most :data:`QUEUE_LIMIT` bytes wait
+    to be received; what arrives past that is dropped and counted
+    (:attr:`dropped`), as the kernel does when a socket buffer is full.
     """
 
     def __init__(self, transport: asyncio.DatagramTransport, protocol: _DatagramProtocol) -> None:
@@ -185,11 +221,21 @@ class DatagramTransport:
 
     async def receive_some(self, max_bytes: int) -> bytes:
         while True:
-            item = await self.protocol.queue.get()
+            item = await self.protocol.get()
             if isinstance(item, OSError):
                 raise item
             if item:  # an empty datagram is not end-of-file (UDP has none): skip it
                 return item
+
+    @property
+    def dropped(self) -> int:
+        """Datagrams dropped because :data:`QUEUE_LIMIT` bytes were already waiting."""
+        return self.protocol.dropped
+
+    @property
+    def queued(self) -> int:
+        """Bytes (with :data:`DATAGRAM_OVERHEAD` each) waiting to be received."""
+        return self.protocol.queued
 
     async def send_eof(self) -> None:
         return None
