@@ -200,3 +200,25 @@ def test_a_port_scan_leaves_the_lab_quiet() -> None:
         status, stderr = stop(process, signal.SIGINT)
     assert status == 0
     assert stderr == ""
+
+
+def test_each_protocol_service_gets_a_hint_that_fits_it() -> None:
+    """The DNS hint is not ``netbench connect`` (useless for a binary protocol), and each hint runs."""
+    from netbench.commands.lab import render_table
+    from netbench.lab import running
+
+    with running("smtp", "redis", "memcached", "dns", "telnet", "echo") as lab:
+        table = render_table(lab)
+        dns, telnet = lab["dns"].port, lab["telnet"].port
+        assert f"netbench repl udp://127.0.0.1:{dns}, then /dns A lab.test" in table
+        assert f"dig @127.0.0.1 -p {dns} lab.test" in table
+        assert f"netbench connect 127.0.0.1 {dns}" not in table
+        assert f"netbench repl 127.0.0.1 {lab['smtp'].port}   (smtp: EHLO me, then /smtp" in table
+        assert f"netbench repl 127.0.0.1 {lab['redis'].port}   (redis: PING" in table
+        assert f"netbench repl 127.0.0.1 {lab['memcached'].port}   (memcached: version" in table
+        assert f"netbench repl telnet://127.0.0.1:{telnet}   (telnet: log in as guest" in table
+        assert f"netbench connect 127.0.0.1 {lab['echo'].port}   (echo; -u for UDP)" in table
+        # the DNS hint, run as written: the answer comes back decoded
+        status, out, err = run_main(["repl", f"udp://127.0.0.1:{dns}"], stdin="/dns A lab.test\n/wait 5\n")
+        assert status == 0, err
+        assert "status: NOERROR" in out and "127.0.0.1" in out

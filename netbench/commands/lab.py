@@ -62,14 +62,40 @@ def render_table(lab: Lab) -> str:
     lines.append("")
     prefix = "try:"
     for server in lab:
-        if server.name == "http":
-            lines.append(f"{prefix} netbench http {server.url}index.html")
-        else:
-            udp = "; -u for UDP" if "udp" in server.transports else ""
-            lines.append(f"{prefix} netbench connect {server.host} {server.port}   ({server.name}{udp})")
-        prefix = "    "
+        for hint in hints(server.name, server.host, server.port):
+            lines.append(f"{prefix} {hint}")
+            prefix = "    "
     lines.append("Ctrl-C stops the lab.")
     return "\n".join(lines) + "\n"
+
+
+def hints(name: str, host: str, port: int) -> list[str]:
+    """Commands to try against lab service *name* on *host*:*port*, each with a note of what to type.
+
+    A line protocol gets the REPL (typed lines, decoded answers, ``/explain``) with its first
+    command; DNS, being binary, gets ``/dns`` on a UDP session and ``dig``; the simple services
+    get ``netbench connect``, as ``nc`` would be used.
+    """
+    from netbench.core.address import host_port
+
+    address = host_port(host, port)
+    plain = f"netbench repl {host} {port}"
+    if name == "http":
+        return [f"netbench http http://{address}/index.html"]
+    if name == "smtp":
+        return [f"{plain}   (smtp: EHLO me, then /smtp for the next command, /explain for a reply)"]
+    if name == "redis":
+        return [f"{plain}   (redis: PING, SET a 1, GET a; /resp sends a RESP array)"]
+    if name == "memcached":
+        return [f"{plain}   (memcached: version, then set k 0 0 5 and hello, get k)"]
+    if name == "dns":
+        return [
+            f"netbench repl udp://{address}, then /dns A lab.test   (dns; /explain for the answer)",
+            f"dig @{host} -p {port} lab.test   (dns, with dig from bind9-dnsutils)",
+        ]
+    if name == "telnet":
+        return [f"netbench repl telnet://{address}   (telnet: log in as guest, password guest)"]
+    return [f"netbench connect {host} {port}   ({name}; -u for UDP)"]
 
 
 def render_json(lab: Lab) -> str:
