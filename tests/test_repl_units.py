@@ -262,3 +262,12 @@ def test_input_highlighting() -> None:
     assert style_line("/open! x")[0] == ("class:input.unknown", "/open! ")
     assert style_line("Host: x")[0] == ("class:input.header", "Host:")
     assert "".join(text for _s, text in style_line("GET / HTTP/1.1")) == "GET / HTTP/1.1"
+
+
+def test_readme_names_every_repl_command() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("Commands start with `/`:", 1)[1].split("See `docs/repl.md`", 1)[0]
+    missing = [name for name in TABLE if f"`/{name}`" not in listed and f"`/{name} " not in listed]
+    assert not missing, f"README's REPL command list lacks {missing}"
