@@ -37,24 +37,47 @@ MAX_DATAGRAM = 65507
 _KEEP_EVENTS = 64
 
 
-def _start_stdin_thread(fd: int, size: int, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[bytes]:
-    queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1)
+class StdinReads:
+    """stdin's reads, handed by a daemon thread to the loop one at a time; ``b""`` at its end.
 
-    def reader() -> None:
-        try:
-            while True:
-                data = read_some(fd, size)
-                asyncio.run_coroutine_threadsafe(queue.put(data), loop).result()
-                if not data:
-                    return
-        except Exception:  # the loop is gone (the pipe ended) or stdin failed: stop
+    The thread never makes a coroutine: it schedules ``put_nowait`` on the
+    loop and then waits for the loop to take that read (:meth:`get`) before
+    reading again, so a slow peer holds stdin back instead of memory filling
+    up. When the loop has closed (Ctrl-C or SIGTERM while stdin ends) the
+    thread just stops: nothing is left behind to print "coroutine ... was
+    never awaited" at exit.
+    """
+
+    def __init__(self, fd: int, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._loop = loop
+        self._slot = threading.Semaphore(1)  # one read handed over and not yet taken
+        self.thread = threading.Thread(target=self._read, args=(fd, size), name="netbench-stdin", daemon=True)
+        self.thread.start()
+
+    def _read(self, fd: int, size: int) -> None:
+        while True:
             try:
-                asyncio.run_coroutine_threadsafe(queue.put(b""), loop)
-            except RuntimeError:
-                pass
+                data = read_some(fd, size)
+            except OSError:  # stdin failed: that is its end
+                data = b""
+            if not self._hand_over(data) or not data:
+                return
 
-    threading.Thread(target=reader, name="netbench-stdin", daemon=True).start()
-    return queue
+    def _hand_over(self, data: bytes) -> bool:
+        """Queue *data* for the loop once the last read was taken; False when the loop is closed."""
+        self._slot.acquire()
+        try:
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, data)
+        except RuntimeError:  # the loop is closed: the pipe has ended
+            return False
+        return True
+
+    async def get(self) -> bytes:
+        """The next read of stdin (``b""``: its end)."""
+        data = await self.queue.get()
+        self._slot.release()
+        return data
 
 
 def _trim(session: Session) -> None:
@@ -113,17 +136,17 @@ class _SessionPipe:
     def start(self) -> None:
         if self.stdin_fd is not None:
             size = MAX_DATAGRAM if self.datagram else READ_SIZE
-            queue = _start_stdin_thread(self.stdin_fd, size, asyncio.get_running_loop())
-            self.sender = asyncio.create_task(self.send_loop(queue))
+            reads = StdinReads(self.stdin_fd, size, asyncio.get_running_loop())
+            self.sender = asyncio.create_task(self.send_loop(reads))
         else:
             self.stdin_done_at = time.monotonic()
         self.receiver = asyncio.create_task(self.session.receive_some(timeout=None))
 
-    async def send_loop(self, queue: asyncio.Queue[bytes]) -> None:
+    async def send_loop(self, reads: StdinReads) -> None:
         """stdin's reads to the session; at stdin's end, half-close (TCP only) and stop."""
         session = self.session
         while True:
-            data = await queue.get()
+            data = await reads.get()
             if not data:
                 if self.options.shutdown and session.target.transport not in ("udp", "tls"):
                     await session.send_eof()
