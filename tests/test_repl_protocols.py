@@ -7,6 +7,7 @@ scripted (stdin not a terminal) and in a pty (pexpect). Every wait has a timeout
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -376,7 +377,11 @@ def test_connect_telnet_url_logs_in_to_the_lab(lab: Lab) -> None:
     stdin = b"guest\r\nguest\r\nwhoami\r\nquit\r\n"
     done = connect("-q", "5", f"telnet://127.0.0.1:{lab['telnet'].port}", stdin=stdin)
     assert done.returncode == 0, done.stderr
-    assert b"\xff" not in done.stdout and b"guest@lab:~$ whoami\r\nguest\r\n" in done.stdout
+    assert b"\xff" not in done.stdout
+    # The whole stdin goes at once: whether the server has our DO ECHO before it reads "whoami"
+    # is a race (a person types after the negotiation), so the echo of the command may be missing;
+    # its output after the shell prompt is not.
+    assert re.search(rb"guest@lab:~\$ (whoami\r\n)?guest\r\n", done.stdout), done.stdout
     assert b"telnet:" not in done.stderr  # (named only with -v)
 
 
