@@ -91,3 +91,48 @@ def test_no_module_imports_another_modules_private_names() -> None:
         for found in private_imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py"):
             offences.append(f"{path.relative_to(PACKAGE.parent)} {found}")
     assert offences == [], "private names imported across modules:\n" + "\n".join(offences)
+
+
+def _literal_connect_timeouts(source: str) -> list[str]:
+    """Where *source* gives a connect timeout a number of its own (a name, a field or a default)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        pairs: list[tuple[str, ast.expr | None]] = []
+        if isinstance(node, ast.Assign):
+            pairs = [(getattr(t, "id", getattr(t, "attr", "")), node.value) for t in node.targets]
+        elif isinstance(node, ast.AnnAssign):
+            pairs = [(getattr(node.target, "id", getattr(node.target, "attr", "")), node.value)]
+        elif isinstance(node, ast.arguments):
+            positional = node.args[len(node.args) - len(node.defaults) :]
+            pairs = [(a.arg, d) for a, d in zip(positional, node.defaults, strict=True)]
+            pairs += [(a.arg, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True)]
+        for name, value in pairs:
+            if (
+                "connect_timeout" in name.lower()
+                and isinstance(value, ast.Constant)
+                and value.value is not None
+            ):
+                found.append(f"line {value.lineno}: {name} = {value.value!r}")
+    return found
+
+
+def test_the_checker_finds_a_connect_timeout_of_its_own() -> None:
+    source = (
+        "class Settings:\n    connect_timeout: float = 10.0\n"
+        "def open(target, connect_timeout=5):\n    pass\n"
+        "def dial(*, connect_timeout=DEFAULT_CONNECT_TIMEOUT, timeout=3.0):\n    pass\n"
+    )
+    assert _literal_connect_timeouts(source) == [
+        "line 2: connect_timeout = 10.0",
+        "line 3: connect_timeout = 5",
+    ]
+
+
+def test_one_default_connect_timeout() -> None:
+    """net/dial.DEFAULT_CONNECT_TIMEOUT is the one number; the REPL, http and the rest use it."""
+    offences = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for found in _literal_connect_timeouts(path.read_text(encoding="utf-8")):
+            offences.append(f"{path.relative_to(PACKAGE.parent)} {found}")
+    home = [o for o in offences if o.startswith("netbench/net/dial.py ") and "DEFAULT_CONNECT_TIMEOUT =" in o]
+    assert len(home) == 1 and offences == home, "\n".join(offences)

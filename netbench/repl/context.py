@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from netbench.net.dial import DEFAULT_CONNECT_TIMEOUT
 from netbench.repl.view import Fragments, plain
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Settings:
     hex_mode: bool = False
     raw: bool = False
     timestamps: bool = False
-    connect_timeout: float = 10.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT  # the one default (net/dial.py)
     coalesce: bool = False  # keep the display at a person's pace (interactive use)
     endings: bool = True  # show how each received line ended (\r\n, \n)
 
