@@ -53,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its http.py would shadow the standard library's http package
 
+from netbench.core.h11_build import describe as h11_build  # noqa: E402
 from netbench.lab import running  # noqa: E402
 
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -316,7 +317,8 @@ def main() -> None:
             print(
                 f"{n} files, {steps} http steps in all, lab http on 127.0.0.1:{port}; "
                 f"netbench {version_of(sys.executable, 'netbench')} with pytest "
-                f"{version_of(sys.executable, 'pytest')}, Tavern {version_of(tavern_python, 'tavern')} "
+                f"{version_of(sys.executable, 'pytest')} and {h11_build()}, "
+                f"Tavern {version_of(tavern_python, 'tavern')} "
                 f"with pytest {version_of(tavern_python, 'pytest')}; "
                 f"load average {os.getloadavg()[0]:.2f}",
                 flush=True,
