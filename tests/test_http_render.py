@@ -34,7 +34,17 @@ def test_view_has_status_headers_body_and_sizes():
     assert lines[0] == "HTTP/1.1 200 OK"
     assert "Content-Type: text/plain" in lines
     assert "hello" in lines
-    assert lines[-1] == "body: 6 bytes; connect 1.0 ms, first byte 2.0 ms, total 3.0 ms"
+    assert lines[-1] == (
+        "body: 6 bytes; connect 1.0 ms, first byte 2.0 ms, total 3.0 ms (from the start of the connect)"
+    )
+
+
+def test_timing_line_names_where_its_figures_count_from():
+    response = parse_response(_response(b"HTTP/1.1 200 OK\r\n", b"hi"))
+    view = render_response(response, color=False, timings=Timings(0.0, 0.0012, 0.0015, reused=True))
+    assert view.splitlines()[-1] == (
+        "body: 2 bytes; reused connection, first byte 1.2 ms, total 1.5 ms (from the request sent)"
+    )
 
 
 def test_gzip_view_says_encoded_and_decoded_sizes():
