@@ -35,7 +35,7 @@ from netbench.core.http_message import (
     HttpResponse,
     Informational,
     build_request,
-    h11_reason,
+    h11_request,
     request_events,
     send_events,
 )
@@ -123,10 +123,7 @@ class HttpConnection:
         headers = tuple(headers)
         key = (headers, host) if body is None and not chunked else None
         if key is not None and key == self._head_key:
-            try:
-                request = h11.Request(method=method, target=target, headers=self._head_headers)
-            except h11.LocalProtocolError as error:
-                raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
+            request = h11_request(method, target, self._head_headers)
             return send_events(conn, [request, h11.EndOfMessage()])
         events = request_events(method, target, headers, body, host, chunked)
         if key is not None and isinstance(events[0], h11.Request):
@@ -194,10 +191,7 @@ class HttpPipeline:
         headers = tuple(headers)
         key = (headers, host)
         if key == self._head_key:
-            try:
-                first = h11.Request(method=method, target=target, headers=self._head_headers)
-            except h11.LocalProtocolError as error:
-                raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
+            first = h11_request(method, target, self._head_headers)
             data = send_events(conn, [first, h11.EndOfMessage()])
         else:
             events = request_events(method, target, headers, None, host, False)

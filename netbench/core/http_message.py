@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 try:
     import h11_mypyc as h11  # the compiled build of h11, when installed
@@ -127,6 +128,15 @@ def _host_bytes(host: str) -> bytes:
             raise UsageError(f"invalid host name {host!r}") from None
 
 
+def h11_request(method: str, target: str, headers: Any) -> h11.Request:
+    """h11's Request for *method*, *target* and *headers* (pairs, or a Request's own headers);
+    h11's refusal of a method, target or header becomes UsageError (exit 2)."""
+    try:
+        return h11.Request(method=method, target=target, headers=headers)
+    except h11.LocalProtocolError as error:
+        raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
+
+
 def request_events(
     method: str,
     target: str,
@@ -150,11 +160,7 @@ def request_events(
             pairs.append((b"Transfer-Encoding", b"chunked"))
     elif body is not None and b"content-length" not in names and b"transfer-encoding" not in names:
         pairs.append((b"Content-Length", str(len(body)).encode()))
-    try:
-        request = h11.Request(method=method, target=target, headers=pairs)
-    except h11.LocalProtocolError as error:
-        raise UsageError(f"invalid request: {h11_reason(str(error))}") from None
-    events: list[h11.Request | h11.Data | h11.EndOfMessage] = [request]
+    events: list[h11.Request | h11.Data | h11.EndOfMessage] = [h11_request(method, target, pairs)]
     if body:
         events.append(h11.Data(data=body))
     events.append(h11.EndOfMessage())
