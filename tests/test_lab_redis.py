@@ -140,6 +140,7 @@ def test_lists_hashes_and_wrongtype(client: Client) -> None:
     wrongtype = Error("WRONGTYPE Operation against a key holding the wrong kind of value")
     assert client.call("GET", "l") == wrongtype
     assert client.call("LPUSH", "h", "x") == wrongtype
+    assert client.call("HSET", "l", "f", "v") == wrongtype
     assert client.call("HGET", "l", "f") == wrongtype
     assert client.call("INCR", "h") == wrongtype
 

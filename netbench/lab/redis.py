@@ -18,6 +18,7 @@ import fnmatch
 import math
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from netbench.core import resp
 from netbench.core.resp import Array, BulkString, Error, Integer, SimpleString, Value
@@ -242,18 +243,31 @@ def _keys(keys: Keyspace, args: list[bytes]) -> Value:
     )
 
 
-@command("lpush", -3)
-def _lpush(keys: Keyspace, args: list[bytes]) -> Value:
-    key, items = args[1], args[2:]
+Container = TypeVar("Container", list[bytes], dict[bytes, bytes])
+
+
+def _writable(keys: Keyspace, key: bytes, kind: type[Container], items: list[bytes]) -> Container | Error:
+    """The *kind* value at *key* that *items* are about to be written into (stored empty when
+    the key is missing), or the reply instead: WRONGTYPE when the key holds another kind,
+    OOM when an item or the total would pass the caps. LPUSH and HSET share it."""
     value = keys.get(key)
-    if value is not None and not isinstance(value, list):
+    if value is not None and not isinstance(value, kind):
         return WRONGTYPE
     extra = sum(len(item) for item in items) + (0 if value is not None else len(key))
     if any(len(item) > MAX_VALUE for item in items) or not keys.room_for(key, extra):
         return OOM
     if value is None:
-        value = []
+        value = kind()
         keys.put(key, value)
+    return value
+
+
+@command("lpush", -3)
+def _lpush(keys: Keyspace, args: list[bytes]) -> Value:
+    key, items = args[1], args[2:]
+    value = _writable(keys, key, list, items)
+    if isinstance(value, Error):
+        return value
     value[:0] = reversed(items)
     keys.used += sum(len(item) for item in items)
     return Integer(len(value))
@@ -282,15 +296,9 @@ def _hset(keys: Keyspace, args: list[bytes]) -> Value:
     if len(args) % 2:
         return Error("ERR wrong number of arguments for 'hset' command")
     key, pairs = args[1], args[2:]
-    value = keys.get(key)
-    if value is not None and not isinstance(value, dict):
-        return WRONGTYPE
-    extra = sum(len(item) for item in pairs) + (0 if value is not None else len(key))
-    if any(len(item) > MAX_VALUE for item in pairs) or not keys.room_for(key, extra):
-        return OOM
-    if value is None:
-        value = {}
-        keys.put(key, value)
+    value = _writable(keys, key, dict, pairs)
+    if isinstance(value, Error):
+        return value
     added = 0
     for field, item in zip(pairs[::2], pairs[1::2], strict=True):
         old = value.get(field)
