@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="recipe variables from a YAML file (NAME: VALUE); --netbench-var wins over it",
     )
+    group.addoption(
+        "--netbench-pipeline",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write up to N requests ahead in runs of plain GET/HEAD http steps (replay --pipeline N)",
+    )
     parser.addini("netbench_target", "target for every netbench recipe (HOST:PORT)", default=None)
 
 
@@ -107,7 +114,8 @@ class RecipeItem(pytest.Item):
             raise self.error
         from netbench.recipe.engine import run
 
-        result = run(self.recipe, target=self._target(), variables=self._variables())
+        pipeline = self.config.getoption("--netbench-pipeline") or 0
+        result = run(self.recipe, target=self._target(), variables=self._variables(), pipeline=pipeline)
         self.user_properties.append(("netbench_target", result.target))
         if not result.ok:
             raise RecipeFailed(result)

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Run recipes (*.recipe.yaml; a directory means every recipe in it) and check the answers. "
         "A recipe with 'lab: SERVICE' starts that embedded service unless --target is given."
     )
-    parser.add_argument("recipes", nargs="+", metavar="RECIPE|DIR", help="recipe files or directories")
+    # "*", not "+": `--pipeline RECIPE` takes the recipe as its optional N, and _replay puts it back.
+    parser.add_argument("recipes", nargs="*", metavar="RECIPE|DIR", help="recipe files or directories")
     parser.add_argument("-t", "--target", help="aim every recipe at TARGET instead (HOST:PORT, tcp://...)")
     parser.add_argument(
         "--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
@@ -46,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "-w", "--timeout", type=float, metavar="SECS", help="per-step timeout for every step (default 5)"
+    )
+    parser.add_argument(
+        "--pipeline",
+        nargs="?",
+        const="16",
+        metavar="N",
+        help="write up to N requests (default 16) ahead in runs of plain GET/HEAD http steps "
+        "(no captures, retry or include between them); the results are the same",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document with every result")
     parser.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report to FILE")
@@ -110,6 +119,7 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
+    args.pipeline = _pipeline_depth(args)
     variables = merge_vars(args.vars_file, parse_vars(args.var))
     paths = find_recipes(args.recipes)
     if not paths:
@@ -136,6 +146,25 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return status
 
 
+def _pipeline_depth(args: argparse.Namespace) -> int:
+    """The --pipeline depth (0: off); `--pipeline RECIPE` is a recipe, not N (it goes back in)."""
+    from netbench.errors import UsageError
+
+    value = args.pipeline
+    depth = 0
+    if value is not None:
+        if value.isdigit():
+            depth = int(value)
+            if depth < 1:
+                raise UsageError("--pipeline: N must be 1 or more")
+        else:
+            args.recipes.insert(0, value)
+            depth = 16
+    if not args.recipes:
+        raise UsageError("give at least one recipe file or directory")
+    return depth
+
+
 def _run_recipes(
     paths: list[str],
     args: argparse.Namespace,
@@ -155,6 +184,7 @@ def _run_recipes(
         on_start=printer.on_start,
         on_step=printer.on_step,
         on_result=printer.on_result,
+        pipeline=args.pipeline or 0,
     )
 
 

@@ -35,6 +35,7 @@ def run_files(
     on_start: Callable[[int, str, int], object] | None = None,
     on_step: OnStep | None = None,
     on_result: Callable[[Result], object] | None = None,
+    pipeline: int = 0,
 ) -> list[Result]:
     """Load and run each recipe file in turn; return every result, in order.
 
@@ -50,7 +51,13 @@ def run_files(
             if on_start is not None:
                 on_start(index, path, len(recipe.steps))
             result = run(
-                recipe, target=target, variables=variables, environ=environ, timeout=timeout, on_step=on_step
+                recipe,
+                target=target,
+                variables=variables,
+                environ=environ,
+                timeout=timeout,
+                on_step=on_step,
+                pipeline=pipeline,
             )
         results.append(result)
         if on_result is not None:

@@ -100,8 +100,13 @@ def run(
     environ: Mapping[str, str] | None = None,
     timeout: float | None = None,
     on_step: OnStep | None = None,
+    pipeline: int = 0,
 ) -> Result:
-    """Run *recipe* and return its :class:`Result` (never raises for a failing recipe)."""
+    """Run *recipe* and return its :class:`Result` (never raises for a failing recipe).
+
+    *pipeline* > 0 writes up to that many requests ahead in each run of consecutive plain
+    ``http`` steps (:mod:`netbench.recipe.pipelined`); the results are the same.
+    """
     import os
 
     if timeout is not None:
@@ -109,7 +114,7 @@ def run(
 
         recipe = replace(recipe, timeout=timeout)
     shown = target or recipe.target or (f"lab {recipe.lab}" if recipe.lab else "(no target)")
-    one = _Run(recipe, Context(environ=os.environ if environ is None else environ), on_step, shown)
+    one = _Run(recipe, Context(environ=os.environ if environ is None else environ), on_step, shown, pipeline)
     with ExitStack() as cleanup:
         try:
             runner = one.prepare(target, variables, cleanup)
@@ -121,8 +126,11 @@ def run(
 class _Run:
     """The bookkeeping of one run: the step results so far, the variables, what it aims at."""
 
-    def __init__(self, recipe: Recipe, context: Context, on_step: OnStep | None, shown: str) -> None:
+    def __init__(
+        self, recipe: Recipe, context: Context, on_step: OnStep | None, shown: str, pipeline: int = 0
+    ) -> None:
         self.recipe = recipe
+        self.pipeline = pipeline  # requests written ahead in a run of plain http steps (0: none)
         self.context = context
         self.on_step = on_step
         self.shown = shown
@@ -156,11 +164,26 @@ class _Run:
                 )
             )
             return error.status
-        for index, step in enumerate(self.recipe.steps, 1):
-            result = run_step(runner, step, index)
-            self.record(result)
-            if not result.ok:
-                return result.status
+        steps = self.recipe.steps
+        position = 0  # of the next step to run
+        while position < len(steps):
+            end = position + 1
+            if self.pipeline:
+                from netbench.recipe.pipelined import pipelined_run_end, run_pipelined
+
+                end = pipelined_run_end(runner, position)
+                if end - position > 1:  # a run of plain GET/HEAD http steps: written ahead
+                    for result in run_pipelined(runner, position, end, self.pipeline):
+                        self.record(result)
+                        if not result.ok:
+                            return result.status
+                        position += 1
+            for index in range(position, end):  # one at a time (and what a pipelined run left)
+                result = run_step(runner, steps[index], index + 1)
+                self.record(result)
+                if not result.ok:
+                    return result.status
+            position = end
         return ExitStatus.OK
 
     def not_started(self, error: NetbenchError) -> ExitStatus:
@@ -190,13 +213,23 @@ class _Run:
         )
 
 
-def run_step(runner: Runner, step: Step, index: int) -> StepResult:
-    """Run step number *index* and say how it went (its captures go into the variables)."""
+def run_step(
+    runner: Runner,
+    step: Step,
+    index: int,
+    action: Callable[[], dict[str, str]] | None = None,
+    begin: float | None = None,
+) -> StepResult:
+    """Run step number *index* and say how it went (its captures go into the variables).
+
+    *action* stands in for ``runner.step(step)`` (a pipelined step checks an answer that
+    already arrived), *begin* for now as the step's start.
+    """
     context = runner.context
-    begin = time.monotonic()
+    begin = time.monotonic() if begin is None else begin
     summary = describe_step(step)
     try:
-        captured = runner.step(step)
+        captured = runner.step(step) if action is None else action()
     except StepFailed as failure:
         return _failed(step, index, summary, context, failure, begin)
     except RecipeError as error:

@@ -209,21 +209,9 @@ class Runner:
                 if not session.target.is_stream:
                     raise RecipeError("expect closed: a UDP peer cannot close (use it over TCP)")
                 received += session.receive_until_eof(deadline, KEEP_WHEN_DISCARDING)
-        except TimedOut as error:
+        except (TimedOut, Reset, ProtocolError) as error:
             self.http = None
-            raise StepFailed(
-                f"timed out after {timeout:g} s waiting for {_what(expect)}",
-                expected=_wanted(expect),
-                received=error.partial,
-            ) from None
-        except Reset as error:
-            self.http = None
-            raise StepFailed(
-                f"{error} while waiting for {_what(expect)}", expected=_wanted(expect), received=error.partial
-            ) from None
-        except ProtocolError as error:
-            self.http = None
-            raise StepFailed(f"not a valid HTTP response: {error}", received=error.partial) from None
+            raise waiting_failed(error, expect, timeout) from None
         except ExpectationFailed as error:
             raise StepFailed(str(error), received=session.buffer.peek()[:KEEP_WHEN_DISCARDING]) from None
         return received, response
@@ -274,13 +262,7 @@ class Runner:
         else:
             parser = ResponseParser(self.method, max_decoded=MAX_ANSWER)
         response = self.read_response(session, parser, deadline)
-        if parser.truncated:  # a gzip/deflate bomb: the connection is cut where reading stopped
-            self.close()
-            raise StepFailed(
-                f"the {response.content_encoding or 'encoded'} body decodes to more than "
-                f"{MAX_ANSWER // (1024 * 1024)} MiB",
-                received=response.raw[:KEEP_WHEN_DISCARDING],
-            )
+        self.check_truncated(parser, response)
         self.cookies.answered(response.headers, http_step)
         if parser.framing_conflict or (http_step and parser.leftover):
             self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
@@ -288,6 +270,22 @@ class Runner:
             session.buffer.feed(parser.leftover)  # a raw send's next answer (it sent them all)
         if not http_step:  # an http step after this raw exchange goes on if the answer allowed it
             self.raw_ended = parser.broken or _ends_connection(response)
+        self.check_response(expect, response)
+        return response
+
+    def check_truncated(self, parser: ResponseParser, response: HttpResponse) -> None:
+        """Fail the step when its decoded body reached the cap (a gzip/deflate bomb); the
+        connection is cut where reading stopped, so it is closed."""
+        if parser.truncated:
+            self.close()
+            raise StepFailed(
+                f"the {response.content_encoding or 'encoded'} body decodes to more than "
+                f"{MAX_ANSWER // (1024 * 1024)} MiB",
+                received=response.raw[:KEEP_WHEN_DISCARDING],
+            )
+
+    def check_response(self, expect: Expect, response: HttpResponse) -> None:
+        """Check *response* against *expect* (status, headers, body, JSON, cookies)."""
         ctx = self.context
         expanded = expect  # check_http reads status, headers and body: only those need expanding
         if expect.headers or expect.body is not None:
@@ -302,7 +300,6 @@ class Runner:
             first = problems[0]
             message = "; ".join(p.message for p in problems)
             raise StepFailed(message, expected=first.expected, received=first.received or response.raw)
-        return response
 
     def read_response(
         self, session: BlockingSession, parser: ResponseParser, deadline: float
@@ -359,6 +356,21 @@ def _expand_match(ctx: Context, value: Any) -> Any:
     from dataclasses import replace
 
     return replace(value, value=ctx.expand_text(value.value))
+
+
+def waiting_failed(error: TimedOut | Reset | ProtocolError, expect: Expect, timeout: float) -> StepFailed:
+    """What failed a step while it waited for its answer: a timeout, the peer closing, bad HTTP."""
+    if isinstance(error, TimedOut):
+        return StepFailed(
+            f"timed out after {timeout:g} s waiting for {_what(expect)}",
+            expected=_wanted(expect),
+            received=error.partial,
+        )
+    if isinstance(error, Reset):
+        return StepFailed(
+            f"{error} while waiting for {_what(expect)}", expected=_wanted(expect), received=error.partial
+        )
+    return StepFailed(f"not a valid HTTP response: {error}", received=error.partial)
 
 
 def _what(expect: Expect) -> str:
