@@ -57,6 +57,7 @@ from netbench.core.h11_build import describe as h11_build  # noqa: E402
 from netbench.lab import running  # noqa: E402
 
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+CHILD_TIMEOUT = 900.0  # seconds for one pytest run: a hung side ends the bench, not the session
 Step = tuple[str, str]  # (netbench step YAML, Tavern stage YAML)
 Times = tuple[float, float]  # (wall seconds, CPU seconds)
 
@@ -245,7 +246,7 @@ def timed(argv: Sequence[str], env: dict[str, str], expect_passed: int | None = 
     does not pass them all. The lab server's CPU is not counted: it runs in this process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT, timeout=CHILD_TIMEOUT)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
