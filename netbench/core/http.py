@@ -23,11 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-try:
-    import h11_mypyc as h11  # the compiled build of h11, when installed
-except ImportError:
-    import h11
-
+from netbench.core.h11lib import h11
 from netbench.core.http_message import (
     DEFAULT_MAX_HEADER_SIZE,
     HeaderInput,

@@ -13,12 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-try:
-    import h11_mypyc as h11  # the compiled build of h11, when installed
-except ImportError:
-    import h11
-
 from netbench.core.escape import scrub
+from netbench.core.h11lib import h11
 from netbench.errors import UsageError
 
 Headers = tuple[tuple[str, str], ...]

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-try:
-    import h11_mypyc as h11  # the compiled build of h11, when installed
-except ImportError:
-    import h11
-
 from netbench.core.decoding import BodyDecoder, DecodeError, can_decode, parse_encodings
 from netbench.core.escape import escape
+from netbench.core.h11lib import h11
 from netbench.core.http_message import (
     DEFAULT_MAX_HEADER_SIZE,
     MAX_HEADER_COUNT,

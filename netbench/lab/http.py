@@ -15,12 +15,8 @@ import re
 import time
 from urllib.parse import urlsplit
 
-try:
-    import h11_mypyc as h11  # the compiled build of h11, when installed
-except ImportError:
-    import h11
-
 from netbench.core.escape import escape
+from netbench.core.h11lib import h11
 from netbench.lab import accounts
 from netbench.lab.base import Connections, TrackedProtocol, peer_of
 from netbench.lab.pages import MAX_BODY, Reply, route, simple

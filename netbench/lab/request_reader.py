@@ -23,13 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-try:
-    import h11_mypyc as h11  # the compiled build of h11, when installed
-except ImportError:
-    import h11
-
 from netbench.core.decoding import BodyDecoder, DecodeError, can_decode, parse_encodings
 from netbench.core.escape import quote
+from netbench.core.h11lib import h11
 from netbench.lab.conversation import Conversation
 from netbench.lab.rejections import explain
 
