@@ -1,6 +1,6 @@
 """Benchmark: replaying a 1000-step HTTP recipe against nginx, compared with curl's URL glob.
 
-    python bench/replay.py [--steps 1000] [--rounds 5]
+    python bench/replay.py [--steps 1000] [--rounds 5] [--profile]
 
 Both tools fetch /index.html?1 .. ?N from a private nginx on loopback over
 one keep-alive connection: curl with its URL glob
@@ -8,8 +8,11 @@ one keep-alive connection: curl with its URL glob
 netbench with ``netbench replay`` of an N-step recipe (each step an
 ``http`` request with ``expect: {status: 200}``, so every answer is parsed
 and checked). Runs alternate; the medians are printed as requests/s with
-the ratio netbench/curl (above 1.0 = netbench faster). The in-process
-engine alone (no interpreter start-up) is shown too.
+the ratio netbench/curl (above 1.0 = netbench faster). ``replay --pipeline``
+(16 requests written ahead) and the in-process engine alone (no
+interpreter start-up) are shown too. ``--profile`` prints instead a cProfile
+of ``netbench.cli.main(["replay", ...])`` in-process (the top functions by
+own time), after one warm-up run.
 
 Second figure: loading (parse + schema check) a 1000-step recipe, goal
 under 100 ms.
@@ -63,6 +66,7 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="profile replay in-process instead")
     args = parser.parse_args()
     curl = shutil.which("curl")
     with tempfile.TemporaryDirectory() as scratch:
@@ -79,14 +83,19 @@ def main() -> None:
             # This checkout's netbench (run from ROOT), not whatever a `netbench` script on PATH
             # imports: an editable install may point at another clone, and a pyenv shim adds
             # a shell start-up that is no part of netbench.
+            if args.profile:
+                profile(path)
+                return
             cli = [sys.executable, "-m", "netbench", "replay", "-q", str(path)]
             results: dict[str, list[float]] = {
                 "netbench replay": [],
+                "replay --pipeline": [],
                 "engine in-process": [],
                 "curl glob": [],
             }
             for _ in range(args.rounds):
                 results["netbench replay"].append(timed(cli))
+                results["replay --pipeline"].append(timed([*cli, "--pipeline"]))
                 if curl:
                     results["curl glob"].append(timed([curl, "-s", "-o", "/dev/null", url]))
                 start = time.perf_counter()
@@ -105,7 +114,7 @@ def main() -> None:
                 median = statistics.median(times) * 1000
                 print(f"  {name:<18} {rates[name]:>9.0f} requests/s  ({median:.0f} ms)")
         if "curl glob" in rates:
-            for name in ("netbench replay", "engine in-process"):
+            for name in ("netbench replay", "replay --pipeline", "engine in-process"):
                 print(f"  ratio {name} / curl = {rates[name] / rates['curl glob']:.2f}")
         else:
             print("  curl is not installed: no ratio")
@@ -120,6 +129,31 @@ def main() -> None:
             f"loading the {args.steps}-step recipe ({path.stat().st_size // 1024} KiB, {loader}): "
             f"median {statistics.median(loads) * 1000:.1f} ms (goal < 100 ms)"
         )
+
+
+def profile(path: Path) -> None:
+    """cProfile of one in-process ``replay -q`` (after a warm-up run), top 30 by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    from netbench.cli import main as cli_main
+
+    argv = ["replay", "-q", str(path)]
+    with open(os.devnull, "w") as null:
+        stdout, sys.stdout = sys.stdout, null
+        try:
+            cli_main(argv)  # warm-up: imports, the parse cache
+            profiler = cProfile.Profile()
+            start = time.process_time()
+            profiler.runcall(cli_main, argv)
+            cpu = time.process_time() - start
+        finally:
+            sys.stdout = stdout
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
+    print(f"in-process replay under cProfile: {cpu * 1000:.0f} ms CPU")
+    print(text.getvalue())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ never returns ``b""``; OS errors become netbench errors
 
 from __future__ import annotations
 
+import select
 import socket
 import sys
 from typing import TYPE_CHECKING, TypeVar
@@ -44,6 +45,7 @@ class BlockingSession:
         self.closed = False
         self._view = memoryview(bytearray(READ_SIZE))
         self._datagram = target.transport == "udp"
+        self._poller: select.poll | None = None  # for has_unread, made on first use
 
     @property
     def peer(self) -> str:
@@ -94,8 +96,24 @@ class BlockingSession:
 
     def has_unread(self) -> bool:
         """True when something arrived that nobody has read: buffered bytes, the peer's
-        end-of-file, or the socket readable (:func:`idle_has_data`)."""
-        return bool(len(self.buffer)) or self.eof or idle_has_data(self.sock)
+        end-of-file, or the socket readable (:func:`idle_has_data`).
+
+        A plain socket is asked with one ``poll`` on a poller kept for the session (a
+        ``select`` builds its lists and fd sets every call); TLS goes through
+        :func:`idle_has_data`, which tells a session ticket from application data.
+        """
+        if len(self.buffer) or self.eof:
+            return True
+        poller = self._poller
+        if poller is None:
+            if hasattr(self.sock, "pending") or not hasattr(select, "poll"):
+                return idle_has_data(self.sock)
+            poller = self._poller = select.poll()
+            poller.register(self.sock, select.POLLIN)
+        try:
+            return bool(poller.poll(0))  # readable, or POLLHUP/POLLERR/POLLNVAL: not clean
+        except (OSError, ValueError):
+            return True
 
     def send_eof(self) -> None:
         """Half-close: shut down our write side; the peer reads end-of-file."""
@@ -152,8 +170,6 @@ def idle_has_data(sock: socket.socket) -> bool:
     """True when an idle connection has something to read: bytes no request asked for, or the
     peer's close. One poll when there is nothing; TLS bytes already decrypted count, a TLS
     session ticket alone (which is no application data) does not."""
-    import select
-
     pending = getattr(sock, "pending", None)
     if pending is not None and pending():
         return True

@@ -154,7 +154,7 @@ def _raise(error: BaseException) -> Any:
 def _checker(runner: Runner, expect: Expect, answer: _Answer) -> Any:
     def action() -> dict[str, str]:
         runner.check_truncated(answer.parser, answer.response)
-        runner.cookies.answered(answer.response.headers, True)
+        runner.answered(answer.response.headers, True)
         runner.check_response(expect, answer.response)
         return {}
 

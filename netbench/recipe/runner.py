@@ -38,6 +38,7 @@ from netbench.recipe.template import Context
 if TYPE_CHECKING:
     from netbench.core.address import Target
     from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
+    from netbench.core.http_message import Headers
     from netbench.net.blocking import BlockingSession
     from netbench.recipe.cookies import RunCookies
 
@@ -179,10 +180,8 @@ class Runner:
 
     def _request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None) -> bytes:
         """The bytes of an http step, on the connection's h11 state (a fresh one when needed)."""
-        from netbench.core.http import HttpConnection
-
         if self.http is None or not self.http.reusable:
-            self.http = HttpConnection()
+            self.http = _http_module().HttpConnection()
         try:
             return self.http.request(method, url, headers, body, host=self.target.display)
         except NetbenchError as error:
@@ -254,16 +253,14 @@ class Runner:
         return datagram
 
     def _http(self, session: BlockingSession, expect: Expect, deadline: float) -> HttpResponse:
-        from netbench.core.http import ResponseParser
-
         http_step = self.http is not None
         if self.http is not None:
             parser = self.http.parser(max_decoded=MAX_ANSWER)
         else:
-            parser = ResponseParser(self.method, max_decoded=MAX_ANSWER)
+            parser = _http_module().ResponseParser(self.method, max_decoded=MAX_ANSWER)
         response = self.read_response(session, parser, deadline)
         self.check_truncated(parser, response)
-        self.cookies.answered(response.headers, http_step)
+        self.answered(response.headers, http_step)
         if parser.framing_conflict or (http_step and parser.leftover):
             self.close()  # bytes nobody asked for, or framing nobody can trust: a new connection
         elif parser.leftover:
@@ -272,6 +269,15 @@ class Runner:
             self.raw_ended = parser.broken or _ends_connection(response)
         self.check_response(expect, response)
         return response
+
+    def answered(self, headers: Headers, http_step: bool) -> None:
+        """Hand an answer's headers to the cookie jar (:meth:`RunCookies.answered`), skipped when
+        it would change nothing: an http step's answer without Set-Cookie while the jar is empty."""
+        cookies = self.cookies
+        empty = cookies.enabled and http_step and cookies.jar is None and cookies.target is not None
+        if empty and not any(len(name) in (10, 11) and name.lower() in _SET_COOKIE for name, _ in headers):
+            return
+        cookies.answered(headers, http_step)
 
     def check_truncated(self, parser: ResponseParser, response: HttpResponse) -> None:
         """Fail the step when its decoded body reached the cap (a gzip/deflate bomb); the
@@ -342,6 +348,21 @@ class Runner:
             return checks.compile_regex(text)
         except re.error as error:
             raise RecipeError(f"invalid regular expression /{text}/: {error}") from None
+
+
+_SET_COOKIE = ("set-cookie", "set-cookie2")  # the names RunCookies.answered looks for
+_HTTP: Any = None  # netbench.core.http, imported by the first HTTP step (a raw recipe never needs h11)
+
+
+def _http_module() -> Any:
+    """:mod:`netbench.core.http`, imported once: an import statement in a per-step function
+    costs microseconds every step (the module's ``__getattr__`` is asked for ``__path__``)."""
+    global _HTTP
+    if _HTTP is None:
+        from netbench.core import http
+
+        _HTTP = http
+    return _HTTP
 
 
 def _ends_connection(response: HttpResponse) -> bool:
