@@ -267,3 +267,22 @@ def test_the_pytest_option(pytester: pytest.Pytester) -> None:
     pytester.makefile(".recipe.yaml", piped="netbench: 1\nlab: http\nvars: {word: hi}\nsteps:\n" + LAB_STEPS)
     result = pytester.runpytest("-p", "no:cacheprovider", "--netbench-pipeline", "4")
     result.assert_outcomes(passed=1)
+
+
+def test_a_cookie_header_in_any_case_starts_the_jar(tmp_path: Path) -> None:
+    # The runner skips the empty jar for answers without Set-Cookie: a shortcut that must
+    # still see the header whatever its case, one at a time and pipelined.
+    def answer(seen: Seen) -> list[Step]:
+        if seen.target == "/set":
+            return [ok(b"set", b"SET-COOKIE: flavour=rye; Path=/")]
+        return [ok((seen.header("cookie") or "no cookie").encode())]
+
+    steps = (
+        "  - http: {url: /set}\n"
+        "  - http: {url: /check}\n"
+        "    expect: {status: 200, body: flavour=rye, cookies: {flavour: {equal: rye}}}\n"
+    )
+    path = _write(tmp_path, steps, head="")
+    with ScriptServer(answer) as server:
+        plain, piped = _both(path, f"127.0.0.1:{server.port}")
+    assert plain.ok and piped.ok, plain.report()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from netbench.core.buffer import KEEP_WHEN_DISCARDING, MAX_ANSWER, exactly, line, match, until
@@ -275,7 +276,7 @@ class Runner:
         it would change nothing: an http step's answer without Set-Cookie while the jar is empty."""
         cookies = self.cookies
         empty = cookies.enabled and http_step and cookies.jar is None and cookies.target is not None
-        if empty and not any(len(name) in (10, 11) and name.lower() in _SET_COOKIE for name, _ in headers):
+        if empty and "set-cookie" not in " ".join(map(_name, headers)).lower():  # C loops, not Python
             return
         cookies.answered(headers, http_step)
 
@@ -294,14 +295,16 @@ class Runner:
         """Check *response* against *expect* (status, headers, body, JSON, cookies)."""
         ctx = self.context
         expanded = expect  # check_http reads status, headers and body: only those need expanding
-        if expect.headers or expect.body is not None:
+        body = expect.body
+        if (body is not None and "$" in body.value) or any("$" in m.value for _, m in expect.headers):
             expanded = Expect(
                 status=expect.status,
                 headers=tuple((n, _expand_match(ctx, m)) for n, m in expect.headers),
                 body=_expand_match(ctx, expect.body) if expect.body is not None else None,
             )
         problems = checks.check_http(expanded, response)
-        problems += check_answer(expect, response, ctx.expand_text, self.cookies.view)
+        if expect.json or expect.cookies:
+            problems += check_answer(expect, response, ctx.expand_text, self.cookies.view)
         if problems:
             first = problems[0]
             message = "; ".join(p.message for p in problems)
@@ -350,7 +353,7 @@ class Runner:
             raise RecipeError(f"invalid regular expression /{text}/: {error}") from None
 
 
-_SET_COOKIE = ("set-cookie", "set-cookie2")  # the names RunCookies.answered looks for
+_name = itemgetter(0)  # of a (name, value) header
 _HTTP: Any = None  # netbench.core.http, imported by the first HTTP step (a raw recipe never needs h11)
 
 
