@@ -286,3 +286,24 @@ def test_a_cookie_header_in_any_case_starts_the_jar(tmp_path: Path) -> None:
     with ScriptServer(answer) as server:
         plain, piped = _both(path, f"127.0.0.1:{server.port}")
     assert plain.ok and piped.ok, plain.report()
+
+
+def test_a_step_after_a_run_whose_last_answer_ended_keep_alive_goes_on_a_new_connection(
+    tmp_path: Path,
+) -> None:
+    # The last answer of the run says Connection: close but the server keeps the connection
+    # open (and would answer on it): the next step must not use it, with or without --pipeline.
+    def answer(seen: Seen) -> list[Step]:
+        if seen.target == "/2":
+            return [ok(b"/2", b"Connection: close")]
+        return [ok(seen.target.encode())]
+
+    steps = _numbered(2) + "  - http: {method: POST, url: /3, body: x}\n    expect: {status: 200, body: /3}\n"
+    path = _write(tmp_path, steps, head="")
+    connections = []
+    for depth in (0, 16):
+        with ScriptServer(answer) as server:
+            result = run(load_cached(str(path)), target=f"127.0.0.1:{server.port}", pipeline=depth)
+            connections.append([(seen.connection, seen.target) for seen in server.requests])
+        assert result.ok, result.report()
+    assert connections[0] == connections[1] == [(1, "/1"), (1, "/2"), (2, "/3")]

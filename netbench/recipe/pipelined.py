@@ -119,6 +119,7 @@ def run_pipelined(runner: Runner, start: int, end: int, depth: int) -> Iterator[
             if keeps_cookies and answer.response.header_values("Set-Cookie"):
                 runner.close()  # the next requests were built with the cookies before this answer
                 return
+        next(answers, None)  # the pipelining code closes a connection the last answer ended
     finally:
         answers.close()
         runner.http = None  # the next step starts a new h11 cycle on a connection left clean
