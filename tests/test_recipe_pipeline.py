@@ -133,8 +133,11 @@ def test_the_cli_option(nginx_recipe: tuple[Path, str], capsys: pytest.CaptureFi
         status = main(["replay", *options, str(path), "-t", target, "-q"])
         outputs.append((status, _report_text(capsys.readouterr().out)))
     assert outputs[0][0] == 1 and outputs[0] == outputs[1] == outputs[2]
-    status = main(["replay", "--pipeline", "0", str(path)])
-    assert status == 2 and "--pipeline: N must be 1 or more" in capsys.readouterr().err
+    for bad in (["--pipeline", "0", str(path)], ["--pipeline=-3", str(path)]):
+        status = main(["replay", *bad])
+        assert status == 2 and "--pipeline: N must be 1 or more" in capsys.readouterr().err
+    status = main(["replay", "--pipeline"])
+    assert status == 2 and "give at least one recipe" in capsys.readouterr().err
 
 
 def _report_text(text: str) -> str:

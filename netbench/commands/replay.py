@@ -153,7 +153,7 @@ def _pipeline_depth(args: argparse.Namespace) -> int:
     value = args.pipeline
     depth = 0
     if value is not None:
-        if value.isdigit():
+        if value.lstrip("-").isdigit():
             depth = int(value)
             if depth < 1:
                 raise UsageError("--pipeline: N must be 1 or more")
