@@ -269,18 +269,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
 def _urls_and_depth(args: argparse.Namespace) -> tuple[list[str], int]:
     """The URLs and the pipeline depth (1: no pipelining); `--pipeline URL` is a URL, not N."""
+    from netbench.commands.parsing import pipeline_depth
     from netbench.errors import UsageError
 
-    urls, value = list(args.urls), args.pipeline
-    depth = 1
-    if value is not None:
-        if value.isdigit():
-            depth = int(value)
-            if depth < 1:
-                raise UsageError("--pipeline: N must be 1 or more")
-        else:
-            urls.insert(0, value)
-            depth = PIPELINE_DEPTH
+    urls = list(args.urls)
+    depth = pipeline_depth(args.pipeline, urls, PIPELINE_DEPTH) or 1
     if not urls:
         raise UsageError("give at least one URL")
     return urls, depth

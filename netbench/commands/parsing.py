@@ -85,6 +85,25 @@ def parser_for(command: str) -> ArgumentParser:
     return parser
 
 
+def pipeline_depth(value: str | None, operands: list[str], default: int) -> int | None:
+    """The depth ``--pipeline [N]`` asks for (``http`` and ``replay``); None without the option.
+
+    The option takes an optional N, so argparse hands it the first URL or
+    recipe when no N is written (``--pipeline URL``): such a *value* goes
+    back at the front of *operands* and the depth is *default*. N must be 1
+    or more; 0 or a negative N is a :class:`UsageError`.
+    """
+    if value is None:
+        return None
+    if value.lstrip("-").isdigit():
+        depth = int(value)
+        if depth < 1:
+            raise UsageError("--pipeline: N must be 1 or more")
+        return depth
+    operands.insert(0, value)
+    return default
+
+
 def run_command(command: str, words: Sequence[str], env: Environment) -> ExitStatus:
     """Run ``netbench COMMAND WORDS...`` with *env*; return its exit status.
 

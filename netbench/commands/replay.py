@@ -148,18 +148,10 @@ def _replay(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 def _pipeline_depth(args: argparse.Namespace) -> int:
     """The --pipeline depth (0: off); `--pipeline RECIPE` is a recipe, not N (it goes back in)."""
+    from netbench.commands.parsing import pipeline_depth
     from netbench.errors import UsageError
 
-    value = args.pipeline
-    depth = 0
-    if value is not None:
-        if value.lstrip("-").isdigit():
-            depth = int(value)
-            if depth < 1:
-                raise UsageError("--pipeline: N must be 1 or more")
-        else:
-            args.recipes.insert(0, value)
-            depth = 16
+    depth = pipeline_depth(args.pipeline, args.recipes, 16) or 0
     if not args.recipes:
         raise UsageError("give at least one recipe file or directory")
     return depth
