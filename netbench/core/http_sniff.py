@@ -118,7 +118,9 @@ class NotHttp:
 
 
 @dataclass
-class _RequestHead:
+class RequestHead:
+    """A hand-typed request: its line's method and target, the header fields, what followed the head."""
+
     method: str
     target: str
     line: str
@@ -126,7 +128,13 @@ class _RequestHead:
     body: bytes = b""
 
 
-def _parse_request_head(sent: bytes) -> _RequestHead | NotHttp:
+def parse_request_head(sent: bytes) -> RequestHead | NotHttp:
+    """The request head at the start of *sent* (line and headers), or why it is not one.
+
+    Bytes after the head's empty line are the head's ``body`` as typed; a
+    falsy :class:`NotHttp` (``incomplete`` when the head is not finished) is
+    returned, never raised.
+    """
     start = request_line(sent)
     if start is None:
         first = sent.split(b"\n", 1)[0][:60]
@@ -143,7 +151,7 @@ def _parse_request_head(sent: bytes) -> _RequestHead | NotHttp:
         if not sep:
             return NotHttp(f"request header line without a colon: {escape(line[:60])}")
         headers.append((name.strip().decode("latin-1"), value.strip().decode("latin-1")))
-    return _RequestHead(start.method, start.target, str(start), tuple(headers), sent[end:])
+    return RequestHead(start.method, start.target, str(start), tuple(headers), sent[end:])
 
 
 def sniff_exchange(sent: bytes, received: bytes, *, closed: bool = False) -> HttpExchange | NotHttp:
@@ -154,7 +162,7 @@ def sniff_exchange(sent: bytes, received: bytes, *, closed: bool = False) -> Htt
     connection after *received* (a body delimited by the close is complete
     only then). A falsy :class:`NotHttp` is returned, never raised.
     """
-    head = _parse_request_head(sent)
+    head = parse_request_head(sent)
     if isinstance(head, NotHttp):
         return head
     if not received:

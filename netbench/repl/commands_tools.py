@@ -1,9 +1,11 @@
-"""Tool commands: /lab, /ports, /scan, /services, /explain."""
+"""Tool commands: /lab, /ports, /scan, /services, /explain, /curl."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netbench.core.escape import escape_text as safe
 from netbench.core.escape import quote
@@ -11,6 +13,9 @@ from netbench.errors import UsageError
 from netbench.repl.args import split
 from netbench.repl.context import Repl
 from netbench.repl.registry import command
+
+if TYPE_CHECKING:
+    from netbench.recipe.model import HttpRequest
 
 
 @command(
@@ -197,3 +202,59 @@ def _explain_http(repl: Repl, response: object) -> None:
 
     lines = explain.explain(int(response.status), list(response.headers))  # type: ignore[attr-defined]
     repl.info(safe("\n".join(lines), one_line=False))
+
+
+@command(
+    "curl",
+    "",
+    "the last HTTP request on this session as a curl command line",
+    """
+Finds the last HTTP request sent on the current session (typed by hand, or by
+/get and /http) and prints it as a curl command aimed at the same host and
+port, so it can be run outside netbench or pasted into a bug report. A Host
+header that only repeats the target and a Content-Length that curl works out
+are left out. `netbench import curl` turns such a line back into a recipe.
+""",
+)
+async def _curl(repl: Repl, rest: str) -> None:
+    if rest.strip():
+        raise UsageError("/curl takes no arguments")
+    conv = repl.sessions.current
+    if conv is None:
+        raise UsageError("no session: /open one, send an HTTP request, then /curl")
+    from netbench.core.address import host_header
+    from netbench.recipe.curl import request_as_curl
+
+    target = conv.session.target
+    request = last_http_request(conv.session.transcript.exchanges(), host_header(target))
+    if request is None:
+        raise UsageError(f"[{conv.number}] no HTTP request sent on this session yet")
+    tls = conv.session.tls
+    insecure = tls is not None and not tls.verified
+    repl.info(safe(request_as_curl(request, str(target), insecure=insecure)))
+
+
+def last_http_request(exchanges: Sequence[object], default_host: str) -> HttpRequest | None:
+    """The last exchange whose sent bytes start with a whole HTTP request head, as a recipe request.
+
+    Content-Length (curl works it out) is left out, and so is a Host header
+    equal to *default_host* (what curl sends for the target anyway).
+    """
+    from netbench.core.http_sniff import RequestHead, parse_request_head
+    from netbench.core.transcript import Exchange
+    from netbench.recipe.model import HttpRequest
+
+    for exchange in reversed(exchanges):
+        if not isinstance(exchange, Exchange):
+            continue
+        head = parse_request_head(exchange.sent)
+        if not isinstance(head, RequestHead):
+            continue
+        headers = tuple(
+            (name, value)
+            for name, value in head.headers
+            if name.lower() != "content-length"
+            and not (name.lower() == "host" and value.lower() == default_host.lower())
+        )
+        return HttpRequest(head.method, head.target, headers, head.body or None)
+    return None
