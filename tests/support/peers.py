@@ -87,38 +87,20 @@ http {{
 """
 
 
-class Nginx:
-    """A private nginx on a free loopback port, serving files from ``root``."""
+class Daemon:
+    """A peer program serving on ``self.port`` until :meth:`stop`: one launch, one wait, one stop."""
 
-    def __init__(self, directory: Path) -> None:
-        self.binary = require_binary("nginx")
-        self.prefix = directory
-        self.root = directory / "www"
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+    port: int
+    process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Nginx:
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "index.html").write_bytes(HELLO)
-        (self.root / "big.txt").write_bytes(b"all work and no play\n" * 5000)
-        (self.root / "data.json").write_bytes(b'{"name": "netbench", "ports": [80, 443]}\n')
-        conf = self.prefix / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port))
-        self.process = subprocess.Popen(
-            [self.binary, "-c", str(conf), "-p", str(self.prefix)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+    def launch(self, argv: list[str], *, stderr: int = subprocess.DEVNULL) -> None:
+        """Start *argv* and wait until it accepts on ``self.port``; stop it and raise if it never does."""
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             wait_for_port(self.port)
         except TimeoutError:
             self.stop()
             raise
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         if self.process is not None:
@@ -131,7 +113,31 @@ class Nginx:
             self.process = None
 
 
-class RedisServer:
+class Nginx(Daemon):
+    """A private nginx on a free loopback port, serving files from ``root``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_binary("nginx")
+        self.prefix = directory
+        self.root = directory / "www"
+        self.port = free_port()
+
+    def start(self) -> Nginx:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "index.html").write_bytes(HELLO)
+        (self.root / "big.txt").write_bytes(b"all work and no play\n" * 5000)
+        (self.root / "data.json").write_bytes(b'{"name": "netbench", "ports": [80, 443]}\n')
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port))
+        self.launch([self.binary, "-c", str(conf), "-p", str(self.prefix)], stderr=subprocess.PIPE)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class RedisServer(Daemon):
     """A private redis-server on a free loopback port, with no persistence.
 
     ``redis-server --port P --bind 127.0.0.1 --save '' --appendonly no``,
@@ -142,32 +148,11 @@ class RedisServer:
         self.binary = require_binary("redis-server")
         self.directory = directory
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_port(self.port)
-        except TimeoutError:
-            self.stop()
-            raise
+        no_persistence = ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        self.launch([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", *no_persistence])
         return self
 
     @property
@@ -179,13 +164,3 @@ class RedisServer:
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
             conn.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
             assert conn.recv(64).startswith(b"+OK")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
