@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tests.hostile.server import CLOSE, HANG, RESET, Pause, Step
+from tests.hostile.server import CLOSE, HANG, RESET, LoopbackListener, Pause, Step
 
 
 @dataclass(frozen=True)
@@ -41,56 +40,17 @@ def ok(body: bytes = b"hello", *extra: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\n" + head + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-class ScriptServer:
+class ScriptServer(LoopbackListener):
     """Serve ``answer(seen)`` to every request; ``.url`` says where."""
 
     def __init__(self, answer: Callable[[Seen], Sequence[Step]], *, host: str = "127.0.0.1") -> None:
-        assert host in ("127.0.0.1", "::1"), "loopback only"
+        super().__init__(host)
         self.answer = answer
-        self.host = host
         self.requests: list[Seen] = []
-        self.connections = 0
         self.answered = 0  # answers whose steps were all played
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._listener = socket.socket(family, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((host, 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._threads: list[threading.Thread] = []
-        self._accepter = threading.Thread(target=self._accept_loop, daemon=True)
 
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def __enter__(self) -> ScriptServer:
-        self._accepter.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._accepter.join(5)
-        for thread in self._threads:
-            thread.join(5)
-        self._listener.close()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            with self._lock:
-                self.connections += 1
-                number = self.connections
-            thread = threading.Thread(target=self._serve, args=(conn, number), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+    def serve(self, conn: socket.socket, number: int) -> None:
+        self._serve(conn, number)
 
     def _serve(self, conn: socket.socket, connection: int) -> None:
         conn.settimeout(5)

@@ -14,6 +14,7 @@ import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -46,21 +47,25 @@ def read_request_head(conn: socket.socket, data: bytes = b"") -> bytes | None:
     return data
 
 
-class HostileServer:
-    """Serve *steps* to every connection; ``.port`` and ``.url`` say where."""
+class LoopbackListener:
+    """A listening socket on a free loopback port with one thread per accepted connection.
 
-    def __init__(self, steps: Sequence[Step], *, read_request: bool = True, host: str = "127.0.0.1") -> None:
-        self.steps = list(steps)
-        self.read_request = read_request
-        self.requests: list[bytes] = []
-        self._stop = threading.Event()
+    Subclasses write ``serve(conn, number)`` (``number`` counts connections
+    from 1); ``.port``, ``.url`` and ``.connections`` say where and how many.
+    Use it as a context manager: leaving it stops accepting and joins the threads.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", backlog: int = 16) -> None:
         assert host in ("127.0.0.1", "::1"), "loopback only"
         self.host = host
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, 0))
-        self._listener.listen(8)
+        self._listener.listen(backlog)
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
         self._threads: list[threading.Thread] = []
@@ -71,7 +76,7 @@ class HostileServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def __enter__(self) -> HostileServer:
+    def __enter__(self) -> Self:
         self._accepter.start()
         return self
 
@@ -88,9 +93,28 @@ class HostileServer:
                 conn, _addr = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self._lock:
+                self.connections += 1
+                number = self.connections
+            thread = threading.Thread(target=self.serve, args=(conn, number), daemon=True)
             self._threads.append(thread)
             thread.start()
+
+    def serve(self, conn: socket.socket, number: int) -> None:
+        raise NotImplementedError
+
+
+class HostileServer(LoopbackListener):
+    """Serve *steps* to every connection; ``.port`` and ``.url`` say where."""
+
+    def __init__(self, steps: Sequence[Step], *, read_request: bool = True, host: str = "127.0.0.1") -> None:
+        super().__init__(host, backlog=8)
+        self.steps = list(steps)
+        self.read_request = read_request
+        self.requests: list[bytes] = []
+
+    def serve(self, conn: socket.socket, number: int) -> None:
+        self._serve(conn)
 
     def _read_head(self, conn: socket.socket) -> None:
         conn.settimeout(5)
