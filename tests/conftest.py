@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +31,20 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def term(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``term(*args)``: ``netbench repl ARGS`` in a pty (test_repl_pty.Terminal), closed after the test."""
+    pytest.importorskip("pexpect")
+    from tests.test_repl_pty import Terminal
+
+    made: list[Terminal] = []
+
+    def spawn(*args: str) -> Terminal:
+        made.append(Terminal(["repl", *args], tmp_path / "state"))
+        return made[-1]
+
+    yield spawn
+    for terminal in made:
+        terminal.close()

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -21,19 +20,6 @@ from netbench.lab import running
 from tests.test_repl_pty import Peer, Terminal
 
 pytest.importorskip("pexpect")
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
-    made: list[Terminal] = []
-
-    def spawn(*args: str) -> Terminal:
-        made.append(Terminal(["repl", *args], tmp_path / "state"))
-        return made[-1]
-
-    yield spawn
-    for terminal in made:
-        terminal.close()
 
 
 PATTERN = bytes(range(33, 127))

@@ -394,24 +394,8 @@ def test_connect_telnet_over_udp_is_a_usage_error() -> None:
 # -- in a pty, typing as a learner would ----------------------------------------------------------------
 
 
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    pytest.importorskip("pexpect")
-    from tests.test_repl_pty import Terminal
-
-    made: list[Terminal] = []
-
-    def spawn(*args: str) -> Terminal:
-        made.append(Terminal(["repl", *args], tmp_path / "state"))
-        return made[-1]
-
-    yield spawn
-    for term in made:
-        term.close()
-
-
-def test_pty_resp_and_dns_against_the_lab(terminal: Callable[..., Any]) -> None:
-    t = terminal()
+def test_pty_resp_and_dns_against_the_lab(term: Callable[..., Any]) -> None:
+    t = term()
     t.prompt("netbench")
     t.line("/lab redis")
     t.expect("connected to")
@@ -433,9 +417,9 @@ def test_pty_resp_and_dns_against_the_lab(terminal: Callable[..., Any]) -> None:
     assert t.exit_status() == 0
 
 
-def test_pty_telnet_login_with_the_negotiation_shown(terminal: Callable[..., Any], lab: Lab) -> None:
+def test_pty_telnet_login_with_the_negotiation_shown(term: Callable[..., Any], lab: Lab) -> None:
     port = lab["telnet"].port
-    t = terminal()
+    t = term()
     t.prompt("netbench")
     t.line(f"/open telnet://127.0.0.1:{port}")
     t.expect("IAC WILL ECHO")

@@ -11,7 +11,7 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,19 +82,6 @@ class Terminal:
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
-    made: list[Terminal] = []
-
-    def spawn(*args: str) -> Terminal:
-        made.append(Terminal(["repl", *args], tmp_path / "state"))
-        return made[-1]
-
-    yield spawn
-    for terminal in made:
-        terminal.close()
 
 
 class Peer:

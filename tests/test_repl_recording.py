@@ -9,7 +9,7 @@ the wait is over). The recording is then replayed with ``netbench replay``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,19 +18,6 @@ from tests.support.cli import run_main
 from tests.test_repl_pty import Terminal
 
 pytest.importorskip("pexpect")
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
-    made: list[Terminal] = []
-
-    def spawn(*args: str) -> Terminal:
-        made.append(Terminal(["repl", *args], tmp_path / "state"))
-        return made[-1]
-
-    yield spawn
-    for terminal in made:
-        terminal.close()
 
 
 Exchange = tuple[str | None, str | None]
