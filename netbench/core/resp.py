@@ -101,7 +101,12 @@ def encode(value: Value) -> bytes:
 
 def _encode_into(value: Value, out: bytearray) -> None:
     if isinstance(value, SimpleString | Error):
-        text = value.text.encode("utf-8", "surrogateescape")
+        try:
+            text = value.text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+            raise ProtocolError(
+                "a simple string or error must be text or escaped bytes", remote=False
+            ) from None
         if b"\r" in text or b"\n" in text:
             raise ProtocolError("a simple string or error cannot hold CR or LF", remote=False)
         out += (b"+" if isinstance(value, SimpleString) else b"-") + text + b"\r\n"
