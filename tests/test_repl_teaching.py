@@ -24,7 +24,8 @@ def repl(script: str, *args: str) -> tuple[int, str, str]:
 
 
 def test_sending_after_the_peer_closed_is_refused_not_sent(lab: Lab) -> None:
-    status, out, err = repl("/wait 5\nhello\n/send x\n", f"127.0.0.1:{lab['daytime'].port}")
+    # '/wait NEVER' ends when the session is finished, not on the date's bytes (the close comes after them)
+    status, out, err = repl("/wait NEVER 5\nhello\n/send x\n", f"127.0.0.1:{lab['daytime'].port}")
     assert status == 0
     assert "connection closed by peer" in out
     assert err.count("error: [1] closed by peer; /open to reconnect") == 2
@@ -52,7 +53,7 @@ def test_a_half_closing_peer_is_closed_by_peer_too() -> None:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    status, _out, err = repl("/wait 5\nlate\n", f"127.0.0.1:{listener.getsockname()[1]}")
+    status, _out, err = repl("/wait NEVER 5\nlate\n", f"127.0.0.1:{listener.getsockname()[1]}")
     thread.join(10)
     listener.close()
     assert status == 0
