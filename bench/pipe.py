@@ -13,7 +13,13 @@ to the load of a shared machine. Prints each run,
 then the median throughput per tool and the ratio netbench/nc (>= 1.0 means
 netbench is at least as fast).
 
-    python bench/pipe.py [--size 1G] [--pairs 5] [--mode file|pipe|both]
+With ``--tls`` the transfer is TLS instead: the receiver is
+``socat -u OPENSSL-LISTEN:PORT`` (a throwaway self-signed certificate made
+with ``openssl req``), the clients ``netbench connect -q 0 --insecure --tls``
+(TLS is not half-closed when stdin ends: ``-q 0`` ends it once all is sent)
+and ``socat -u STDIN OPENSSL:127.0.0.1:PORT,verify=0``.
+
+    python bench/pipe.py [--size 1G] [--pairs 5] [--mode file|pipe|both] [--tls]
 """
 
 from __future__ import annotations
@@ -53,35 +59,39 @@ def is_listening(port: int) -> bool:
         return True
 
 
-def start_receiver(nc: str, port: int) -> subprocess.Popen[bytes]:
-    receiver = subprocess.Popen(
-        [nc, "-l", "127.0.0.1", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-    )
+def start_receiver(receiver_command: list[str], port: int) -> subprocess.Popen[bytes]:
+    """Start the receiver (its command with ``{port}`` filled in); return once it listens."""
+    command = [word.format(port=port) for word in receiver_command]
+    receiver = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not is_listening(port):
         if time.monotonic() > deadline or receiver.poll() is not None:
             receiver.kill()
-            raise SystemExit(f"nc -l did not start listening on port {port}")
+            raise SystemExit(f"{command[0]} did not start listening on port {port}")
         time.sleep(0.01)
     return receiver
 
 
-def run_once(client: list[str], mode: str, source: str, size: int, nc: str) -> tuple[float, float]:
+def run_once(
+    client: list[str], mode: str, source: str, size: int, receiver: list[str]
+) -> tuple[float, float]:
     """Time one transfer: (wall seconds, client CPU seconds). Retried when
     something else (a port scan by a parallel test run, say) took the
     receiver's one connection first."""
     for _attempt in range(3):
-        result = _try_once(client, mode, source, size, nc)
+        result = _try_once(client, mode, source, size, receiver)
         if result is not None:
             return result
         print("  (receiver taken by another connection; retrying)")
     raise SystemExit("the receiver kept being taken by other connections")
 
 
-def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> tuple[float, float] | None:
+def _try_once(
+    client: list[str], mode: str, source: str, size: int, receiver_command: list[str]
+) -> tuple[float, float] | None:
     port = free_port()
-    receiver = start_receiver(nc, port)
-    command = [*client, "127.0.0.1", str(port)]
+    receiver = start_receiver(receiver_command, port)
+    command = [word.format(port=port) for word in client]
     feeder: subprocess.Popen[bytes] | None = None
     start = time.perf_counter()
     if mode == "file":
@@ -109,7 +119,8 @@ def _try_once(client: list[str], mode: str, source: str, size: int, nc: str) -> 
     if process.returncode in (3, 1) and receiver.returncode == 0:
         return None  # refused: nc -l had already served someone else
     if process.returncode != 0 or receiver.returncode != 0:
-        raise SystemExit(f"failed: {command} (exit {process.returncode}, nc -l exit {receiver.returncode})")
+        statuses = f"exit {process.returncode}, receiver exit {receiver.returncode}"
+        raise SystemExit(f"failed: {command} ({statuses})")
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
@@ -137,6 +148,35 @@ def _netbench_command() -> str:
     return str(script)
 
 
+def self_signed(directory: str) -> tuple[str, str]:
+    """A throwaway certificate and key for 127.0.0.1 (the TLS receiver's), made with openssl."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def tools_for(tls: bool, nc: str, directory: str) -> tuple[dict[str, list[str]], list[str], str]:
+    """The two clients (netbench first), the receiver command and a label, ``{port}`` to fill in."""
+    netbench = [_netbench_command(), "connect"]
+    if not tls:
+        tools = {"netbench": [*netbench, "127.0.0.1", "{port}"], "nc": [nc, "-N", "127.0.0.1", "{port}"]}
+        return tools, [nc, "-l", "127.0.0.1", "{port}"], "nc -l"
+    socat = shutil.which("socat")
+    if socat is None or shutil.which("openssl") is None:
+        raise SystemExit("--tls needs socat and openssl")
+    cert, key = self_signed(directory)
+    tools = {
+        "netbench": [*netbench, "-q", "0", "--insecure", "--tls", "127.0.0.1", "{port}"],
+        "socat": [socat, "-u", "STDIN", "OPENSSL:127.0.0.1:{port},verify=0"],
+    }
+    listen = f"OPENSSL-LISTEN:{{port}},bind=127.0.0.1,reuseaddr,cert={cert},key={key},verify=0"
+    return tools, [socat, "-u", listen, "STDOUT"], "a TLS socat receiver"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,16 +184,16 @@ def main() -> int:
     parser.add_argument("--size", default="1G", help="bytes to move (1G, 256M, ...)")
     parser.add_argument("--pairs", type=int, default=5, help="alternating netbench/nc pairs per mode")
     parser.add_argument("--mode", choices=("file", "pipe", "both"), default="both")
+    parser.add_argument("--tls", action="store_true", help="TLS into a socat receiver, against socat")
     args = parser.parse_args()
     nc = shutil.which("nc")
     if nc is None:
         print("OpenBSD nc is not installed", file=sys.stderr)
         return 2
     size = parse_size(args.size)
-    tools = {
-        "netbench": [_netbench_command(), "connect"],
-        "nc": [nc, "-N"],
-    }
+    certificates = tempfile.TemporaryDirectory(prefix="netbench-bench-tls-")
+    tools, receiver, label = tools_for(args.tls, nc, certificates.name)
+    other = next(name for name in tools if name != "netbench")
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
     use_bytecode_cache()
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -165,7 +205,7 @@ def main() -> int:
                 source.write(chunk)
             source.write(chunk[: size % len(chunk)])
             source.flush()
-        print(f"moving {size / (1 << 20):.0f} MiB into nc -l on 127.0.0.1, load {os.getloadavg()[0]:.2f}")
+        print(f"moving {size / (1 << 20):.0f} MiB into {label} on 127.0.0.1, load {os.getloadavg()[0]:.2f}")
         summary = []
         for mode in modes:
             times: dict[str, list[float]] = {name: [] for name in tools}
@@ -173,7 +213,7 @@ def main() -> int:
             for pair in range(args.pairs):
                 order = list(tools) if pair % 2 == 0 else list(reversed(tools))
                 for name in order:
-                    elapsed, used = run_once(tools[name], mode, source.name, size, nc)
+                    elapsed, used = run_once(tools[name], mode, source.name, size, receiver)
                     times[name].append(elapsed)
                     cpu[name].append(used)
                     print(
@@ -181,17 +221,17 @@ def main() -> int:
                         f"client CPU {used:.2f} s)"
                     )
             medians = {name: size / statistics.median(values) / 1e9 for name, values in times.items()}
-            ratio = medians["netbench"] / medians["nc"]
+            ratio = medians["netbench"] / medians[other]
             cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
             summary.append(
-                f"{mode:<4}: netbench {medians['netbench']:.2f} GB/s, nc {medians['nc']:.2f} GB/s, "
-                f"ratio netbench/nc {ratio:.2f}x; client CPU netbench {cpu_medians['netbench']:.2f} s, "
-                f"nc {cpu_medians['nc']:.2f} s"
+                f"{mode:<4}: netbench {medians['netbench']:.2f} GB/s, {other} {medians[other]:.2f} GB/s, "
+                f"ratio netbench/{other} {ratio:.2f}x; client CPU netbench {cpu_medians['netbench']:.2f} s, "
+                f"{other} {cpu_medians[other]:.2f} s"
             )
             best = {name: size / min(values) / 1e9 for name, values in times.items()}
             summary.append(
-                f"{mode:<4}: best run: netbench {best['netbench']:.2f} GB/s, nc {best['nc']:.2f} GB/s, "
-                f"ratio {best['netbench'] / best['nc']:.2f}x"
+                f"{mode:<4}: best run: netbench {best['netbench']:.2f} GB/s, {other} {best[other]:.2f} GB/s, "
+                f"ratio {best['netbench'] / best[other]:.2f}x"
             )
         print(f"median (and best) over {args.pairs} pairs (load now {os.getloadavg()[0]:.2f}):")
         for line in summary:
