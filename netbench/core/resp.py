@@ -11,8 +11,9 @@ strings (:func:`encode_command`), or as an *inline command*, a plain line
 :class:`ReplyParser` is fed bytes as they arrive and gives whole values;
 :func:`render` shows a value one line per value, arrays indented, for a
 person (``bulk string "1"``). Nothing here does I/O. Malformed input raises
-:class:`~netbench.errors.ProtocolError`; sizes are capped so a lying peer
-cannot make a parser hold more than :data:`MAX_BULK` bytes per string.
+:class:`~netbench.errors.ProtocolError`; sizes are capped (see
+:class:`ReplyParser`) so a lying peer cannot make a parser grow without
+bound, and parsing is linear in the bytes however they are split.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ MAX_ITEMS = 1024 * 1024
 """The most items an array may declare."""
 MAX_DEPTH = 64
 """How deeply arrays may nest."""
+MAX_VALUES = 2 * MAX_ITEMS
+"""The most values one reply may hold, counting every item of every nested array."""
+MAX_REPLY = 1024 * 1024 * 1024
+"""The most bytes one reply (a value with everything nested in it) may take on the wire."""
 
 
 @dataclass(frozen=True)
@@ -128,18 +133,150 @@ def _encode_into(value: Value, out: bytearray) -> None:
 # --- parsing ----------------------------------------------------------------
 
 
-class _Incomplete(Exception):
-    """More bytes are needed (internal to the parser)."""
+class ReplyParser:
+    """Incremental RESP2 parser: :meth:`feed` bytes, then :meth:`next_value` until None.
 
+    A value split across any number of feeds comes out whole, once. The
+    work is linear in the bytes fed, however they are split: a value is
+    parsed once, where it lies, and a partial parse is resumed where it
+    stopped (the arrays being filled, the bulk string whose bytes are
+    awaited, how far the current line was searched for its CRLF), never
+    redone from the start of the reply.
 
-def _line(data: bytes | bytearray, start: int) -> tuple[bytes, int]:
-    """The line at *start* without its CRLF, and the offset after it."""
-    end = data.find(b"\r\n", start, start + MAX_LINE + 2)
-    if end < 0:
-        if len(data) - start > MAX_LINE + 1:
-            raise ProtocolError(f"RESP line longer than {MAX_LINE} bytes")
-        raise _Incomplete
-    return bytes(data[start:end]), end + 2
+    Caps (a reply past one is a :class:`ProtocolError` saying which): a type
+    line of :data:`MAX_LINE` bytes, a bulk string of :data:`MAX_BULK` bytes,
+    an array of :data:`MAX_ITEMS` items, arrays nested :data:`MAX_DEPTH` deep,
+    :data:`MAX_VALUES` values in one reply (every item of every nested array
+    counts, arrays too) and :data:`MAX_REPLY` bytes in one reply. So memory
+    is bounded whatever the peer declares or sends. After a
+    :class:`ProtocolError` the parser is unusable (the stream has lost its
+    framing); every later call raises the same error.
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._pos = 0  # the first byte of _data not parsed yet
+        self._scanned = 0  # _data[_pos:_scanned] holds no CRLF (the current line's search resumes here)
+        self._done = 0  # bytes of the current reply parsed and dropped from _data
+        self._stack: list[tuple[int, list[Value]]] = []  # arrays being filled: (declared count, items)
+        self._bulk: int | None = None  # a bulk string's declared size, its bytes not all here yet
+        self._values = 0  # values in the current reply so far
+        self._error: ProtocolError | None = None
+
+    def feed(self, data: bytes) -> None:
+        """Add bytes that arrived."""
+        self._data += data
+
+    @property
+    def pending(self) -> int:
+        """How many bytes are buffered that do not yet make a whole value."""
+        return self._done + len(self._data)
+
+    def next_value(self) -> Value | None:
+        """The next whole value, or None when more bytes are needed."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return self._next()
+        except ProtocolError as error:
+            self._error = error
+            raise
+
+    def values(self) -> list[Value]:
+        """Every whole value buffered now."""
+        out: list[Value] = []
+        while (value := self.next_value()) is not None:
+            out.append(value)
+        return out
+
+    def _next(self) -> Value | None:
+        data = self._data
+        while True:
+            value = self._bulk_value() if self._bulk is not None else self._line_value()
+            if value is None:
+                self._compact()
+                return None
+            self._values += 1
+            if self._values > MAX_VALUES:
+                raise ProtocolError(f"RESP reply of more than {MAX_VALUES} values")
+            if self._done + self._pos > MAX_REPLY:
+                raise ProtocolError(f"RESP reply longer than {MAX_REPLY} bytes")
+            while self._stack:
+                count, items = self._stack[-1]
+                items.append(value)
+                if len(items) < count:
+                    break
+                self._stack.pop()
+                value = Array(tuple(items))
+            else:
+                del data[: self._pos]
+                self._pos = self._scanned = self._done = self._values = 0
+                return value
+
+    def _compact(self) -> None:
+        """Drop parsed bytes of a reply not yet whole, once they are the larger part of the buffer."""
+        if self._pos > 65536 and self._pos * 2 > len(self._data):
+            del self._data[: self._pos]
+            self._done += self._pos
+            self._scanned -= self._pos
+            self._pos = 0
+
+    def _bulk_value(self) -> BulkString | None:
+        size = self._bulk
+        assert size is not None
+        start = self._pos
+        if len(self._data) < start + size + 2:
+            return None
+        if self._data[start + size : start + size + 2] != b"\r\n":
+            raise ProtocolError(f"RESP bulk string of {size} bytes not followed by CRLF")
+        self._bulk = None
+        self._pos = self._scanned = start + size + 2
+        return BulkString(bytes(self._data[start : start + size]))
+
+    def _line_value(self) -> Value | None:
+        """The value of the type line at _pos; None if it is not whole, or starts an array or bulk."""
+        data, start = self._data, self._pos
+        while True:
+            search = max(start, self._scanned - 1)  # a CR may end what was searched, its LF not here yet
+            end = data.find(b"\r\n", search, start + MAX_LINE + 2)
+            if end < 0:
+                if len(data) - start > MAX_LINE + 1:
+                    raise ProtocolError(f"RESP line longer than {MAX_LINE} bytes")
+                self._scanned = len(data)
+                return None
+            line = bytes(data[start:end])
+            self._pos = self._scanned = start = end + 2
+            kind, rest = line[:1], line[1:]
+            if kind == b"+":
+                return SimpleString(rest.decode("utf-8", "surrogateescape"))
+            if kind == b"-":
+                return Error(rest.decode("utf-8", "surrogateescape"))
+            if kind == b":":
+                return Integer(_number(rest, "integer"))
+            if kind == b"$":
+                size = _number(rest, "bulk length")
+                if size == -1:
+                    return BulkString(None)
+                if not 0 <= size <= MAX_BULK:
+                    raise ProtocolError(f"RESP bulk length {size} out of range (0..{MAX_BULK})")
+                if self._done + self._pos + size + 2 > MAX_REPLY:
+                    raise ProtocolError(f"RESP reply longer than {MAX_REPLY} bytes")
+                self._bulk = size
+                return self._bulk_value()
+            if kind != b"*":
+                shown = escape(line[:40], keep_newlines=False)
+                raise ProtocolError(f"not RESP: a value starts with + - : $ or *, not {shown!r}")
+            count = _number(rest, "array length")
+            if count == -1:
+                return Array(None)
+            if not 0 <= count <= MAX_ITEMS:
+                raise ProtocolError(f"RESP array length {count} out of range (0..{MAX_ITEMS})")
+            if len(self._stack) >= MAX_DEPTH:
+                raise ProtocolError(f"RESP arrays nested deeper than {MAX_DEPTH}")
+            if count == 0:
+                return Array(())
+            self._stack.append((count, []))
+            self._values += 1  # the array counts as a value now; its items follow
 
 
 def _number(text: bytes, what: str) -> int:
@@ -149,82 +286,6 @@ def _number(text: bytes, what: str) -> int:
     return int(text)
 
 
-def _value(data: bytes | bytearray, start: int, depth: int) -> tuple[Value, int]:
-    if start >= len(data):
-        raise _Incomplete
-    line, after = _line(data, start)
-    kind, rest = line[:1], line[1:]
-    if kind == b"+":
-        return SimpleString(rest.decode("utf-8", "surrogateescape")), after
-    if kind == b"-":
-        return Error(rest.decode("utf-8", "surrogateescape")), after
-    if kind == b":":
-        return Integer(_number(rest, "integer")), after
-    if kind == b"$":
-        size = _number(rest, "bulk length")
-        if size == -1:
-            return BulkString(None), after
-        if not 0 <= size <= MAX_BULK:
-            raise ProtocolError(f"RESP bulk length {size} out of range (0..{MAX_BULK})")
-        if len(data) < after + size + 2:
-            raise _Incomplete
-        if data[after + size : after + size + 2] != b"\r\n":
-            raise ProtocolError(f"RESP bulk string of {size} bytes not followed by CRLF")
-        return BulkString(bytes(data[after : after + size])), after + size + 2
-    if kind == b"*":
-        count = _number(rest, "array length")
-        if count == -1:
-            return Array(None), after
-        if not 0 <= count <= MAX_ITEMS:
-            raise ProtocolError(f"RESP array length {count} out of range (0..{MAX_ITEMS})")
-        if depth >= MAX_DEPTH:
-            raise ProtocolError(f"RESP arrays nested deeper than {MAX_DEPTH}")
-        items: list[Value] = []
-        for _ in range(count):
-            item, after = _value(data, after, depth + 1)
-            items.append(item)
-        return Array(tuple(items)), after
-    shown = escape(line[:40], keep_newlines=False)
-    raise ProtocolError(f"not RESP: a value starts with + - : $ or *, not {shown!r}")
-
-
-class ReplyParser:
-    """Incremental RESP2 parser: :meth:`feed` bytes, then :meth:`next_value` until None.
-
-    A value split across any number of feeds comes out whole, once. After a
-    :class:`ProtocolError` the parser is unusable (the stream has lost its
-    framing).
-    """
-
-    def __init__(self) -> None:
-        self._data = bytearray()
-
-    def feed(self, data: bytes) -> None:
-        """Add bytes that arrived."""
-        self._data += data
-
-    @property
-    def pending(self) -> int:
-        """How many bytes are buffered that do not yet make a whole value."""
-        return len(self._data)
-
-    def next_value(self) -> Value | None:
-        """The next whole value, or None when more bytes are needed."""
-        try:
-            value, end = _value(self._data, 0, 0)
-        except _Incomplete:
-            return None
-        del self._data[:end]
-        return value
-
-    def values(self) -> list[Value]:
-        """Every whole value buffered now."""
-        out: list[Value] = []
-        while (value := self.next_value()) is not None:
-            out.append(value)
-        return out
-
-
 def parse_request(data: bytes | bytearray) -> tuple[list[bytes], int] | None:
     """One client request at the start of *data*: ``(arguments, bytes used)``, or None if incomplete.
 
@@ -232,6 +293,8 @@ def parse_request(data: bytes | bytearray) -> tuple[list[bytes], int] | None:
     of words (split on spaces and tabs, ``"..."`` and ``'...'`` quoting as
     redis-cli does, CRLF or LF ending). An empty inline line gives ``[]``.
     Raises :class:`ProtocolError` with Redis's own wording for a malformed one.
+    Stateless: a caller that calls it again as bytes arrive re-reads the
+    request from its start each time (a :class:`ReplyParser` does not).
     """
     if not data:
         return None
@@ -242,19 +305,21 @@ def parse_request(data: bytes | bytearray) -> tuple[list[bytes], int] | None:
                 raise ProtocolError("Protocol error: too big inline request")
             return None
         return split_inline(bytes(data[:end]).rstrip(b"\r")), end + 1
+    parser = ReplyParser()
+    parser.feed(bytes(data))
     try:
-        value, end = _value(data, 0, MAX_DEPTH - 1)
-    except _Incomplete:
-        return None
+        value = parser.next_value()
     except ProtocolError as error:
         raise ProtocolError(f"Protocol error: {error}") from None
+    if value is None:
+        return None
     assert isinstance(value, Array)
     args: list[bytes] = []
     for item in value.items or ():
         if not isinstance(item, BulkString) or item.value is None:
             raise ProtocolError("Protocol error: expected '$', got something else")
         args.append(item.value)
-    return args, end
+    return args, len(data) - parser.pending
 
 
 def split_inline(line: bytes) -> list[bytes]:
