@@ -61,6 +61,32 @@ def test_a_half_closing_peer_is_closed_by_peer_too() -> None:
     assert bytes(got) == b""
 
 
+def test_wait_after_eof_waits_for_what_the_peer_sends_after_the_eof() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:  # echoes one line, then answers our end-of-file with a last line
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            got = b""
+            while not got.endswith(b"\n"):
+                got += conn.recv(100)
+            conn.sendall(got)
+            while conn.recv(100):
+                pass
+            conn.sendall(b"bye after eof\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    status, out, err = repl("hello\n/wait hello 5\n/eof\n/wait 5\n", f"127.0.0.1:{listener.getsockname()[1]}")
+    thread.join(10)
+    listener.close()
+    assert status == 0, err
+    after_eof = out.split("write side shut down", 1)[1]
+    assert after_eof.index("<- bye after eof") < after_eof.index("(wait: data arrived)")  # not "hello" again
+
+
 def test_a_mistyped_command_suggests_the_nearest_and_a_short_prefix_lists_candidates() -> None:
     status, _out, err = repl("/opne 127.0.0.1 1\n/qiut\n/se\n/zzz\n/help sesions\n/OPEN\n/r on\n")
     assert status == 0

@@ -318,9 +318,17 @@ class Sessions:
         conv.head_hint = asyncio.get_running_loop().call_later(hints.HEAD_HINT_AFTER, remind)
 
     async def send_eof(self, conv: Conversation) -> None:
-        """Half-close *conv*: shut down our write side (the peer reads end-of-file)."""
+        """Half-close *conv*: shut down our write side (the peer reads end-of-file).
+
+        The end-of-file is what the peer answers next, as a send is: ``/wait`` after
+        ``/eof`` waits for what comes after it (or the close), not for what came before.
+        """
         await conv.session.send_eof()
         conv.write_shut = True
+        conv.since_send.clear()
+        conv.refused_since_send = False
+        conv.arrived.clear()
+        conv.last_activity = time.monotonic()
 
     async def wait(self, conv: Conversation, pattern: re.Pattern[bytes] | None, timeout: float) -> str:
         """Wait for data since the last send (matching *pattern*, or a whole HTTP response).
