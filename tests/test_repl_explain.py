@@ -35,7 +35,10 @@ def test_smtp_replies_are_explained_with_their_rfc_section(lab: Lab) -> None:
 
 
 def test_resp_replies_are_explained_value_by_value_with_their_types(lab: Lab) -> None:
-    script = "PING\n/wait PONG 5\n/explain\nSET a 1\n/wait OK 5\nGET a\n/wait 1 5\n/explain\n/explain -\n"
+    script = (  # (GET's reply is $1 CRLF 1 CRLF: wait for the value, not for the 1 of its length)
+        "PING\n/wait PONG 5\n/explain\nSET a 1\n/wait OK 5\n"
+        "GET a\n/wait '\\n1\\r\\n' 5\n/explain\n/explain -\n"
+    )
     status, out, err = repl(script, f"127.0.0.1:{lab['redis'].port}")
     assert status == 0, err
     assert 'a Redis RESP reply:\n  simple string "PONG"' in out

@@ -10,6 +10,7 @@ is pexpect's timeout.
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -61,6 +62,7 @@ def test_a_flood_is_coalesced_paused_tailed_closed_and_ctrl_d_quits(term: Callab
     t.expect("display paused")
     t.expect("not shown since")  # the status line, now saying it is paused
     peer.go.set()  # the peer stops; its last line arrives while the display is paused
+    t.line("/wait END-OF-FLOOD 10")  # (the last line arrives after go: /tail must not look before it)
     t.line("/tail 1")
     t.expect("END-OF-FLOOD after")  # nothing was lost: the transcript has what was not shown
     t.line("/close")
@@ -99,19 +101,40 @@ def test_lab_chargen_fills_the_transcript_then_close_and_quit(term: Callable[...
     assert t.exit_status() == 0
 
 
+def ticking_echo(conn: socket.socket, peer: Peer) -> None:
+    """A line every 50 ms (data is always arriving) and an echo of what comes in, until the REPL closes."""
+    count = 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([conn], [], [], 0.05)
+            if not readable:
+                conn.sendall(b"tick %d\r\n" % count)
+                count += 1
+                continue
+            data = conn.recv(4096)
+            if not data:
+                return
+            conn.sendall(data)
+    except OSError:
+        pass
+
+
 def test_a_paused_session_shows_again_after_a_send(term: Callable[..., Terminal]) -> None:
-    with running("echo") as lab:
-        label = f"127.0.0.1:{lab['echo'].port}"
-        t = term(label)
-        t.prompt(label)
-        t.line("first")
-        t.expect("first")
-        t.keys("\x03")  # data arrived within the last second: Ctrl-C pauses the display
-        t.expect("display paused")
-        t.line("hidden while paused")
-        t.expect("hidden while paused\x1b[0;90m\\r\\n")  # a send resumes the display: its answer shows
-        t.keys("\x04")
-        assert t.exit_status() == 0
+    # Ctrl-C pauses the sessions whose data arrived within the last second: a peer that ticks keeps
+    # that true however loaded the machine is (a one-off echo could be older than a second by then)
+    peer = Peer(ticking_echo)
+    label = f"127.0.0.1:{peer.port}"
+    t = term(label)
+    t.prompt(label)
+    t.expect("tick ")
+    t.keys("\x03")  # data is arriving: Ctrl-C pauses the display
+    t.expect("display paused")
+    t.line("hidden while paused")
+    t.expect("hidden while paused\x1b[0;90m\\r\\n")  # a send resumes the display: its answer shows
+    t.keys("\x04")
+    assert t.exit_status() == 0
+    peer.close()
 
 
 def test_quit_does_not_wait_behind_a_running_command(term: Callable[..., Terminal]) -> None:

@@ -147,7 +147,7 @@ def test_http_typed_by_hand_then_get_and_explain_against_the_lab(term: Callable[
         t.expect("recv ")
         t.expect(" ms ")  # (drawn after the prompt: the prompt is up)
         t.line("/wait never-arrives 60")
-        t.expect("/wait never-arrives 60")
+        t.expect("running /wait never-arrives 60")  # (the toolbar: the command runs, Ctrl-C has one to stop)
         t.keys("\x03")  # Ctrl-C while a command runs: the command stops, the REPL stays
         t.expect("interrupted")
         t.prompt(label)

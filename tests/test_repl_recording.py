@@ -29,7 +29,7 @@ def converse(t: Terminal, exchanges: list[Exchange]) -> None:
         if line is not None:
             t.line(line)
         if answer is not None:
-            t.line(f"/wait {answer} 5")
+            t.line(f"/wait {answer} 10")
             t.line("/eol")
             t.expect("line ending: crlf")
 

@@ -158,7 +158,7 @@ def test_a_refused_udp_datagram_is_reported_and_the_session_goes_on() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a UDP port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    status, out, err = repl("one\n/wait 1\ntwo\n/wait 1\n/sessions\n", f"udp://127.0.0.1:{port}")
+    status, out, err = repl("one\n/wait 5\ntwo\n/wait 5\n/sessions\n", f"udp://127.0.0.1:{port}")
     assert status == 0
     assert f"[1] ready: datagrams go to 127.0.0.1:{port} (udp, no connection)" in out
     assert "connected" not in out and "connecting" not in out
