@@ -284,3 +284,36 @@ def test_the_pool_remembers_the_last_origin_only_where_parsing_agrees(urls):
                 pool.locate(url)
             continue
         assert pool.locate(url) == expected
+
+
+def test_the_recipe_model_behaves_as_the_frozen_dataclasses_it_was():
+    import copy
+    import pickle
+
+    from netbench.recipe.model import Expect, HttpRequest, Recipe, Step, TextMatch
+
+    step = Step(
+        http=HttpRequest("GET", "/"), expect=Expect(status=200, body=TextMatch("contains", "hi")), line=3
+    )
+    recipe = Recipe("r", (step,), target="tcp://127.0.0.1:80", path="a.recipe.yaml")
+    same = Recipe("r", (step.replace(line=9),), "tcp://127.0.0.1:80", path="b.recipe.yaml")
+    assert recipe == same and hash(recipe) == hash(same)  # line and path take no part
+    assert recipe != recipe.replace(timeout=1.0) and recipe != ("r", (step,))
+    assert len({TextMatch("exact", "a"), TextMatch("exact", "a"), TextMatch("regex", "a")}) == 2
+    assert repr(TextMatch("exact", "a")) == "TextMatch(kind='exact', value='a')"
+    assert repr(Expect(status=200)).startswith("Expect(exact=None, contains=None, regex=None, line=None,")
+    with pytest.raises(AttributeError):
+        recipe.name = "s"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del step.send
+    with pytest.raises(TypeError):
+        recipe.replace(nonsense=1)
+    moved = recipe.replace(timeout=1.0)
+    assert (moved.timeout, recipe.timeout, moved.path, moved.steps[0].line) == (1.0, 5.0, "a.recipe.yaml", 3)
+    assert copy.copy(recipe) == recipe and pickle.loads(pickle.dumps(recipe)) == recipe
+    assert copy.deepcopy(recipe).steps[0].line == 3
+    match Step(send=b"x"):
+        case Step(send, None):
+            assert send == b"x"
+        case _:
+            pytest.fail("no match")

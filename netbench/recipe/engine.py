@@ -110,9 +110,7 @@ def run(
     import os
 
     if timeout is not None:
-        from dataclasses import replace
-
-        recipe = replace(recipe, timeout=timeout)
+        recipe = recipe.replace(timeout=timeout)
     shown = target or recipe.target or (f"lab {recipe.lab}" if recipe.lab else "(no target)")
     one = _Run(recipe, Context(environ=os.environ if environ is None else environ), on_step, shown, pipeline)
     with ExitStack() as cleanup:

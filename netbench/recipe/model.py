@@ -1,4 +1,4 @@
-"""The recipe model (format version 1): small frozen dataclasses, no I/O.
+"""The recipe model (format version 1): small frozen value classes, no I/O.
 
 A recipe is a target, variables and a list of steps. Byte values (what is
 sent, what is expected, the recorded reply) are kept as ``bytes`` holding a
@@ -10,98 +10,49 @@ the same fields.
 
 Line numbers (``line``) are kept for reports but take no part in equality,
 so ``load(dump(recipe)) == recipe`` for every recipe.
+
+The classes are :class:`~netbench.recipe.frozen.Frozen` (immutable, compared
+and hashed by their fields, ``replace(**changes)``), not frozen dataclasses:
+creating a dataclass costs a millisecond or two of start-up, and the model
+is imported by every ``replay``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from netbench.core.escape import quote
+from netbench.recipe.expectation import VALUE_OPS, VALUE_TYPES, Expect, MatchKind, TextMatch, ValueCheck
+from netbench.recipe.frozen import Frozen
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FORMAT_VERSION",
+    "VALUE_OPS",
+    "VALUE_TYPES",
+    "Capture",
+    "CaptureKind",
+    "CloseMode",
+    "Expect",
+    "HttpRequest",
+    "Include",
+    "MatchKind",
+    "Recipe",
+    "Retry",
+    "Step",
+    "TextMatch",
+    "TlsSpec",
+    "ValueCheck",
+]
 
 FORMAT_VERSION = 1
 DEFAULT_TIMEOUT = 5.0
 
-MatchKind = Literal["exact", "contains", "regex"]
 CaptureKind = Literal["header", "regex", "json", "status", "body", "cookie"]
 CloseMode = Literal["write", "both"]
-VALUE_OPS = ("equal", "length", "regex", "contains", "exists", "type", "lt", "le", "gt", "ge", "ne")
-VALUE_TYPES = ("string", "number", "integer", "boolean", "null", "array", "object")
+_set = object.__setattr__  # how __init__ sets a field of a frozen object
 
 
-@dataclass(frozen=True)
-class TextMatch:
-    """A check on a header value or an HTTP body: equal to, containing, or matching ``value``."""
-
-    kind: MatchKind
-    value: str
-
-    def describe(self) -> str:
-        """``contains 'hello'`` and the like, for reports."""
-        return f"{'equal to' if self.kind == 'exact' else self.kind} {quote(self.value, 200)}"
-
-
-@dataclass(frozen=True)
-class ValueCheck:
-    """Checks on one value: a JSON path in the body (``$.a.b[0]``) or a cookie's name.
-
-    ``checks`` are ``(op, value)`` pairs that must all hold, ops from
-    :data:`VALUE_OPS`: ``equal`` (type-aware: ``7 != "7"``, ``1 != true``),
-    ``length``, ``regex``, ``contains`` (list membership or substring),
-    ``exists`` (true/false), ``type`` (one of :data:`VALUE_TYPES`), ``lt``
-    ``le`` ``gt`` ``ge`` (numbers), ``ne``. Values are plain JSON data;
-    text in them may hold ``${...}`` placeholders.
-    """
-
-    path: str
-    checks: tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Expect:
-    """What a step waits for and checks.
-
-    At most one raw check (``exact``, ``contains``, ``regex``, ``line``,
-    ``count``) applies to the bytes as they arrive; ``status``/``headers``/
-    ``body`` parse what arrives as an HTTP response instead; ``closed``
-    then waits for the peer to close its side.
-    """
-
-    exact: bytes | None = None
-    contains: bytes | None = None
-    regex: str | None = None
-    line: bytes | None = None
-    count: int | None = None
-    closed: bool = False
-    status: int | None = None
-    headers: tuple[tuple[str, TextMatch], ...] = ()
-    body: TextMatch | None = None
-    json: tuple[ValueCheck, ...] = ()
-    cookies: tuple[ValueCheck, ...] = ()
-    time_max: float | None = None
-
-    @property
-    def is_http(self) -> bool:
-        """True when the answer is to be parsed as an HTTP response."""
-        return (
-            self.status is not None
-            or bool(self.headers)
-            or self.body is not None
-            or bool(self.json)
-            or bool(self.cookies)
-        )
-
-    @property
-    def raw_kind(self) -> str | None:
-        """The raw check in force: exact, contains, regex, line, bytes, or None."""
-        for name in ("exact", "contains", "regex", "line", "count"):
-            if getattr(self, name) is not None:
-                return "bytes" if name == "count" else name
-        return None
-
-
-@dataclass(frozen=True)
-class Capture:
+class Capture(Frozen):
     """Where a variable's value comes from in a step's answer.
 
     ``header``: ``arg`` names the header; ``regex``: ``arg`` is the pattern
@@ -112,40 +63,67 @@ class Capture:
     ``body`` take no argument.
     """
 
+    __slots__ = __match_args__ = ("name", "kind", "arg", "group")
     name: str
     kind: CaptureKind
-    arg: str = ""
-    group: int | str = 1
+    arg: str
+    group: int | str
+
+    def __init__(self, name: str, kind: CaptureKind, arg: str = "", group: int | str = 1) -> None:
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "arg", arg)
+        _set(self, "group", group)
 
 
-@dataclass(frozen=True)
-class HttpRequest:
+class HttpRequest(Frozen):
     """An HTTP/1.1 request built by :func:`netbench.core.http.build_request`."""
 
-    method: str = "GET"
-    url: str = "/"
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
+    __slots__ = __match_args__ = ("method", "url", "headers", "body")
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None
+
+    def __init__(
+        self,
+        method: str = "GET",
+        url: str = "/",
+        headers: tuple[tuple[str, str], ...] = (),
+        body: bytes | None = None,
+    ) -> None:
+        _set(self, "method", method)
+        _set(self, "url", url)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
 
-@dataclass(frozen=True)
-class Retry:
+class Retry(Frozen):
     """Run a step up to ``times`` attempts in all, ``interval`` seconds apart, until its expect holds."""
 
+    __slots__ = __match_args__ = ("times", "interval")
     times: int
-    interval: float = 1.0
+    interval: float
+
+    def __init__(self, times: int, interval: float = 1.0) -> None:
+        _set(self, "times", times)
+        _set(self, "interval", interval)
 
 
-@dataclass(frozen=True)
-class Include:
+class Include(Frozen):
     """Another recipe's steps, run in place of this step (same connection, same variables).
 
     ``path`` is as written (relative to the including file); ``recipe`` is
     the included recipe, loaded (its ``target`` and ``lab`` are ignored).
     """
 
+    __slots__ = __match_args__ = ("path", "recipe")
     path: str
     recipe: Recipe
+
+    def __init__(self, path: str, recipe: Recipe) -> None:
+        _set(self, "path", path)
+        _set(self, "recipe", recipe)
 
     @property
     def size(self) -> int:
@@ -160,8 +138,7 @@ class Include:
         return PurePath(self.path).name
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Frozen):
     """One step: at most one action, then an optional expectation and captures.
 
     Actions: ``send`` (bytes), ``http`` (a request), ``close`` (``write`` =
@@ -170,18 +147,61 @@ class Step:
     what the server answered when the recipe was recorded; ``serve`` plays it.
     """
 
-    send: bytes | None = None
-    http: HttpRequest | None = None
-    close: CloseMode | None = None
-    sleep: float | None = None
-    expect: Expect | None = None
-    capture: tuple[Capture, ...] = ()
-    timeout: float | None = None
-    reply: bytes | None = None
-    name: str | None = None
-    retry: Retry | None = None
-    include: Include | None = None
-    line: int = field(default=0, compare=False)
+    __slots__ = __match_args__ = (
+        "send",
+        "http",
+        "close",
+        "sleep",
+        "expect",
+        "capture",
+        "timeout",
+        "reply",
+        "name",
+        "retry",
+        "include",
+        "line",
+    )
+    _uncompared = ("line",)
+    send: bytes | None
+    http: HttpRequest | None
+    close: CloseMode | None
+    sleep: float | None
+    expect: Expect | None
+    capture: tuple[Capture, ...]
+    timeout: float | None
+    reply: bytes | None
+    name: str | None
+    retry: Retry | None
+    include: Include | None
+    line: int
+
+    def __init__(
+        self,
+        send: bytes | None = None,
+        http: HttpRequest | None = None,
+        close: CloseMode | None = None,
+        sleep: float | None = None,
+        expect: Expect | None = None,
+        capture: tuple[Capture, ...] = (),
+        timeout: float | None = None,
+        reply: bytes | None = None,
+        name: str | None = None,
+        retry: Retry | None = None,
+        include: Include | None = None,
+        line: int = 0,
+    ) -> None:
+        _set(self, "send", send)
+        _set(self, "http", http)
+        _set(self, "close", close)
+        _set(self, "sleep", sleep)
+        _set(self, "expect", expect)
+        _set(self, "capture", capture)
+        _set(self, "timeout", timeout)
+        _set(self, "reply", reply)
+        _set(self, "name", name)
+        _set(self, "retry", retry)
+        _set(self, "include", include)
+        _set(self, "line", line)
 
     @property
     def action(self) -> str:
@@ -199,30 +219,74 @@ class Step:
         return "expect"
 
 
-@dataclass(frozen=True)
-class TlsSpec:
+class TlsSpec(Frozen):
     """TLS settings of a recipe whose target is ``tls://``."""
 
-    insecure: bool = False
-    sni: str | None = None
-    cafile: str | None = None
+    __slots__ = __match_args__ = ("insecure", "sni", "cafile")
+    insecure: bool
+    sni: str | None
+    cafile: str | None
+
+    def __init__(self, insecure: bool = False, sni: str | None = None, cafile: str | None = None) -> None:
+        _set(self, "insecure", insecure)
+        _set(self, "sni", sni)
+        _set(self, "cafile", cafile)
 
 
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(Frozen):
     """A whole recipe file. ``path`` (where it was loaded from) is not compared."""
 
+    __slots__ = __match_args__ = (
+        "name",
+        "steps",
+        "target",
+        "lab",
+        "vars",
+        "timeout",
+        "tls",
+        "description",
+        "cookies",
+        "version",
+        "path",
+    )
+    _uncompared = ("path",)
     name: str
     steps: tuple[Step, ...]
-    target: str | None = None
-    lab: str | None = None
-    vars: tuple[tuple[str, str], ...] = ()
-    timeout: float = DEFAULT_TIMEOUT
-    tls: TlsSpec | None = None
-    description: str | None = None
-    cookies: bool = True
-    version: int = FORMAT_VERSION
-    path: str = field(default="", compare=False)
+    target: str | None
+    lab: str | None
+    vars: tuple[tuple[str, str], ...]
+    timeout: float
+    tls: TlsSpec | None
+    description: str | None
+    cookies: bool
+    version: int
+    path: str
+
+    def __init__(
+        self,
+        name: str,
+        steps: tuple[Step, ...],
+        target: str | None = None,
+        lab: str | None = None,
+        vars: tuple[tuple[str, str], ...] = (),
+        timeout: float = DEFAULT_TIMEOUT,
+        tls: TlsSpec | None = None,
+        description: str | None = None,
+        cookies: bool = True,
+        version: int = FORMAT_VERSION,
+        path: str = "",
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "steps", steps)
+        _set(self, "target", target)
+        _set(self, "lab", lab)
+        _set(self, "vars", vars)
+        _set(self, "timeout", timeout)
+        _set(self, "tls", tls)
+        _set(self, "description", description)
+        _set(self, "cookies", cookies)
+        _set(self, "version", version)
+        _set(self, "path", path)
 
     @property
     def where(self) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from netbench.core.escape import is_text
@@ -148,7 +148,7 @@ def _expect(
     expect = _http_expect(sent, received, closed, literal) if sent else None
     if expect is None:
         expect = answer_expect(received, literal, banner=not sent, datagram=datagram)
-    return replace(expect, closed=True) if closed else expect
+    return expect.replace(closed=True) if closed else expect
 
 
 def _literal_expect(expect: Expect, fix: _Literal) -> Expect:
@@ -157,10 +157,9 @@ def _literal_expect(expect: Expect, fix: _Literal) -> Expect:
             return None
         if match.kind == "regex":
             return match  # made from the template already
-        return replace(match, value=fix(match.value.encode("utf-8", "surrogateescape")).decode("utf-8"))
+        return match.replace(value=fix(match.value.encode("utf-8", "surrogateescape")).decode("utf-8"))
 
-    return replace(
-        expect,
+    return expect.replace(
         exact=fix(expect.exact) if expect.exact is not None else None,
         contains=fix(expect.contains) if expect.contains is not None else None,
         line=fix(expect.line) if expect.line is not None else None,

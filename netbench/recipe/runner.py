@@ -390,9 +390,7 @@ def _ends_connection(response: HttpResponse) -> bool:
 
 
 def _expand_match(ctx: Context, value: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(value, value=ctx.expand_text(value.value))
+    return value.replace(value=ctx.expand_text(value.value))
 
 
 def waiting_failed(error: TimedOut | Reset | ProtocolError, expect: Expect, timeout: float) -> StepFailed:

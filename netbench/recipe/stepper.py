@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netbench.errors import NetbenchError, NetworkError
@@ -102,7 +102,7 @@ class Stepper:
     ) -> Result:
         """Walk *recipe*; its :class:`Result` holds the steps run (status 0 when each held)."""
         if timeout is not None:
-            recipe = replace(recipe, timeout=timeout)
+            recipe = recipe.replace(timeout=timeout)
         started = time.monotonic()
         context = make_context(recipe, variables, environ)
         results: list[StepResult] = []
