@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,132 @@ def test_replay_fills_the_cache_from_its_environment(tmp_path: Path) -> None:
     assert len(entries(environ)) == 1
     again = run_main(["replay", "-q", str(path)], environ=environ)
     assert again[0] == first[0] and again[1].splitlines()[:-1] == first[1].splitlines()[:-1]  # but the time
+
+
+def _stamp_and_data(entry: Path) -> tuple[tuple, tuple]:
+    import marshal
+
+    stamp, data = marshal.loads(entry.read_bytes())
+    return stamp, data
+
+
+@pytest.mark.parametrize("part", ["format", "version", "interpreter"])
+def test_an_entry_written_by_another_format_version_or_python_is_ignored(
+    tmp_path: Path, environ: dict[str, str], part: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import marshal
+
+    import netbench
+    from netbench.recipe import cache
+
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    stamp, data = _stamp_and_data(entry)
+    assert stamp[:3] == (cache.FORMAT, netbench.__version__, sys.implementation.cache_tag)
+    index = ["format", "version", "interpreter"].index(part)
+    foreign = (*stamp[:index], "other", *stamp[index + 1 :])
+    # the other writer's entry says the file holds another recipe: it must not be believed
+    lying = list(data)
+    lying[0] = "from another netbench"
+    entry.write_bytes(marshal.dumps((foreign, tuple(lying))))
+    assert load_cached(path, environ).name == "cached"
+    assert _stamp_and_data(entry)[0] == stamp  # written again by this one
+    entry.write_bytes(marshal.dumps((stamp, tuple(lying))))  # the same entry with our stamp: used
+    assert load_cached(path, environ).name == "from another netbench"
+
+
+def test_a_pickle_entry_of_the_old_cache_is_ignored(tmp_path: Path, environ: dict[str, str]) -> None:
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    recipe = load_cached(path, environ)
+    (entry,) = entries(environ)
+    stamp, _ = _stamp_and_data(entry)
+    entry.write_bytes(pickle.dumps(((1, *stamp[1:2], *stamp[3:]), recipe.replace(name="old")), protocol=5))
+    assert load_cached(path, environ) == load_recipe(path)
+    assert load_cached(path, environ).name == "cached"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        (),
+        ("x",) * 11,  # the right length, steps not a tuple of steps
+        ("n", (("bad",),), None, None, (), 5.0, None, None, True, 1, ""),
+        ["not", "a", "tuple"],
+        None,
+    ],
+)
+def test_an_entry_of_the_wrong_shape_is_ignored(
+    tmp_path: Path, environ: dict[str, str], body: object
+) -> None:
+    import marshal
+
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    stamp, _ = _stamp_and_data(entry)
+    entry.write_bytes(marshal.dumps((stamp, body)))
+    assert load_cached(path, environ) == load_recipe(path)
+    assert _stamp_and_data(entry)[1] != body  # replaced by a good entry
+
+
+def test_code_in_an_entry_is_never_run(tmp_path: Path, environ: dict[str, str]) -> None:
+    import marshal
+
+    path = write(tmp_path / "a.recipe.yaml", RECIPE)
+    load_cached(path, environ)
+    (entry,) = entries(environ)
+    stamp, data = _stamp_and_data(entry)
+    marker = tmp_path / "pwned"
+    code = compile(f"import os; os.mkdir({str(marker)!r})", "<hostile>", "exec")
+    for hostile in (code, (stamp, code), (code, data)):  # not an entry: parsed again
+        entry.write_bytes(marshal.dumps(hostile))
+        assert load_cached(path, environ) == load_recipe(path)
+        assert not marker.exists()
+    # a code object where a value goes (our stamp: the user's own file) is data, never called
+    entry.write_bytes(marshal.dumps((stamp, (code, *data[1:]))))
+    repr(load_cached(path, environ))
+    assert not marker.exists()
+
+
+def test_a_recipe_marshal_cannot_store_is_run_uncached(tmp_path: Path, environ: dict[str, str]) -> None:
+    from netbench.recipe.cache import cache_dir, write_entry
+    from netbench.recipe.model import Expect, Recipe, Step, ValueCheck
+
+    odd = Recipe(
+        "odd",
+        (Step(expect=Expect(json=(ValueCheck("$.a", (("equal", object()),)),))),),
+        path=str(tmp_path / "odd.recipe.yaml"),
+    )
+    directory = cache_dir(environ)
+    assert directory is not None
+    write_entry(directory / "odd.bin", odd)  # no error, and nothing left behind
+    assert entries(environ) == []
+
+
+def test_the_cached_form_gives_back_every_field(tmp_path: Path) -> None:
+    from netbench.recipe.cacheform import from_data, to_data
+
+    part = write(tmp_path / "part.recipe.yaml", RECIPE)
+    main = write(
+        tmp_path / "main.recipe.yaml",
+        "netbench: 1\nname: all\ntarget: tls://127.0.0.1:7\ntimeout: 2\ncookies: false\n"
+        "description: every field\nvars: {a: '1'}\ntls: {insecure: true, sni: x.example}\n"
+        "steps:\n"
+        f"  - include: {part.name}\n"
+        "  - http: {method: POST, url: /x, headers: {X-A: b}, body: hi}\n"
+        "    expect:\n      status: 200\n      headers: {Content-Type: {contains: json}}\n"
+        "      body: {regex: 'a+'}\n      json: {$.a: 1, $.b: {type: array, length: 2}}\n"
+        "      cookies: {sid: {exists: true}}\n      time: {max: 2s}\n"
+        "    capture: {etag: {header: ETag}, s: {status: true}, g: {regex: '(a)', group: 1}}\n"
+        "    retry: {times: 3, interval: 0.5}\n    name: posting\n"
+        '  - send: "x\\n"\n    expect: {line: x, closed: true}\n    timeout: 1\n    reply: "y\\n"\n'
+        "  - close: write\n  - sleep: 0.1\n  - expect: {bytes: 3}\n",
+    )
+    recipe = load_recipe(main)
+    back = from_data(to_data(recipe))
+    assert back == recipe and back.path == recipe.path
+    assert [s.line for s in back.steps] == [s.line for s in recipe.steps]
+    assert back.steps[0].include is not None and recipe.steps[0].include is not None
+    assert back.steps[0].include.recipe.path == recipe.steps[0].include.recipe.path
+    assert repr(back) == repr(recipe)

@@ -6,60 +6,42 @@ entry there is valid, else by loading the file (and then storing the entry).
 ``NETBENCH_RECIPE_CACHE=off`` turns it off.
 
 An entry is never trusted blindly. It is used only when its format, the
-netbench version, the stat (size and modification time) of every recipe file
-it was built from (the file and the files it includes) and the stat of the
-loader's source files (every module of ``recipe/`` and ``core/``) all
-match; anything else (a stale, truncated, foreign or hostile entry) is
-ignored and the file is parsed again. Entries
-are pickles read by an unpickler that can make nothing but the recipe
-model's own classes (:class:`_ModelOnly`: no other global is reachable, so
-loading an entry runs no code), only from a file the user owns that no one
-else may write; they are replaced atomically (a temporary file, then
-``os.replace``) in a directory only the user can read. Pickle, not plain data
-decoded in Python: a 1000-step recipe loads ~15x faster than from YAML, and
-a Python decoder was slower than the YAML parser. A recipe that does not
-load is not cached: its error is reported as always. Failing to read or
+netbench version, the interpreter (:data:`sys.implementation.cache_tag`),
+the stat (size and modification time) of every recipe file it was built
+from (the file and the files it includes) and the stat of the loader's
+source files (every module of ``recipe/`` and ``core/``) all match;
+anything else (a stale, truncated, foreign or hostile entry) is ignored and
+the file is parsed again. An entry is :mod:`marshal` data: nested tuples of
+strings, bytes, numbers and ``None`` (:mod:`netbench.recipe.cacheform`),
+from which the recipe is built again field by field, so loading one makes
+no objects but plain data and the model's own and runs no code (the types
+of the fields are not checked again, as the pickles of format 1 did not
+check them: the entry is the user's own file); it is read
+only from a file the user owns that no one else may write, and replaced
+atomically (a temporary file, then ``os.replace``) in a directory only the
+user can read. marshal, not pickle: the same speed of loading without
+importing :mod:`pickle` (and its ``_compat_pickle``) at every start-up; a
+1000-step recipe loads many times faster than from YAML. A recipe that does
+not load is not cached: its error is reported as always. Failing to read or
 write the cache is never an error.
 """
 
 from __future__ import annotations
 
+import marshal
 import os
-import pickle
+import sys
 import zlib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netbench.recipe import model
+from netbench.recipe.cacheform import from_data, to_data
 from netbench.recipe.model import Recipe
 
-FORMAT = 1
-"""The layout of an entry; bump it when it changes."""
-_CLASSES = frozenset(
-    (
-        "Capture",
-        "Expect",
-        "HttpRequest",
-        "Include",
-        "Recipe",
-        "Retry",
-        "Step",
-        "TextMatch",
-        "TlsSpec",
-        "ValueCheck",
-    )
-)
-
-
-class _ModelOnly(pickle.Unpickler):
-    """An unpickler whose only reachable globals are the recipe model's classes."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == model.__name__ and name in _CLASSES:
-            return getattr(model, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of a recipe")
+FORMAT = 2
+"""The layout of an entry; bump it when it changes (1 was a pickle of the model's objects)."""
 
 
 def load_cached(path: str | Path, environ: Mapping[str, str] | None = None) -> Recipe:
@@ -74,9 +56,7 @@ def load_cached(path: str | Path, environ: Mapping[str, str] | None = None) -> R
         recipe = _load(path)
         write_entry(entry, recipe)
         return recipe
-    from dataclasses import replace
-
-    return replace(recipe, path=str(path))  # as this caller names it
+    return recipe.replace(path=str(path))  # as this caller names it
 
 
 def _load(path: str | Path) -> Recipe:
@@ -110,7 +90,13 @@ def _stamp(sources: list[str]) -> tuple[Any, ...]:
     """What must not have changed: the format, the version, the loader's and the recipes' files."""
     from netbench import __version__
 
-    return (FORMAT, __version__, _loader_stamp(), tuple((source, _stat(source)) for source in sources))
+    return (
+        FORMAT,
+        __version__,
+        sys.implementation.cache_tag,
+        _loader_stamp(),
+        tuple((source, _stat(source)) for source in sources),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -137,13 +123,13 @@ def read_entry(entry: Path, path: str | Path) -> Recipe | None:
             info = os.fstat(handle.fileno())
             if info.st_uid != os.getuid() or info.st_mode & 0o022:
                 return None  # someone else's or writable by others: not ours to trust
-            stamp, recipe = _ModelOnly(handle).load()
-        sources = [source for source, _ in stamp[3]]
+            stamp, data = marshal.loads(handle.read())
+        sources = [source for source, _ in stamp[-1]]
         if not sources or sources[0] != os.path.abspath(path) or stamp != _stamp(sources):
             return None
-    except Exception:  # a missing, stale, truncated or foreign entry: parse the file instead
+        return from_data(data)
+    except Exception:  # a missing, stale, truncated, foreign or ill-shaped entry: parse the file instead
         return None
-    return recipe if isinstance(recipe, Recipe) else None
 
 
 def write_entry(entry: Path, recipe: Recipe) -> None:
@@ -153,12 +139,12 @@ def write_entry(entry: Path, recipe: Recipe) -> None:
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        data = pickle.dumps((_stamp(sources), recipe), protocol=5)
+        data = marshal.dumps((_stamp(sources), to_data(recipe)))
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, entry)
-    except (OSError, pickle.PicklingError):
+    except (OSError, ValueError):  # ValueError: a value marshal cannot store (left uncached)
         try:
             os.unlink(temporary)
         except OSError:
