@@ -11,9 +11,11 @@ from netbench.status import ExitStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
+    import socket
+
     from netbench.core.address import Target
     from netbench.environment import Environment
-    from netbench.net.pipe import Ends, PipeOptions
+    from netbench.net.pipe_options import Ends, PipeOptions
 
 EPILOG = """\
 examples:
@@ -106,7 +108,7 @@ def _seconds(text: str) -> float:
 def pipe_setup(args: argparse.Namespace, env: Environment) -> tuple[Ends, PipeOptions]:
     """The ends (fds) and options of the pipe from the shared arguments."""
     from netbench.errors import UsageError
-    from netbench.net.pipe import Ends, PipeOptions
+    from netbench.net.pipe_options import Ends, PipeOptions
 
     stdin_fd: int | None = None
     if not args.no_stdin:
@@ -172,27 +174,48 @@ def _connect(args: argparse.Namespace, env: Environment) -> ExitStatus:
         if not os.path.isfile(args.cafile):
             raise UsageError(f"--cafile {args.cafile}: no such file")
     timeout = args.wait or DEFAULT_CONNECT_TIMEOUT
-    if target.transport in ("tcp", "unix") and not args.telnet:  # (telnet: the session pipe answers)
-        return _run_stream(args, env, target, family, timeout)
-    return _run_session(args, env, target, family, timeout)
+    return _run_pipe(args, env, target, family, timeout)
 
 
-def _run_stream(
+def _run_pipe(
     args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
 ) -> ExitStatus:
-    """TCP and unix: blocking sockets and the kernel-copy pipe (no asyncio)."""
-    from netbench.net.dial import dial
-    from netbench.net.pipe import pipe_stream
+    """Connect with the one dialer (TLS: and the handshake), then pipe until done.
 
-    sock = dial(target, family, timeout)
+    TCP and unix go through the kernel-copy pipe (:mod:`netbench.net.pipe`);
+    TLS, UDP and ``--telnet`` through the one-thread pipe
+    (:mod:`netbench.net.pipe_loop`). Both are blocking: no asyncio.
+    """
+    from netbench.net.dial import dial
+
+    tls = None
+    if target.transport == "tls":
+        from netbench.net.tls import TLSOptions
+
+        tls = TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile)
+    sock = dial(target, family, timeout, tls=tls)
     try:
         _say_connected(args, env, target.display)
+        if tls is not None and (args.verbose or (env.stdout_isatty and env.stderr_isatty)):
+            _say_certificate(env, sock, verified=not tls.insecure)
         if args.zero:
             return ExitStatus.OK
         ends, options = pipe_setup(args, env)
-        pipe_stream(sock, ends, options, target.display)
+        if target.transport in ("tcp", "unix") and not args.telnet:  # (telnet: answers while sending)
+            from netbench.net.pipe import pipe_stream
+
+            pipe_stream(sock, ends, options, target.display)
+        else:
+            from netbench.net.pipe_loop import pipe_loop
+
+            pipe_loop(sock, ends, options, target.display)
     finally:
-        sock.close()
+        if tls is not None:
+            from netbench.net.pipe_loop import close_socket
+
+            close_socket(sock)  # our close_notify first
+        else:
+            sock.close()
     return ExitStatus.OK
 
 
@@ -201,32 +224,10 @@ def _say_connected(args: argparse.Namespace, env: Environment, where: str) -> No
         env.note(f"connected to {where}")
 
 
-def _run_session(
-    args: argparse.Namespace, env: Environment, target: Target, family: int, timeout: float
-) -> ExitStatus:
-    """TLS and UDP: through the asyncio session engine."""
-    from netbench.net.session import open_session
-    from netbench.net.session_pipe import pipe_session
-    from netbench.net.tls import TLSOptions
-    from netbench.signals import run_async
+def _say_certificate(env: Environment, sock: socket.socket, *, verified: bool) -> None:
+    """The TLS summary (version, cipher, the certificate's names) on stderr, escaped: they are the peer's."""
+    from netbench.core.escape import escape_text
+    from netbench.net.tls import summarize
 
-    tls = TLSOptions(insecure=args.insecure, sni=args.sni, cafile=args.cafile)
-
-    async def main() -> None:
-        session = await open_session(target, timeout=timeout, family=family, tls=tls)
-        try:
-            _say_connected(args, env, target.display)
-            if session.tls is not None and (args.verbose or (env.stdout_isatty and env.stderr_isatty)):
-                from netbench.core.escape import escape_text  # the certificate's names are the peer's
-
-                for line in session.tls.lines():
-                    env.note(f"* {escape_text(line)}")
-            if args.zero:
-                return
-            ends, options = pipe_setup(args, env)
-            await pipe_session(session, ends, options)
-        finally:
-            await session.close()
-
-    run_async(main())
-    return ExitStatus.OK
+    for line in summarize(sock, verified=verified).lines():  # type: ignore[arg-type]
+        env.note(f"* {escape_text(line)}")

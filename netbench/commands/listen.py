@@ -134,13 +134,10 @@ def _serve_one(
 
 
 def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """The first datagram's sender becomes the peer; then the one-thread pipe (as ``connect -u``)."""
     from netbench.commands.connect import pipe_setup
-    from netbench.core.address import Target
     from netbench.net.dial import address_text
-    from netbench.net.session import Session
-    from netbench.net.session_pipe import MAX_DATAGRAM, pipe_session
-    from netbench.net.transports import DatagramTransport
-    from netbench.signals import run_async
+    from netbench.net.pipe_loop import MAX_DATAGRAM, pipe_loop
 
     first, address = sock.recvfrom(MAX_DATAGRAM)
     sock.connect(address)
@@ -148,14 +145,5 @@ def _serve_udp(sock: socket.socket, args: argparse.Namespace, env: Environment) 
     if args.verbose:
         env.note(f"datagram from {peer}")
     ends, options = pipe_setup(args, env)
-    target = Target("udp", host=str(address[0]), port=int(address[1]))
-
-    async def main() -> None:
-        session = Session(target, await DatagramTransport.wrap(sock), peer=peer)
-        try:
-            await pipe_session(session, ends, options, first=first)
-        finally:
-            await session.close()
-
-    run_async(main())
+    pipe_loop(sock, ends, options, peer, first=first)
     return ExitStatus.OK

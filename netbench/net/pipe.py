@@ -14,9 +14,13 @@ the kernel doing the copying where it can:
 When stdin ends the write side is shut down (``nc -N``) and the pipe ends
 once the peer closes. When the peer closes first, the rest of stdin is still
 sent (no data is dropped) unless stdin is a terminal. ``idle_timeout`` (``-w``)
-raises :class:`TimedOut` after that long with no byte moving either way.
-Errors are netbench errors (Reset, TimedOut, ...); BrokenPipeError means
-our stdout's reader went away.
+raises :class:`TimedOut` after that long with no byte moving either way;
+``quit_after`` (``-q``) ends the pipe that long after stdin ended
+(:mod:`netbench.net.pipe_options`). Errors are netbench errors (Reset,
+TimedOut, ...); BrokenPipeError means our stdout's reader went away.
+
+TLS, UDP and ``--telnet`` go through :mod:`netbench.net.pipe_loop` instead:
+one thread owns the socket there (an SSL object is never used from two).
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from typing import TYPE_CHECKING
 
-from netbench.errors import NetbenchError, Reset, TimedOut
+from netbench.errors import NetbenchError, Reset
 from netbench.net.failures import translate
+from netbench.net.pipe_filters import make_source_transform
+from netbench.net.pipe_options import (
+    IDLE,
+    QUIT,
+    Ends,
+    PipeOptions,
+    clock_ran_out,
+    idle_error,
+    poll_timeout_ms,
+)
 from netbench.net.sink import Sink, Trace, wait_fd
 
 if TYPE_CHECKING:
@@ -44,43 +58,6 @@ PIPE_SIZE = 1 << 20
 _FALLBACK_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.ESPIPE}
 
 
-class PipeOptions(NamedTuple):
-    """How the pipe behaves (from the command-line options).
-
-    A NamedTuple rather than a dataclass: the dataclass machinery (and the
-    ``inspect`` module it pulls in) would cost the fast path start-up time.
-    """
-
-    crlf: bool = False
-    hex: bool = False
-    terminal: bool = False  # stdout is a terminal: escape what is received
-    idle_timeout: float | None = None
-    shutdown: bool = True  # half-close when stdin ends (nc -N)
-    quit_after: float | None = None  # -q: end this long after stdin ends
-    interactive: bool = False  # stdin is a terminal: the peer's EOF ends the pipe
-    telnet: bool = False  # --telnet: answer option negotiation (the session pipe only)
-    verbose: bool = False  # -v: say what happens on stderr (the telnet negotiation)
-
-    def quit_at(self, stdin_done_at: float | None) -> float | None:
-        """When ``-q`` ends the pipe, given when stdin ended (None: not yet, or no -q)."""
-        if self.quit_after is None or stdin_done_at is None:
-            return None
-        return stdin_done_at + self.quit_after
-
-    def idle_at(self, last_activity: float) -> float | None:
-        """When ``-w`` ends the pipe, given the last data either way (None: no -w)."""
-        return None if self.idle_timeout is None else last_activity + self.idle_timeout
-
-
-class Ends(NamedTuple):
-    """Our side of the pipe: file descriptors and the stream for ``--hex``."""
-
-    stdin_fd: int | None  # None: do not read stdin (-d)
-    stdout_fd: int
-    stderr: TextIO
-    feed: StdinFeed | None = None  # stdin shared by successive connections (listen -k)
-
-
 class _Shared:
     """State both threads touch (attribute writes only; the GIL orders them)."""
 
@@ -89,60 +66,6 @@ class _Shared:
         self.stdin_done_at: float | None = None
         self.error: BaseException | None = None
         self.stopped = False
-
-
-def make_source_transform(options: PipeOptions, trace: Trace | None) -> Callable[[bytes], bytes] | None:
-    """The function applied to stdin bytes before sending (None: send them as they are)."""
-    if not options.crlf and trace is None:
-        return None
-    from netbench.core.pipe_output import CrlfTranslator
-
-    crlf = CrlfTranslator() if options.crlf else None
-
-    def transform(data: bytes) -> bytes:
-        if crlf is not None:
-            data = crlf.feed(data)
-        if trace is not None:
-            trace.sent(data)
-        return data
-
-    return transform
-
-
-def make_telnet_filter(stderr: TextIO, *, verbose: bool) -> Callable[[bytes], tuple[bytes, bytes]]:
-    """``connect --telnet``: a function from bytes received to (data for stdout, answer to send).
-
-    Negotiations are answered by :class:`netbench.core.telnet.Negotiator` (as
-    ``ncat -t`` does) and kept off stdout; with *verbose* each one is named on
-    *stderr* (``telnet: <- IAC WILL ECHO``, ``telnet: -> IAC DO ECHO``).
-    """
-    from netbench.core import telnet
-    from netbench.core.escape import scrub
-
-    parser = telnet.TelnetParser()
-    negotiator = telnet.Negotiator()
-
-    def say(marker: str, event: object) -> None:
-        if verbose:
-            stderr.write(f"telnet: {marker} {scrub(str(event))}\n")
-            stderr.flush()
-
-    def feed(data: bytes) -> tuple[bytes, bytes]:
-        out = bytearray()
-        answer = bytearray()
-        for event in parser.feed(data):
-            if isinstance(event, telnet.Data):
-                out += event.data
-                continue
-            say("<-", event)
-            if isinstance(event, (telnet.Negotiation, telnet.Subnegotiation)):
-                reply = negotiator.answer(event)
-                answer += reply
-                for sent in telnet.TelnetParser().feed(reply):
-                    say("->", sent)
-        return bytes(out), bytes(answer)
-
-    return feed
 
 
 def read_some(fd: int, size: int) -> bytes:
@@ -297,21 +220,6 @@ class _Downstream:
         return count
 
 
-def next_deadline(options: PipeOptions, stdin_done_at: float | None, last_activity: float) -> float | None:
-    """The earlier of the ``-q`` and ``-w`` deadlines, or None when neither applies."""
-    deadlines = [
-        at for at in (options.quit_at(stdin_done_at), options.idle_at(last_activity)) if at is not None
-    ]
-    return min(deadlines) if deadlines else None
-
-
-def _remaining_ms(options: PipeOptions, stdin_done_at: float | None, last_activity: float) -> int:
-    deadline = next_deadline(options, stdin_done_at, last_activity)
-    if deadline is None:
-        return -1
-    return max(0, int((deadline - time.monotonic()) * 1000) + 1)
-
-
 def pipe_stream(sock: socket.socket, ends: Ends, options: PipeOptions, peer: str) -> None:
     """Pipe stdin <-> *sock* until done (see the module docstring). *sock* stays open."""
     sock.setblocking(True)
@@ -325,7 +233,7 @@ def pipe_stream(sock: socket.socket, ends: Ends, options: PipeOptions, peer: str
             sock,
             ends.stdin_fd,
             shared,
-            make_source_transform(options, trace),
+            make_source_transform(options.crlf, trace),
             options.shutdown,
             wake_w,
             peer,
@@ -366,17 +274,13 @@ def _receive_loop(
         stdin_done = shared.stdin_done_at is not None
         if peer_eof and (stdin_done or options.interactive or not reading_stdin):
             return
-        events = poller.poll(_remaining_ms(options, shared.stdin_done_at, shared.last_activity))
-        if not events:
-            # The stdin thread moves both times: read them again after the wait.
-            now = time.monotonic()
-            quit_at = options.quit_at(shared.stdin_done_at)
-            if quit_at is not None and now >= quit_at:
-                return
-            idle_at = options.idle_at(shared.last_activity)
-            if idle_at is not None and now >= idle_at:
-                raise TimedOut(f"no data to or from {peer} for {options.idle_timeout:g}s (-w)", peer)
-            continue
+        # Before every wait, not only after an empty one: a peer that keeps talking must not hold -q off.
+        ran_out = clock_ran_out(options, shared.stdin_done_at, shared.last_activity)
+        if ran_out == QUIT:
+            return
+        if ran_out == IDLE:
+            raise idle_error(options, peer)
+        events = poller.poll(poll_timeout_ms(options, shared.stdin_done_at, shared.last_activity))
         for fd, _mask in events:
             if fd == wake_r:
                 os.read(wake_r, 64)
