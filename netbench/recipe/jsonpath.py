@@ -10,8 +10,9 @@ how far it got: the longest prefix that exists and what is there.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from netbench.recipe.frozen import Frozen
 
 _TOKEN = re.compile(r"""\.?([^.\[\]]+)|\[(-?\d+)\]|\[(?:"([^"]*)"|'([^']*)')\]""")
 
@@ -20,14 +21,21 @@ class PathError(ValueError):
     """A path that is not written right."""
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(Frozen):
     """Why a path did not resolve: the longest existing ``prefix`` and the value found there."""
 
+    __slots__ = __match_args__ = ("path", "prefix", "found", "reason")
     path: str
     prefix: str
     found: Any
     reason: str
+
+    def __init__(self, path: str, prefix: str, found: Any, reason: str) -> None:
+        _set = object.__setattr__
+        _set(self, "path", path)
+        _set(self, "prefix", prefix)
+        _set(self, "found", found)
+        _set(self, "reason", reason)
 
     def message(self) -> str:
         """``$.items[3]: not found (index 3 out of range; $.items is an array of 2)``."""

@@ -8,10 +8,10 @@ diff or a hexdump).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from netbench.core.escape import quote
+from netbench.recipe.frozen import Frozen
 from netbench.recipe.model import Capture, Expect, TextMatch
 from netbench.recipe.patterns import Pattern, compile_pattern
 
@@ -19,13 +19,19 @@ if TYPE_CHECKING:
     from netbench.core.http import HttpResponse
 
 
-@dataclass(frozen=True)
-class Mismatch:
+class Mismatch(Frozen):
     """One failed check: a one-line ``message`` and the bytes to compare."""
 
+    __slots__ = __match_args__ = ("message", "expected", "received")
     message: str
-    expected: bytes | None = None
-    received: bytes | None = None
+    expected: bytes | None
+    received: bytes | None
+
+    def __init__(self, message: str, expected: bytes | None = None, received: bytes | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "message", message)
+        _set(self, "expected", expected)
+        _set(self, "received", received)
 
 
 class CaptureFailed(Exception):

@@ -3,38 +3,103 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from netbench.recipe.frozen import Frozen
 from netbench.status import ExitStatus
 
+_set = object.__setattr__  # how __init__ sets a field of a frozen object
 
-@dataclass(frozen=True)
-class StepResult:
-    """How one step went. ``index`` is 1-based (0 is the connection itself)."""
 
+class StepResult(Frozen):
+    """How one step went. ``index`` is 1-based (0 is the connection itself).
+
+    Frozen (:class:`~netbench.recipe.frozen.Frozen`), not a dataclass: start-up."""
+
+    __slots__ = __match_args__ = (
+        "index",
+        "line",
+        "summary",
+        "ok",
+        "status",
+        "message",
+        "expected",
+        "received",
+        "duration",
+    )
     index: int
     line: int
     summary: str
     ok: bool
-    status: ExitStatus = ExitStatus.OK
-    message: str = ""
-    expected: bytes | None = None
-    received: bytes | None = None
-    duration: float = 0.0
+    status: ExitStatus
+    message: str
+    expected: bytes | None
+    received: bytes | None
+    duration: float
+
+    def __init__(
+        self,
+        index: int,
+        line: int,
+        summary: str,
+        ok: bool,
+        status: ExitStatus = ExitStatus.OK,
+        message: str = "",
+        expected: bytes | None = None,
+        received: bytes | None = None,
+        duration: float = 0.0,
+    ) -> None:
+        _set(self, "index", index)
+        _set(self, "line", line)
+        _set(self, "summary", summary)
+        _set(self, "ok", ok)
+        _set(self, "status", status)
+        _set(self, "message", message)
+        _set(self, "expected", expected)
+        _set(self, "received", received)
+        _set(self, "duration", duration)
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Frozen):
     """The outcome of one recipe run; ``status`` is the exit status it stands for."""
 
+    __slots__ = __match_args__ = (
+        "name",
+        "path",
+        "target",
+        "steps",
+        "status",
+        "total_steps",
+        "duration",
+        "captures",
+    )
     name: str
     path: str
     target: str
     steps: tuple[StepResult, ...]
     status: ExitStatus
     total_steps: int
-    duration: float = 0.0
-    captures: Mapping[str, str] = field(default_factory=dict)
+    duration: float
+    captures: Mapping[str, str]
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        target: str,
+        steps: tuple[StepResult, ...],
+        status: ExitStatus,
+        total_steps: int,
+        duration: float = 0.0,
+        captures: Mapping[str, str] | None = None,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "path", path)
+        _set(self, "target", target)
+        _set(self, "steps", steps)
+        _set(self, "status", status)
+        _set(self, "total_steps", total_steps)
+        _set(self, "duration", duration)
+        _set(self, "captures", {} if captures is None else captures)
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from netbench.errors import RecipeError
 
@@ -31,13 +30,32 @@ class UndefinedVariable(RecipeError):
         self.name = name
 
 
-@dataclass
 class Context:
-    """Variables in force while a recipe runs, and the secrets seen so far."""
+    """Variables in force while a recipe runs, and the secrets seen so far.
 
-    variables: dict[str, str] = field(default_factory=dict)
-    environ: Mapping[str, str] = field(default_factory=dict)
-    secrets: set[str] = field(default_factory=set)
+    A plain class, not a dataclass: creating one costs every ``replay`` start-up time."""
+
+    __slots__ = ("environ", "secrets", "variables")
+
+    def __init__(
+        self,
+        variables: dict[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        secrets: set[str] | None = None,
+    ) -> None:
+        self.variables: dict[str, str] = {} if variables is None else variables
+        self.environ: Mapping[str, str] = {} if environ is None else environ
+        self.secrets: set[str] = set() if secrets is None else secrets
+
+    def __repr__(self) -> str:
+        return f"Context(variables={self.variables!r}, environ={self.environ!r}, secrets={self.secrets!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Context):
+            return NotImplemented
+        return (self.variables, self.environ, self.secrets) == (other.variables, other.environ, other.secrets)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as the dataclass was
 
     def lookup(self, name: str) -> str:
         """The value of one placeholder body (``NAME``, ``env:NAME``, ``secret:NAME``)."""
