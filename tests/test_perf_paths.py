@@ -317,3 +317,76 @@ def test_the_recipe_model_behaves_as_the_frozen_dataclasses_it_was():
             assert send == b"x"
         case _:
             pytest.fail("no match")
+
+
+class _CannedPeer:
+    """A loopback peer that reads until it has seen b"GO", then sends *answer* and waits for the close."""
+
+    def __init__(self, answer: bytes) -> None:
+        import socket
+        import threading
+
+        self.answer = answer
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(10)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.settimeout(10)
+            seen = b""
+            while b"GO" not in seen:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                seen += data
+            conn.sendall(self.answer)
+            while conn.recv(4096):
+                pass
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(10)
+
+
+HEAD_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"  # no body: the answer to a HEAD
+
+
+@pytest.mark.parametrize("fillers", [0, 1, 100])  # 100: more raw sends than are kept unlooked-at
+def test_the_method_of_raw_sends_is_looked_at_late_but_as_if_at_once(tmp_path, fillers):
+    """A raw send's request method is looked at only when an answer is read as HTTP; the last
+    send that starts like a request still decides it (a HEAD's answer has no body)."""
+    from netbench import replay
+
+    steps = '  - send: "HEAD / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"\n'
+    steps += "  - send: 'y'\n" * fillers  # not requests: the method stays HEAD
+    steps += "  - send: GO\n    expect: {status: 200, body: {exact: ''}}\n"
+    recipe = tmp_path / "head.recipe.yaml"
+    recipe.write_text("netbench: 1\ntimeout: 2\nsteps:\n" + steps)
+    peer = _CannedPeer(HEAD_ANSWER)
+    try:
+        result = replay(recipe, target=f"127.0.0.1:{peer.port}")
+    finally:
+        peer.close()
+    assert result.ok, result.report()
+
+
+def test_a_later_raw_request_decides_the_method_not_an_earlier_one(tmp_path):
+    from netbench import replay
+
+    steps = (
+        '  - send: "HEAD / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"\n'
+        '  - send: "GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"\n'
+        "  - send: GO\n    expect: {status: 200, body: {exact: hello}}\n"
+    )
+    recipe = tmp_path / "get.recipe.yaml"
+    recipe.write_text("netbench: 1\ntimeout: 2\nsteps:\n" + steps)
+    peer = _CannedPeer(HEAD_ANSWER + b"hello")
+    try:
+        result = replay(recipe, target=f"127.0.0.1:{peer.port}")
+    finally:
+        peer.close()
+    assert result.ok, result.report()

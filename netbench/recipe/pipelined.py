@@ -33,10 +33,10 @@ from netbench.core.buffer import MAX_ANSWER
 from netbench.errors import NetbenchError, ProtocolError, RecipeError, Reset, TimedOut, UsageError
 from netbench.net.http_pipeline import PIPELINED_METHODS, PipelinedClient, Planned
 from netbench.recipe.engine import run_step
+from netbench.recipe.failures import waiting_failed
 from netbench.recipe.model import Expect, Step
 from netbench.recipe.patterns import set_deadline
 from netbench.recipe.result import StepFailed, StepResult
-from netbench.recipe.runner import waiting_failed
 
 if TYPE_CHECKING:
     from netbench.core.http import HttpResponse, ResponseParser

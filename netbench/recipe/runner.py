@@ -5,8 +5,9 @@ variables and the HTTP state of one recipe run; :meth:`Runner.step` runs one
 step and raises :class:`~netbench.recipe.result.StepFailed` when it does not
 hold (the rules for what counts as what are in :mod:`netbench.recipe.engine`).
 A step is its action (:meth:`Runner.act`: send, an HTTP request, a close, a
-sleep), then its expectation (:meth:`Runner.expect`), then its captures
-(:meth:`Runner.capture`); each waits under the step's timeout.
+sleep), then its expectation (:meth:`Runner.expect`; raw answers are read by
+:mod:`netbench.recipe.rawanswer`), then its captures (:meth:`Runner.capture`);
+each waits under the step's timeout.
 
 HTTP keep-alive never hands the bytes of one answer to another step: an
 ``http`` step goes on a fresh connection when the last response ended
@@ -19,21 +20,18 @@ parser again. After a raw ``send`` whose answer was read as HTTP, an
 
 from __future__ import annotations
 
-import re
 import time
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from netbench.core.buffer import KEEP_WHEN_DISCARDING, MAX_ANSWER, exactly, line, match, until
+from netbench.core.buffer import KEEP_WHEN_DISCARDING, MAX_ANSWER
 from netbench.errors import ExpectationFailed, NetbenchError, ProtocolError, RecipeError, Reset, TimedOut
 from netbench.recipe import match as checks
-from netbench.recipe.checks import check_answer, require_time
-from netbench.recipe.compose import run_included, run_with_retry
-from netbench.recipe.describe import describe_expect
+from netbench.recipe.failures import waiting_failed
 from netbench.recipe.model import Expect, HttpRequest, Recipe, Step
 from netbench.recipe.patterns import set_deadline
+from netbench.recipe.rawanswer import receive_datagram, receive_stream
 from netbench.recipe.result import StepFailed
-from netbench.recipe.template import Context
 
 if TYPE_CHECKING:
     from netbench.core.address import Target
@@ -41,6 +39,7 @@ if TYPE_CHECKING:
     from netbench.core.http_message import Headers
     from netbench.net.blocking import BlockingSession
     from netbench.recipe.cookies import RunCookies
+    from netbench.recipe.template import Context
 
 
 class Runner:
@@ -52,7 +51,8 @@ class Runner:
         self.context = context
         self.connect_timeout = connect_timeout
         self.session: BlockingSession | None = None
-        self.method = "GET"
+        self._method = "GET"
+        self._unsniffed: list[bytes] = []  # raw sends not yet looked at for a request method
         self.http: HttpConnection | None = None  # h11 state of the http steps on this connection
         self.used = False  # whether anything was sent on the current connection
         self.raw_ended = False  # a raw step's HTTP answer ended the connection (close, broken framing)
@@ -68,6 +68,25 @@ class Runner:
 
             self._cookies = RunCookies(self.recipe.cookies)
         return self._cookies
+
+    @property
+    def method(self) -> str:
+        """The method of the last request sent (an http step's, or a raw send that starts like one):
+        how the next answer read as HTTP is framed (a HEAD's has no body). A raw send is looked at
+        only when an answer needs it: the request sniffer's regexes cost start-up that a raw
+        recipe whose answers are never HTTP does not pay."""
+        return self._sniffed()
+
+    @method.setter
+    def method(self, value: str) -> None:
+        self._unsniffed.clear()
+        self._method = value
+
+    def _sniffed(self) -> str:
+        for data in self._unsniffed:
+            self._method = _request_method(data) or self._method
+        self._unsniffed.clear()
+        return self._method
 
     # -- the connection ------------------------------------------------------------
 
@@ -106,11 +125,15 @@ class Runner:
         """Run one step (an include, or with its retries); raise :class:`StepFailed` when it does not hold."""
         self.attempts = 1
         if step.include is not None:
+            from netbench.recipe.compose import run_included
+
             captured = run_included(step.include, self.step, self.context)
             self.attempts = 1
             return captured
         if step.retry is None:
             return self.attempt(step)
+        from netbench.recipe.compose import run_with_retry
+
         captured, self.attempts = run_with_retry(
             step.retry, lambda: self.attempt(step), lambda: self.again(step)
         )
@@ -130,14 +153,19 @@ class Runner:
             return {}
         expect = step.expect or Expect()
         received, response = self.expect(expect, step.http is not None or expect.is_http, timeout)
-        require_time(expect.time_max, time.monotonic() - started)
+        if expect.time_max is not None:
+            from netbench.recipe.checks import require_time
+
+            require_time(expect.time_max, time.monotonic() - started)
         return self.capture(step, received, response)
 
     def act(self, step: Step, timeout: float) -> None:
         """The step's action: send bytes, send an HTTP request, close, or sleep."""
         if step.send is not None:
             data = self.context.expand(step.send)
-            self.method = _request_method(data) or self.method
+            self._unsniffed.append(data)  # its method is looked at when an answer needs it
+            if len(self._unsniffed) > 64:  # a long run of raw sends keeps no more than that
+                self._sniffed()
             self.http = None
             self.send(data, timeout)
         elif step.http is not None:
@@ -201,9 +229,9 @@ class Runner:
                 response = self._http(session, expect, deadline)
                 received = response.raw
             elif not session.target.is_stream:
-                received = self._datagram(session, expect, deadline)
+                received = receive_datagram(session, expect, self.context, deadline)
             else:
-                received = self._stream(session, expect, deadline)
+                received = receive_stream(session, expect, self.context, deadline)
             if expect.closed:
                 if not session.target.is_stream:
                     raise RecipeError("expect closed: a UDP peer cannot close (use it over TCP)")
@@ -214,43 +242,6 @@ class Runner:
         except ExpectationFailed as error:
             raise StepFailed(str(error), received=session.buffer.peek()[:KEEP_WHEN_DISCARDING]) from None
         return received, response
-
-    def _stream(self, session: BlockingSession, expect: Expect, deadline: float) -> bytes:
-        ctx = self.context
-        if expect.exact is not None:
-            wanted = ctx.expand(expect.exact)
-            piece = session.receive(exactly(len(wanted)), deadline)
-            _check(checks.check_piece(Expect(exact=wanted), piece))
-            return piece
-        if expect.line is not None:
-            wanted = ctx.expand(expect.line)
-            piece = session.receive(line(), deadline)
-            _check(checks.check_piece(Expect(line=wanted), piece))
-            return piece
-        if expect.contains is not None:
-            return session.receive(until(ctx.expand(expect.contains)), deadline)
-        if expect.regex is not None:
-            found = session.receive(match(self._pattern(expect.regex)), deadline)
-            return bytes(found.string[: found.end()])
-        if expect.count is not None:
-            return session.receive(exactly(expect.count), deadline)
-        return b""
-
-    def _datagram(self, session: BlockingSession, expect: Expect, deadline: float) -> bytes:
-        if expect.raw_kind is None:
-            return b""
-        ctx = self.context
-        expanded = Expect(
-            exact=ctx.expand(expect.exact) if expect.exact is not None else None,
-            contains=ctx.expand(expect.contains) if expect.contains is not None else None,
-            line=ctx.expand(expect.line) if expect.line is not None else None,
-            regex=expect.regex,
-            count=expect.count,
-        )
-        pattern = self._pattern(expect.regex) if expect.regex is not None else None
-        datagram = session.receive_some(deadline)
-        _check(checks.check_datagram(expanded, datagram, pattern))
-        return datagram
 
     def _http(self, session: BlockingSession, expect: Expect, deadline: float) -> HttpResponse:
         http_step = self.http is not None
@@ -303,6 +294,8 @@ class Runner:
             )
         problems = checks.check_http(expanded, response)
         if expect.json or expect.cookies:
+            from netbench.recipe.checks import check_answer
+
             problems += check_answer(expect, response, ctx.expand_text, self.cookies.view)
         if problems:
             first = problems[0]
@@ -344,13 +337,6 @@ class Runner:
                 raise StepFailed(f"capture {spec.name}: {error}", received=received) from None
         return captured
 
-    def _pattern(self, pattern: str) -> Any:
-        text = self.context.expand_text(pattern)
-        try:
-            return checks.compile_regex(text)
-        except re.error as error:
-            raise RecipeError(f"invalid regular expression /{text}/: {error}") from None
-
 
 _name = itemgetter(0)  # of a (name, value) header
 _HTTP: Any = None  # netbench.core.http, imported by the first HTTP step (a raw recipe never needs h11)
@@ -368,8 +354,9 @@ def _http_module() -> Any:
 
 
 def _request_method(data: bytes) -> str | None:
-    """:func:`netbench.core.http_sniff.request_method`, imported by the first raw send (its
-    regexes cost ~8 ms of start-up that an http-only recipe never needs)."""
+    """:func:`netbench.core.http_sniff.request_method`, imported when an answer first needs a raw
+    send's method (the module's regexes and dataclasses cost start-up that a raw recipe whose
+    answers are never read as HTTP, and an http-only recipe, never need)."""
     global _REQUEST_METHOD
     if _REQUEST_METHOD is None:
         from netbench.core.http_sniff import request_method
@@ -391,33 +378,3 @@ def _ends_connection(response: HttpResponse) -> bool:
 
 def _expand_match(ctx: Context, value: Any) -> Any:
     return value.replace(value=ctx.expand_text(value.value))
-
-
-def waiting_failed(error: TimedOut | Reset | ProtocolError, expect: Expect, timeout: float) -> StepFailed:
-    """What failed a step while it waited for its answer: a timeout, the peer closing, bad HTTP."""
-    if isinstance(error, TimedOut):
-        return StepFailed(
-            f"timed out after {timeout:g} s waiting for {_what(expect)}",
-            expected=_wanted(expect),
-            received=error.partial,
-        )
-    if isinstance(error, Reset):
-        return StepFailed(
-            f"{error} while waiting for {_what(expect)}", expected=_wanted(expect), received=error.partial
-        )
-    return StepFailed(f"not a valid HTTP response: {error}", received=error.partial)
-
-
-def _what(expect: Expect) -> str:
-    return describe_expect(expect) or "an HTTP response"
-
-
-def _wanted(expect: Expect) -> bytes | None:
-    if expect.exact is not None:
-        return expect.exact
-    return expect.line if expect.line is not None else expect.contains
-
-
-def _check(problem: checks.Mismatch | None) -> None:
-    if problem is not None:
-        raise StepFailed(problem.message, expected=problem.expected, received=problem.received)
