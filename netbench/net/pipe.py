@@ -130,7 +130,7 @@ class _Upstream:
             if stat.S_ISREG(kind) and self._kernel_copy(self._sendfile):
                 return
             if stat.S_ISFIFO(kind):
-                _grow_pipe(self.in_fd)
+                grow_pipe(self.in_fd)
                 if self._kernel_copy(self._splice):
                     return
         self._copy()
@@ -182,7 +182,7 @@ class _Upstream:
         self.shared.last_activity = time.monotonic()
 
 
-def _grow_pipe(fd: int) -> None:
+def grow_pipe(fd: int) -> None:
     """Make a pipe hold 1 MiB (fewer wake-ups for the writer and for us); best effort."""
     try:
         import fcntl

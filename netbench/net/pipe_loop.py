@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import stat
 import sys
 import time
 from collections import deque
@@ -48,6 +49,7 @@ from collections.abc import Callable
 
 from netbench.errors import NetbenchError
 from netbench.net.failures import translate
+from netbench.net.pipe import grow_pipe
 from netbench.net.pipe_filters import make_source_transform, make_telnet_filter, telnet_escape
 from netbench.net.pipe_options import (
     IDLE,
@@ -117,6 +119,13 @@ def close_socket(sock: socket.socket) -> None:
     sock.close()
 
 
+def _is_pipe(fd: int) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
 class _LoopPipe:
     """One pipe's state: what waits to be sent, whether each side has ended, the clocks."""
 
@@ -144,6 +153,10 @@ class _LoopPipe:
             self.telnet = make_telnet_filter(ends.stderr, verbose=options.verbose)
         self.stdin_fd = ends.stdin_fd
         self.read_size = MAX_DATAGRAM if self.datagram else READ_SIZE
+        self.stdin_buffer = bytearray(self.read_size if ends.stdin_fd is not None else 0)
+        self.stdin_view = memoryview(self.stdin_buffer)
+        if ends.stdin_fd is not None and _is_pipe(ends.stdin_fd):
+            grow_pipe(ends.stdin_fd)  # fewer, fuller reads
         self.stdin_eof = ends.stdin_fd is None
         self.stdin_done_at: float | None = time.monotonic() if ends.stdin_fd is None else None
         self.outgoing: deque[memoryview] = deque()  # what waits to be sent, in order
@@ -216,10 +229,18 @@ class _LoopPipe:
     # -- stdin -> socket -----------------------------------------------------------
 
     def read_stdin(self) -> None:
-        """One read of stdin, queued to be sent (and sent now if the socket takes it)."""
+        """One read of stdin, queued to be sent (and sent now if the socket takes it).
+
+        Plain bytes are read into one buffer, kept for the whole pipe: stdin is not
+        read again before they are all sent (a fresh 256 KiB each time costs an
+        mmap and its page faults).
+        """
         assert self.stdin_fd is not None
         try:
-            data = os.read(self.stdin_fd, self.read_size)
+            if self.transform is None and self.telnet is None:
+                data: bytes | memoryview = self.stdin_view[: os.readv(self.stdin_fd, [self.stdin_buffer])]
+            else:
+                data = os.read(self.stdin_fd, self.read_size)
         except BlockingIOError:  # an O_NONBLOCK stdin that had nothing after all
             return
         except OSError:  # stdin failed: that is its end
@@ -230,9 +251,9 @@ class _LoopPipe:
                 self.stdin_sent()
             return
         if self.transform is not None:
-            data = self.transform(data)
+            data = self.transform(bytes(data))
         if self.telnet is not None:
-            data = telnet_escape(data)
+            data = telnet_escape(bytes(data))
         self.outgoing.append(memoryview(data))
         self.send_some()
 
