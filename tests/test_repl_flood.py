@@ -89,7 +89,7 @@ def test_lab_chargen_fills_the_transcript_then_close_and_quit(term: Callable[...
     t = term()
     t.prompt("netbench")
     t.line("/lab chargen")
-    t.expect("not shown: /tail or /save to see them")  # the final count, printed once
+    t.expect("not shown: /tail or /save to see them\x1b[0m")  # the final count (not the status line's)
     t.expect("16.0 MiB received, the most a session keeps: reading stopped")
     t.expect("(full)")
     t.line("/tail 1")

@@ -108,6 +108,7 @@ def test_a_udp_refusal_is_said_once_until_a_datagram_is_answered_again() -> None
     from netbench.repl.context import PlainPrinter, Settings
     from netbench.repl.sessions import Sessions
     from netbench.repl.toolbar import prompt, toolbar
+    from netbench.repl.waiting import wait
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a UDP port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -117,7 +118,7 @@ def test_a_udp_refusal_is_said_once_until_a_datagram_is_answered_again() -> None
 
     async def refused_then(conv: object, data: bytes) -> None:
         await sessions.send(conv, data, echo=False)  # type: ignore[arg-type]
-        await sessions.wait(conv, None, 5)  # type: ignore[arg-type]  # (the refusal ends the wait)
+        await wait(conv, None, 5)  # type: ignore[arg-type]  # (the refusal ends the wait)
 
     async def main() -> list[str]:
         conv = await sessions.open(
@@ -134,7 +135,7 @@ def test_a_udp_refusal_is_said_once_until_a_datagram_is_answered_again() -> None
             await sessions.send(conv, b"three", echo=False)
             _data, peer = await asyncio.to_thread(server.recvfrom, 100)
             server.sendto(b"answer", peer)
-            await sessions.wait(conv, None, 5)
+            await wait(conv, None, 5)
             seen.append(conv.state)
         await refused_then(conv, b"four")
         seen.append(conv.state)

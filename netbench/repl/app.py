@@ -150,7 +150,9 @@ async def _scripted(repl: Repl, env: Environment) -> None:
             break
         await run_line(repl, line.rstrip("\r\n") if line.endswith("\n") else line)
     if not repl.quit:
-        await repl.sessions.settle()
+        from netbench.repl.waiting import settle
+
+        await settle(repl.sessions.items)
 
 
 async def _interactive(repl: Repl, options: Options, env: Environment) -> None:

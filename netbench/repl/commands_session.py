@@ -122,14 +122,23 @@ async def _sessions(repl: Repl, rest: str) -> None:
     if not items:
         repl.info("no sessions (/open TARGET)")
         return
+    from netbench.repl import datagrams
+
     lines = []
     for number, conv in items.items():
         mark = "*" if number == repl.sessions.current_number else " "
         t = conv.session.transcript
-        lines.append(
+        line = (
             f"{mark} {number:>2}  {safe(str(conv.session.target)):<28} {conv.state:<14} "
             f"sent {t.bytes_sent} B  received {t.bytes_received} B  rtt {_rtt(conv.session.last_rtt)}"
         )
+        counted = datagrams.count(conv)
+        if counted is not None:  # UDP: datagrams in and not shown; what the kernel dropped, where known
+            line += f"  {datagrams.summary(counted)}"
+            kernel = datagrams.kernel_drops(conv)
+            if kernel is not None:
+                line += f", kernel dropped {kernel:,}"
+        lines.append(line)
     repl.info("\n".join(lines))
 
 
@@ -185,8 +194,10 @@ async def _exchange(repl: Repl, method: str, words: list[str], body: bytes | Non
     host = host_header(conv.session.target)
     data = build_request(method, path, headers=tuple(headers), body=body, host=host)
     await repl.sessions.send(conv, data, echo=True)
+    from netbench.repl.waiting import wait
+
     try:
-        await repl.sessions.wait(conv, None, REPLY_WAIT)
+        await wait(conv, None, REPLY_WAIT)
     except TimedOut as error:
         repl.info(f"{safe(str(error))}; the response will show when it arrives")
 
@@ -267,6 +278,8 @@ async def _wait(repl: Repl, rest: str) -> None:
             pattern = re.compile(" ".join(words).encode("utf-8"))
         except re.error as error:
             raise UsageError(f"bad regular expression: {error}") from None
-    what = await repl.sessions.wait(conv, pattern, seconds)
+    from netbench.repl.waiting import wait
+
+    what = await wait(conv, pattern, seconds)
     if repl.scripted:
         repl.info(f"(wait: {what})")

@@ -38,6 +38,7 @@ class Conversation:
     head: HeadWatch = field(default_factory=HeadWatch)
     last_answer: bytes = b""  # the start of what arrived after the last send that had an answer (/explain)
     head_hint: asyncio.TimerHandle | None = None
+    datagrams: int = 0  # UDP: datagrams read (netbench.repl.datagrams counts the rest)
 
     @property
     def label(self) -> str:

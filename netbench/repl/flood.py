@@ -31,11 +31,14 @@ FLOOD_STARTS = (
 )
 
 
-def amount(lines: int, size: int) -> str:
-    """``18,204 lines, 1.4 MiB``."""
+def amount(lines: int, size: int, datagrams: int = 0) -> str:
+    """``18,204 lines, 1.4 MiB``; on a UDP session ``12 datagrams, 18,204 lines, 1.4 MiB``."""
     from netbench.repl.toolbar import size as human
 
-    return f"{lines:,} line{'' if lines == 1 else 's'}, {human(size)}"
+    counted = f"{lines:,} line{'' if lines == 1 else 's'}, {human(size)}"
+    if datagrams:
+        return f"{datagrams:,} datagram{'' if datagrams == 1 else 's'}, {counted}"
+    return counted
 
 
 @dataclass
@@ -52,14 +55,19 @@ class DisplayGate:
     paused: bool = False
     hidden_lines: int = 0  # not shown since the flood (or the pause) began
     hidden_bytes: int = 0
+    hidden_datagrams: int = 0  # UDP: datagrams not shown whole since then
+    unshown_datagrams: int = 0  # UDP: datagrams not shown whole, ever (never reset)
     last_arrival: float | None = None
 
-    def arrive(self, data: bytes, now: float, *, hexdump: bool = False) -> tuple[bytes, str | None]:
+    def arrive(
+        self, data: bytes, now: float, *, hexdump: bool = False, datagram: bool = False
+    ) -> tuple[bytes, str | None]:
         """Take *data* arriving at *now*: (the part to show, a line to print first, if any).
 
         The part shown is what fits in this second's allowance, cut after a
         line ending where one is in reach; the rest is counted as not shown.
         With *hexdump* (data shown as a hexdump) every 16 bytes are a line.
+        A *datagram* (UDP) not shown whole is counted as a datagram not shown.
         The line is the final count of a flood that ended before this data.
         """
         ended = None
@@ -79,6 +87,9 @@ class DisplayGate:
         self.window_bytes += len(data)
         self.hidden_lines += _lines(hidden, hexdump)
         self.hidden_bytes += len(hidden)
+        if datagram and hidden:
+            self.hidden_datagrams += 1
+            self.unshown_datagrams += 1
         return shown, ended
 
     def _hex_allowance(self, data: bytes) -> bytes:
@@ -117,9 +128,12 @@ class DisplayGate:
     def _final(self) -> str | None:
         if not self.hidden_bytes:
             return None
-        text = f"… {amount(self.hidden_lines, self.hidden_bytes)} not shown: /tail or /save to see them"
-        self.hidden_lines = self.hidden_bytes = 0
+        text = f"… {self._amount()} not shown: /tail or /save to see them"
+        self.hidden_lines = self.hidden_bytes = self.hidden_datagrams = 0
         return text
+
+    def _amount(self) -> str:
+        return amount(self.hidden_lines, self.hidden_bytes, self.hidden_datagrams)
 
     def finish(self) -> str | None:
         """The session ends (closed, failed, full): the final count, if anything was left out."""
@@ -134,7 +148,7 @@ class DisplayGate:
         """Stop showing this session's data (Ctrl-C); it is still counted and kept."""
         self.paused = True
         self.flooding = False
-        self.hidden_lines = self.hidden_bytes = 0
+        self.hidden_lines = self.hidden_bytes = self.hidden_datagrams = 0
 
     def resume(self) -> str | None:
         """Show data again (a send on the session); the count of what the pause left out."""
@@ -147,14 +161,10 @@ class DisplayGate:
         """The updating status line while flooding or paused, else None."""
         if self.paused:
             return (
-                f"display paused: {amount(self.hidden_lines, self.hidden_bytes)} not shown since "
-                "(/tail looks, a send resumes, /close ends)"
+                f"display paused: {self._amount()} not shown since (/tail looks, a send resumes, /close ends)"
             )
         if self.flooding:
-            return (
-                f"… {amount(self.hidden_lines, self.hidden_bytes)} not shown: "
-                "/tail or /save to see them (Ctrl-C pauses)"
-            )
+            return f"… {self._amount()} not shown: /tail or /save to see them (Ctrl-C pauses)"
         return None
 
 

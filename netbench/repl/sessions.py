@@ -9,11 +9,10 @@ the peer closes, that is announced at once and the transcript is kept.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from netbench.errors import NetbenchError, Refused, SessionClosed, TimedOut, UsageError
+from netbench.errors import NetbenchError, Refused, SessionClosed, UsageError
 from netbench.repl import hints, protoview, view
 from netbench.repl.context import Printer, Settings
 from netbench.repl.conversation import Conversation
@@ -140,7 +139,7 @@ class Sessions:
         from netbench.core.escape import is_text
 
         hexdump = self.settings.hex_mode or not is_text(data)
-        shown, before = conv.gate.arrive(data, time.monotonic(), hexdump=hexdump)
+        shown, before = conv.gate.arrive(data, time.monotonic(), hexdump=hexdump, datagram=conv.udp)
         if before is not None:
             self.printer.show(view.note(self._numbered(conv, before)))
         if len(shown) < len(data) and conv.quiet_check is None:
@@ -232,6 +231,8 @@ class Sessions:
                 )
                 conv.arrived.set()
                 return
+            if udp:  # (each read of a UDP session is one datagram)
+                conv.datagrams += 1
             if len(conv.since_send) < ANSWER_KEPT:
                 conv.last_answer = (bytes(conv.since_send) + data)[:ANSWER_KEPT]
             conv.since_send += data
@@ -245,17 +246,23 @@ class Sessions:
             await asyncio.sleep(0)  # the prompt runs between reads, however fast the peer
 
     def _full(self, conv: Conversation) -> None:
-        """The transcript reached its cap: stop reading (TCP holds the peer back)."""
+        """The transcript reached its cap: stop reading (TCP holds the peer back, UDP is counted)."""
         from netbench.repl.toolbar import size
 
         conv.full = True
+        then = (
+            "reading stopped (UDP cannot hold the peer back: datagrams that arrive now are counted as not "
+            "shown, /sessions)"
+            if conv.udp
+            else "reading stopped (the peer is held back)"
+        )
         self._show(conv, conv.tracker.give_up("the transcript is full"))
         self._cancel_give_up(conv)
         self._finish_display(conv)
         self.printer.show(
             view.note(
                 f"[{conv.number}] {conv.label}: {size(TRANSCRIPT_CAP)} received, the most a session keeps: "
-                "reading stopped (the peer is held back); /tail and /save see what arrived, /close ends it",
+                f"{then}; /tail and /save see what arrived, /close ends it",
                 "closed",
             )
         )
@@ -329,51 +336,6 @@ class Sessions:
         conv.refused_since_send = False
         conv.arrived.clear()
         conv.last_activity = time.monotonic()
-
-    async def wait(self, conv: Conversation, pattern: re.Pattern[bytes] | None, timeout: float) -> str:
-        """Wait for data since the last send (matching *pattern*, or a whole HTTP response).
-
-        Returns a short description of what ended the wait; raises TimedOut.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if pattern is not None:
-                if pattern.search(bytes(conv.since_send)):
-                    return "matched"
-            elif conv.since_send and not conv.tracker.waiting:
-                return "data arrived"
-            if conv.refused_since_send and not conv.since_send:
-                return "datagram refused"
-            if conv.finished:
-                if pattern is None and conv.since_send:
-                    return "data arrived"
-                raise TimedOut(f"{conv.label} is {conv.state}: nothing more will arrive", conv.label)
-            conv.arrived.clear()
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                what = f"/{pattern.pattern.decode(errors='replace')}/" if pattern is not None else "a reply"
-                raise TimedOut(f"timed out after {timeout:g} s waiting for {what}", conv.label)
-            try:
-                await asyncio.wait_for(conv.arrived.wait(), remaining)
-            except TimeoutError:
-                continue
-
-    async def settle(self, *, quiet: float = 0.3, limit: float = 5.0) -> None:
-        """Wait until no session expects more (quiet for *quiet* s, no HTTP response pending)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while loop.time() < deadline:
-            busy = False
-            now = time.monotonic()
-            for conv in self.items.values():
-                if conv.finished:
-                    continue
-                if conv.tracker.waiting or now - conv.last_activity < quiet:
-                    busy = True
-            if not busy:
-                return
-            await asyncio.sleep(0.05)
 
     def use(self, number: int) -> Conversation:
         """Make session *number* current."""

@@ -7,6 +7,7 @@ Pure functions of the REPL state returning prompt_toolkit-style fragments
 from __future__ import annotations
 
 from netbench.core.escape import escape_text as safe
+from netbench.repl import datagrams
 from netbench.repl.context import Repl
 from netbench.repl.view import Fragments
 
@@ -60,7 +61,7 @@ def prompt(repl: Repl) -> Fragments:
 
 
 def toolbar(repl: Repl) -> Fragments:
-    """The bottom bar: session, state, bytes each way, last RTT, settings."""
+    """The bottom bar: session, state, bytes each way, last RTT (UDP: datagrams in, not shown), settings."""
     conv = repl.sessions.current
     out: Fragments = []
     connecting = repl.sessions.connecting
@@ -83,6 +84,10 @@ def toolbar(repl: Repl) -> Fragments:
             ),
             ("class:toolbar", f" rtt {'-' if rtt is None else f'{rtt * 1000:.1f} ms'} "),
         ]
+        counted = datagrams.count(conv)
+        if counted is not None:  # UDP: how many datagrams arrived, how many were not shown
+            style = "class:toolbar.warn" if counted.not_shown else "class:toolbar"
+            out.append((style, f" {datagrams.summary(counted)} "))
         if conv.tracker.waiting:
             out.append(("class:toolbar.warn", f" HTTP response: {size(conv.tracker.collected)} so far "))
     if repl.busy is not None:
