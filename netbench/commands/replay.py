@@ -262,27 +262,30 @@ class Progress:
             self.env.stdout.flush()
 
     def on_step(self, step: StepResult) -> None:
-        from netbench.recipe.report import step_line
-
         if self.live:
+            from netbench.recipe.report import step_line
+
             self.env.stdout.write(step_line(step, self.steps) + "\n")
             self.env.stdout.flush()
 
     def on_result(self, result: Result) -> None:
-        from netbench.core.escape import scrub
-        from netbench.recipe.report import render_result
-        from netbench.style import RED, paint
-
         self.finished.append(result)
         if self.args.json:
             return
         if result.status == 2 and result.total_steps == 0:
             self.env.error(result.message)
             return
+        if result.ok and self.args.quiet:
+            return  # nothing to show: the report's modules are not even imported
+        from netbench.recipe.report import render_result
+
         out = self.env.stdout
-        if result.ok and not self.args.quiet:
+        if result.ok:
             out.write(render_result(result) + "\n")
-        elif not result.ok:
+        else:
+            from netbench.core.escape import scrub
+            from netbench.style import RED, paint
+
             mark = paint("FAIL", RED, on=self.env.color)
             out.write(f"{mark} {scrub(result.name)}\n{render_result(result)}\n")
         out.flush()
