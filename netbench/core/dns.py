@@ -3,7 +3,9 @@
 A message is a 12-byte header (id, flags, four counts), then the question,
 answer, authority and additional sections (RFC 1035 section 4.1). Names are
 length-prefixed labels, possibly compressed with pointers (section 4.1.4);
-:func:`decode_message` follows pointers (never in a loop) and
+:func:`decode_message` follows pointers (only backwards, so never in a loop;
+names are :mod:`netbench.core.dns_names`, record types and RDATA
+:mod:`netbench.core.dns_rdata`, re-exported here) and
 :func:`encode_message` writes names uncompressed. Over TCP each message is
 preceded by its length in two bytes (section 4.2.2): :func:`frame_tcp` and
 :class:`TcpDeframer`. :func:`render` shows a message as ``dig`` does.
@@ -13,49 +15,75 @@ Nothing here does I/O; malformed input raises
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from dataclasses import dataclass, field
 
-from netbench.core.escape import escape
+from netbench.core.dns_names import (
+    MAX_NAME,
+    MAX_POINTERS,
+    NameReader,
+    absolute,
+    check_room,
+    decode_name,
+    encode_name,
+)
+from netbench.core.dns_rdata import (
+    TYPE_NAMES,
+    TYPES,
+    rdata_a,
+    rdata_aaaa,
+    rdata_mx,
+    rdata_soa,
+    rdata_text,
+    rdata_txt,
+    type_name,
+    type_number,
+)
 from netbench.errors import ProtocolError
 
-TYPES = {
-    "A": 1,
-    "NS": 2,
-    "CNAME": 5,
-    "SOA": 6,
-    "PTR": 12,
-    "MX": 15,
-    "TXT": 16,
-    "AAAA": 28,
-    "OPT": 41,
-    "ANY": 255,
-}
-"""Record type names and numbers (RFC 1035 section 3.2.2, RFC 3596, RFC 6891)."""
-TYPE_NAMES = {number: name for name, number in TYPES.items()}
+__all__ = [  # the names of dns_names and dns_rdata stay reachable as dns.X for callers
+    "CLASS_IN",
+    "FLAG_MEANINGS",
+    "MAX_MESSAGE",
+    "MAX_NAME",
+    "MAX_POINTERS",
+    "OPCODES",
+    "RCODES",
+    "TYPES",
+    "TYPE_NAMES",
+    "UDP_LIMIT",
+    "Header",
+    "Message",
+    "Question",
+    "Record",
+    "TcpDeframer",
+    "absolute",
+    "build_query",
+    "decode_header",
+    "decode_message",
+    "decode_name",
+    "describe_message",
+    "encode_message",
+    "encode_name",
+    "frame_tcp",
+    "rdata_a",
+    "rdata_aaaa",
+    "rdata_mx",
+    "rdata_soa",
+    "rdata_txt",
+    "render",
+    "type_name",
+    "type_number",
+]
+
 CLASS_IN = 1
 OPCODES = {0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE"}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 """Response codes (RFC 1035 section 4.1.1)."""
 UDP_LIMIT = 512
 """The largest DNS message over UDP without EDNS (RFC 1035 section 4.2.1)."""
-MAX_POINTERS = 64
-
-
-def type_number(name: str) -> int:
-    """``"AAAA"`` -> 28; ``"TYPE99"`` -> 99. Raises :class:`ProtocolError` (local) when unknown."""
-    text = name.upper()
-    if text in TYPES:
-        return TYPES[text]
-    if text.startswith("TYPE") and text[4:].isdigit() and int(text[4:]) < 65536:
-        return int(text[4:])
-    raise ProtocolError(f"unknown DNS record type {name!r} (known: {', '.join(TYPES)})", remote=False)
-
-
-def type_name(number: int) -> str:
-    """28 -> ``"AAAA"``; an unknown number -> ``"TYPE99"`` (RFC 3597's form)."""
-    return TYPE_NAMES.get(number, f"TYPE{number}")
+MAX_MESSAGE = 0xFFFF
+"""The largest DNS message at all (TCP's two-byte length, RFC 1035 section 4.2.2)."""
 
 
 @dataclass(frozen=True)
@@ -126,58 +154,6 @@ class Message:
 # --- encoding -------------------------------------------------------------------
 
 
-def encode_name(name: str) -> bytes:
-    """``lab.test.`` -> ``\\x03lab\\x04test\\x00``; ``.`` or empty is the root.
-
-    Raises :class:`ProtocolError` (local) for a label over 63 bytes or a name over 255.
-    """
-    out = bytearray()
-    for label in name.rstrip(".").split(".") if name.strip(".") else []:
-        raw = label.encode("idna") if not label.isascii() else label.encode()
-        if not 0 < len(raw) < 64:
-            raise ProtocolError(f"DNS label {label!r} must be 1 to 63 bytes", remote=False)
-        out += bytes([len(raw)]) + raw
-    out.append(0)
-    if len(out) > 255:
-        raise ProtocolError(f"DNS name {name!r} is longer than 255 bytes", remote=False)
-    return bytes(out)
-
-
-def rdata_a(address: str) -> bytes:
-    """RDATA of an A record."""
-    return ipaddress.IPv4Address(address).packed
-
-
-def rdata_aaaa(address: str) -> bytes:
-    """RDATA of an AAAA record."""
-    return ipaddress.IPv6Address(address).packed
-
-
-def rdata_mx(preference: int, exchange: str) -> bytes:
-    """RDATA of an MX record: a 16-bit preference and a name."""
-    return struct.pack("!H", preference) + encode_name(exchange)
-
-
-def rdata_txt(*strings: str | bytes) -> bytes:
-    """RDATA of a TXT record: character-strings of at most 255 bytes each."""
-    out = bytearray()
-    for text in strings:
-        raw = text.encode() if isinstance(text, str) else text
-        if len(raw) > 255:
-            raise ProtocolError("a TXT character-string is at most 255 bytes", remote=False)
-        out += bytes([len(raw)]) + raw
-    return bytes(out)
-
-
-def rdata_soa(
-    mname: str, rname: str, serial: int, refresh: int, retry: int, expire: int, minimum: int
-) -> bytes:
-    """RDATA of an SOA record."""
-    return (
-        encode_name(mname) + encode_name(rname) + struct.pack("!5I", serial, refresh, retry, expire, minimum)
-    )
-
-
 def _record_bytes(record: Record) -> bytes:
     return (
         encode_name(record.name)
@@ -205,98 +181,23 @@ def build_query(name: str, qtype: str | int = "A", query_id: int = 0, *, recursi
     return encode_message(Message(header, (Question(absolute(name), number),)))
 
 
-def absolute(name: str) -> str:
-    """*name* ending with exactly one dot (``lab.test`` -> ``lab.test.``)."""
-    return name.rstrip(".") + "."
-
-
 # --- decoding -------------------------------------------------------------------
 
 
-def _need(data: bytes, offset: int, size: int, what: str) -> None:
-    if offset + size > len(data):
-        raise ProtocolError(f"DNS message cut short in {what} (at byte {offset}, {len(data)} bytes)")
-
-
-def decode_name(data: bytes, offset: int) -> tuple[str, int]:
-    """The name at *offset* (following compression pointers) and the offset after it."""
-    labels: list[str] = []
-    end: int | None = None
-    jumps = 0
-    total = 0
-    while True:
-        _need(data, offset, 1, "a name")
-        size = data[offset]
-        if size & 0xC0 == 0xC0:
-            _need(data, offset, 2, "a name pointer")
-            if end is None:
-                end = offset + 2
-            jumps += 1
-            if jumps > MAX_POINTERS:
-                raise ProtocolError("DNS name compression pointers loop")
-            offset = struct.unpack_from("!H", data, offset)[0] & 0x3FFF
-            continue
-        if size & 0xC0:
-            raise ProtocolError(f"DNS label length byte 0x{size:02x} is not valid")
-        offset += 1
-        if size == 0:
-            break
-        _need(data, offset, size, "a label")
-        label = data[offset : offset + size]
-        total += size + 1
-        if total > 255:
-            raise ProtocolError("DNS name longer than 255 bytes")
-        labels.append(escape(label, keep_newlines=False).replace(".", "\\."))
-        offset += size
-    return ".".join(labels) + ".", (end if end is not None else offset)
-
-
-def _character_strings(data: bytes) -> list[bytes]:
-    out: list[bytes] = []
-    offset = 0
-    while offset < len(data):
-        size = data[offset]
-        _need(data, offset + 1, size, "a TXT string")
-        out.append(data[offset + 1 : offset + 1 + size])
-        offset += 1 + size
-    return out
-
-
-def _rdata_text(message: bytes, rtype: int, start: int, size: int) -> str:
-    data = message[start : start + size]
-    if rtype == TYPES["A"] and size == 4:
-        return str(ipaddress.IPv4Address(data))
-    if rtype == TYPES["AAAA"] and size == 16:
-        return str(ipaddress.IPv6Address(data))
-    if rtype in (TYPES["CNAME"], TYPES["NS"], TYPES["PTR"]):
-        return decode_name(message, start)[0]
-    if rtype == TYPES["MX"] and size >= 3:
-        return f"{struct.unpack_from('!H', message, start)[0]} {decode_name(message, start + 2)[0]}"
-    if rtype == TYPES["TXT"]:
-        parts = _character_strings(data)
-        return " ".join('"' + escape(part, keep_newlines=False).replace('"', '\\"') + '"' for part in parts)
-    if rtype == TYPES["SOA"]:
-        mname, after = decode_name(message, start)
-        rname, after = decode_name(message, after)
-        _need(message, after, 20, "an SOA record")
-        return f"{mname} {rname} " + " ".join(str(n) for n in struct.unpack_from("!5I", message, after))
-    return f"\\# {size} {data.hex()}"  # RFC 3597's generic form
-
-
-def _record(message: bytes, offset: int) -> tuple[Record, int]:
-    name, offset = decode_name(message, offset)
-    _need(message, offset, 10, "a record header")
+def _record(names: NameReader, offset: int) -> tuple[Record, int]:
+    message = names.message
+    name, offset = names.name(offset)
+    check_room(message, offset, 10, "a record header")
     rtype, rclass, ttl, size = struct.unpack_from("!HHIH", message, offset)
     offset += 10
-    _need(message, offset, size, "record data")
-    value = _rdata_text(message, rtype, offset, size)
+    value = rdata_text(names, rtype, offset, size)
     record = Record(name, rtype, ttl, message[offset : offset + size], rclass, value)
     return record, offset + size
 
 
 def decode_header(data: bytes) -> Header:
     """The header of *data* (the first 12 bytes)."""
-    _need(data, 0, 12, "the header")
+    check_room(data, 0, 12, "the header")
     ident, flags = struct.unpack_from("!HH", data)
     return Header(
         id=ident,
@@ -311,21 +212,31 @@ def decode_header(data: bytes) -> Header:
 
 
 def decode_message(data: bytes) -> Message:
-    """Decode a whole message (one UDP datagram, or one TCP message without its length)."""
+    """Decode a whole message (one UDP datagram, or one TCP message without its length).
+
+    Hostile input is bounded: a message is at most :data:`MAX_MESSAGE` bytes,
+    the counts in the header are only believed as far as the bytes go (a
+    section cut short is an error as soon as it is reached), and names are
+    read as :mod:`netbench.core.dns_names` says (pointers point back, each
+    offset's name decoded once). Raises :class:`ProtocolError`.
+    """
+    if len(data) > MAX_MESSAGE:
+        raise ProtocolError(f"{len(data)} bytes is longer than any DNS message ({MAX_MESSAGE})")
     header = decode_header(data)
     qd, an, ns, ar = struct.unpack_from("!4H", data, 4)
+    names = NameReader(data)
     offset = 12
     questions: list[Question] = []
     for _ in range(qd):
-        name, offset = decode_name(data, offset)
-        _need(data, offset, 4, "a question")
+        name, offset = names.name(offset)
+        check_room(data, offset, 4, "a question")
         qtype, qclass = struct.unpack_from("!HH", data, offset)
         offset += 4
         questions.append(Question(name, qtype, qclass))
     sections: list[list[Record]] = [[], [], []]
     for section, count in zip(sections, (an, ns, ar), strict=True):
         for _ in range(count):
-            record, offset = _record(data, offset)
+            record, offset = _record(names, offset)
             section.append(record)
     return Message(header, tuple(questions), *(tuple(s) for s in sections))
 
