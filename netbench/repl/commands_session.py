@@ -116,7 +116,7 @@ def _rtt(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
-@command("sessions", "", "list the sessions (* marks the current one)")
+@command("sessions", "", "list the sessions (* marks the current one); UDP: datagrams in, not shown")
 async def _sessions(repl: Repl, rest: str) -> None:
     items = repl.sessions.items
     if not items:
@@ -257,8 +257,8 @@ async def _http(repl: Repl, rest: str) -> None:
     "[REGEX] [SECS]",
     "wait until the reply arrives (or data matching REGEX), up to SECS (default 5)",
     """
-Looks at everything received since the last send. With no REGEX it waits for
-a reply: a whole HTTP response, or any data. Useful in scripts:
+Looks at everything received since the last send (or /eof). With no REGEX it
+waits for a reply: a whole HTTP response, or any data. Useful in scripts:
   printf 'PING\\n/wait PONG 2\\n' | netbench repl 127.0.0.1 6379
 """,
 )
