@@ -298,29 +298,50 @@ class _LoopPipe:
     # -- socket -> stdout -----------------------------------------------------------
 
     def receive(self) -> None:
-        """Receive what is there (a few reads at most), write it out; note the peer's end."""
+        """Receive what is there (a few reads at most), write it out; note the peer's end.
+
+        A stream's reads are gathered in the buffer and written out together (TLS
+        gives one record, <= 16 KiB, per read: one write per record would be 16
+        times the writes); each datagram is written as it is.
+        """
         self.ready = False
+        filled = 0
         for _ in range(READS_PER_TURN):
             try:
-                count = self.sock.recv_into(self.buffer)
+                count = self.sock.recv_into(self.view[filled:])
             except self.want_read:
                 self.receive_waits = _IN
-                return
+                break
             except self.want_write:
                 self.receive_waits = _OUT
-                return
+                break
             except self.closed_errors:
                 count = 0
             except OSError as error:
+                self.flush(filled)  # what came before the failure still goes out
                 raise self.failure(error, "receive from") from None
             self.receive_waits = _IN
-            if count:
-                self.deliver(self.view[:count])
-            elif not self.datagram:  # (an empty datagram is no end: UDP has none)
+            if self.datagram:
+                if count:  # (an empty datagram is no end: UDP has none)
+                    self.deliver(self.view[:count])
+                continue
+            if not count:
+                self.flush(filled)
                 self.peer_eof = True
                 self.sink.finish()
                 return
-        self.ready = True  # more may be waiting: read it before the next wait
+            filled += count
+            if filled == len(self.buffer):
+                self.flush(filled)
+                filled = 0
+        else:
+            self.ready = True  # more may be waiting: read it before the next wait
+        self.flush(filled)
+
+    def flush(self, filled: int) -> None:
+        """Write out the first *filled* bytes of the receive buffer (if any)."""
+        if filled:
+            self.deliver(self.view[:filled])
 
     def deliver(self, data: bytes | memoryview) -> None:
         """Received *data* to stdout (``--telnet``: negotiation answered, not shown)."""
