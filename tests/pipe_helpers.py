@@ -111,9 +111,16 @@ def wait_udp_bound(port: int, timeout: float = 10.0) -> None:
 
 @contextmanager
 def tcp_server(
-    handler: Callable[[socket.socket], None], host: str = "127.0.0.1", backlog: int = 5
+    handler: Callable[[socket.socket], None],
+    host: str = "127.0.0.1",
+    backlog: int = 5,
+    wrap: Callable[[socket.socket], socket.socket] | None = None,
 ) -> Iterator[int]:
-    """Accept one connection in a thread and run *handler* on it; yields the port."""
+    """Accept one connection in a thread and run *handler* on it; yields the port.
+
+    *wrap* turns the accepted socket into the one *handler* gets (a TLS server's
+    ``context.wrap_socket``); it is closed after the handler.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.bind((host, 0))
@@ -130,7 +137,8 @@ def tcp_server(
         with conn:
             conn.settimeout(15)
             try:
-                handler(conn)
+                with conn if wrap is None else wrap(conn) as talker:
+                    handler(talker)
             except OSError:
                 pass
 

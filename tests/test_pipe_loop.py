@@ -17,8 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -51,43 +51,19 @@ def server_context(ca: object) -> ssl.SSLContext:
     return context
 
 
-@contextmanager
 def tls_peer(
     context: ssl.SSLContext, handler: Callable[[ssl.SSLSocket], None], *, ragged_eof_is_error: bool = False
-) -> Iterator[int]:
+) -> AbstractContextManager[int]:
     """One TLS connection on 127.0.0.1, served by *handler* in a thread; yields the port.
 
     With *ragged_eof_is_error*, a client closing TCP without close_notify makes the
     peer's read raise SSLEOFError instead of returning b"".
     """
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(15)
 
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        conn.settimeout(15)
-        try:
-            tls = context.wrap_socket(conn, server_side=True, suppress_ragged_eofs=not ragged_eof_is_error)
-        except (OSError, ssl.SSLError):
-            conn.close()
-            return
-        try:
-            handler(tls)
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            tls.close()
+    def wrap(conn: socket.socket) -> ssl.SSLSocket:
+        return context.wrap_socket(conn, server_side=True, suppress_ragged_eofs=not ragged_eof_is_error)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        thread.join(20)
-        listener.close()
+    return tcp_server(handler, wrap=wrap)  # type: ignore[arg-type]
 
 
 def connect_tls(port: int, *args: str, **run: object) -> subprocess.CompletedProcess[bytes]:
@@ -305,6 +281,7 @@ def test_quit_after_ends_even_while_the_peer_keeps_talking(
     # --hex makes netbench slower than the flood, so there is always something to read:
     # -q must still be looked at. (The dump goes to /dev/null.)
     stop = threading.Event()
+    peer: AbstractContextManager[int]
     if transport == "tcp":
         peer = tcp_server(lambda conn: flood(conn.sendall, stop))
         options = ["--hex", "-q", "1", "tcp://127.0.0.1:{port}"]
