@@ -165,6 +165,17 @@ def test_tls_stalled_peer_and_w_exits_4(server_context: ssl.SSLContext, stalled:
     assert result.stderr.decode() == f"netbench: no data to or from 127.0.0.1:{port} for 1s (-w)\n"
 
 
+def test_tls_handshake_with_a_silent_peer_is_bounded_by_w() -> None:
+    release = threading.Event()
+    with tcp_server(lambda conn: release.wait(20)) as port:  # accepts, never answers the hello
+        try:
+            result = netbench("connect", "--tls", "-w", "1", "127.0.0.1", str(port), input=b"x")
+        finally:
+            release.set()
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.decode() == f"netbench: timed out in the TLS handshake with 127.0.0.1:{port}\n"
+
+
 @pytest.mark.parametrize("stdin_kind", ["file", "pipe"])
 def test_tls_10mib_both_ways_byte_for_byte(
     server_context: ssl.SSLContext, payload: Path, tmp_path: Path, stdin_kind: str
