@@ -10,11 +10,13 @@ peer, for room to send) is one ``poll`` bounded by the ``-q``/``-w`` clocks
   object must never be used from two threads, hence one thread. A read or a
   write may need the other direction first (``SSLWantReadError`` /
   ``SSLWantWriteError``): the call is retried when the socket is ready for
-  what it asked. OpenSSL hands out one record per read and keeps the rest
-  decrypted (``pending()``), where ``poll`` cannot see it: it is read before
-  the next wait. A write that could not finish is retried with the same
-  bytes, as OpenSSL requires. The peer's close_notify, and a peer closing TCP
-  without one, are both end-of-file. TLS is not half-closed when stdin ends
+  what it asked. OpenSSL hands out at most one record per read and may keep
+  decrypted bytes (``pending()``) where ``poll`` cannot see them, so a turn
+  reads until OpenSSL asks for more from the socket; a turn cut short after
+  :data:`READS_PER_TURN` reads goes on before the next wait. A write that
+  could not finish is retried with the same bytes, as OpenSSL requires.
+  The peer's close_notify, and a peer closing TCP without one, are both
+  end-of-file. TLS is not half-closed when stdin ends
   (docs/pipe.md: OpenSSL servers take that for a truncation attack); the
   pipe waits for the server to close (or ``-q``/``-w``), and
   :func:`close_socket` sends our close_notify at the end.
