@@ -21,6 +21,8 @@ MAX_LINE = 64 * 1024
 """The longest reply line accepted (RFC 5321 allows 512; real servers send more)."""
 MAX_LINES = 1000
 """The most lines one multi-line reply may have."""
+MAX_REPLY = 1024 * 1024
+"""The most bytes one reply (all its lines) may take on the wire."""
 
 _LINE = re.compile(rb"([1-5][0-9][0-9])(?:([ -])(.*))?", re.DOTALL)
 
@@ -60,13 +62,20 @@ class ReplyParser:
 
     Lines end with CRLF (a bare LF is accepted too). A line that does not
     start with a code, or a continuation whose code differs from the first
-    line's, raises :class:`ProtocolError`.
+    line's, raises :class:`ProtocolError`; so does a reply past the caps:
+    a line of :data:`MAX_LINE` bytes, :data:`MAX_LINES` lines, or
+    :data:`MAX_REPLY` bytes in all, so a peer that never ends a line or a
+    multi-line reply cannot make the parser hold more than that. A line
+    arriving in pieces is searched for its end once, not from its start on
+    every feed.
     """
 
     def __init__(self) -> None:
         self._data = bytearray()
+        self._scanned = 0  # _data[:_scanned] holds no LF
         self._code: int | None = None
         self._lines: list[str] = []
+        self._size = 0  # bytes of the reply's lines so far
 
     def feed(self, data: bytes) -> None:
         """Add bytes that arrived."""
@@ -85,13 +94,20 @@ class ReplyParser:
     def next_reply(self) -> Reply | None:
         """The next whole reply, or None when more bytes are needed."""
         while True:
-            end = self._data.find(b"\n", 0, MAX_LINE + 1)
+            end = self._data.find(b"\n", self._scanned, MAX_LINE + 1)
             if end < 0:
                 if len(self._data) > MAX_LINE:
                     raise ProtocolError(f"reply line longer than {MAX_LINE} bytes")
+                self._scanned = len(self._data)
                 return None
             raw = bytes(self._data[:end]).removesuffix(b"\r")
             del self._data[: end + 1]
+            self._scanned = 0
+            self._size += end + 1
+            if self._size > MAX_REPLY:
+                raise ProtocolError(
+                    f"a reply longer than {MAX_REPLY} bytes (a multi-line reply that never ends?)"
+                )
             match = _LINE.fullmatch(raw)
             if match is None:
                 shown = escape(raw[:60], keep_newlines=False)
@@ -105,7 +121,7 @@ class ReplyParser:
                 raise ProtocolError(f"a multi-line reply of more than {MAX_LINES} lines")
             if match.group(2) != b"-":
                 reply = Reply(code, tuple(self._lines))
-                self._code, self._lines = None, []
+                self._code, self._lines, self._size = None, [], 0
                 return reply
 
     def replies(self) -> list[Reply]:
