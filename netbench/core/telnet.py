@@ -133,7 +133,12 @@ class TelnetParser:
     """Incremental IAC parser: :meth:`feed` returns the events completed by the bytes fed.
 
     Data is returned as it arrives (one :class:`Data` per run of data in a
-    feed); commands come out whole, however they are split.
+    feed); commands come out whole, however they are split. Memory is
+    bounded whatever the peer sends: a subnegotiation keeps at most
+    :data:`MAX_SUBNEGOTIATION` payload bytes (one that never ends with
+    ``IAC SE`` holds no more), and a command in pieces is at most its state.
+    Work is linear: runs of data and payload are copied up to the next IAC
+    in one C-level step.
     """
 
     def __init__(self) -> None:
@@ -146,13 +151,27 @@ class TelnetParser:
         """Parse *data*; return the events it completes, in order."""
         events: list[Event] = []
         run = bytearray()
-        for byte in data:
+        index, size = 0, len(data)
+        while index < size:
             state = self._state
-            if state == _DATA:
-                if byte == IAC:
-                    self._state = _IAC
-                else:
-                    run.append(byte)
+            byte = data[index]
+            if state == _DATA and byte != IAC:  # a run up to the next IAC, copied at C speed
+                found = data.find(b"\xff", index)
+                stop = size if found < 0 else found
+                run += data[index:stop]
+                index = stop
+                continue
+            if state == _SB and byte != IAC:  # past the cap, the rest of an over-long payload is dropped
+                found = data.find(b"\xff", index)
+                stop = size if found < 0 else found
+                self._payload += data[index : min(stop, index + MAX_SUBNEGOTIATION - len(self._payload))]
+                index = stop
+                continue
+            index += 1
+            if state == _DATA:  # an IAC
+                self._state = _IAC
+            elif state == _SB:  # an IAC
+                self._state = _SB_IAC
             elif state == _IAC:
                 self._state = _DATA
                 if byte == IAC:
@@ -171,11 +190,6 @@ class TelnetParser:
             elif state == _SB_OPTION:
                 self._option, self._state = byte, _SB
                 self._payload.clear()
-            elif state == _SB:
-                if byte == IAC:
-                    self._state = _SB_IAC
-                elif len(self._payload) < MAX_SUBNEGOTIATION:
-                    self._payload.append(byte)
             elif byte == SE:  # _SB_IAC
                 self._flush(run, events)
                 events.append(Subnegotiation(self._option, bytes(self._payload)))
