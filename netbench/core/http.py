@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from netbench.core.h11lib import h11
 from netbench.core.http_message import (
     DEFAULT_MAX_HEADER_SIZE,
+    END_OF_MESSAGE,
     HeaderInput,
     Headers,
     HttpResponse,
@@ -119,8 +120,7 @@ class HttpConnection:
         headers = tuple(headers)
         key = (headers, host) if body is None and not chunked else None
         if key is not None and key == self._head_key:
-            request = h11_request(method, target, self._head_headers)
-            return send_events(conn, [request, h11.EndOfMessage()])
+            return send_events(conn, [h11_request(method, target, self._head_headers), END_OF_MESSAGE])
         events = request_events(method, target, headers, body, host, chunked)
         if key is not None and isinstance(events[0], h11.Request):
             self._head_key, self._head_headers = key, events[0].headers
@@ -187,8 +187,7 @@ class HttpPipeline:
         headers = tuple(headers)
         key = (headers, host)
         if key == self._head_key:
-            first = h11_request(method, target, self._head_headers)
-            data = send_events(conn, [first, h11.EndOfMessage()])
+            data = send_events(conn, [h11_request(method, target, self._head_headers), END_OF_MESSAGE])
         else:
             events = request_events(method, target, headers, None, host, False)
             data = send_events(conn, events)

@@ -24,10 +24,16 @@ from netbench.core.http_message import (
     find_header,
     h11_reason,
     latin1_text,
+    new_response,
     request_events,
     send_events,
 )
 from netbench.errors import ProtocolError, Reset
+
+# h11's classes bound once: the event loop of _pump tests each event against them.
+_NEED_DATA, _PAUSED = h11.NEED_DATA, h11.PAUSED
+_DATA, _RESPONSE, _END = h11.Data, h11.Response, h11.EndOfMessage
+_INTERIM, _CLOSED, _SEND_BODY = h11.InformationalResponse, h11.ConnectionClosed, h11.SEND_BODY
 
 MAX_INFORMATIONAL = 64  # interim (1xx) responses before the final one; more is a protocol error
 # A Content-Length body with more than this left may be read past h11 (body_left, feed_body):
@@ -58,6 +64,22 @@ class ResponseParser:
     used again (:attr:`must_close`).
     """
 
+    # State that starts the same in every parser (set on the instance when it changes):
+    # a parser is made per response, and a keep-alive run makes thousands.
+    _start_ok = False
+    _decoder: BodyDecoder | None = None
+    _encodings: tuple[str, ...] = ()
+    head: h11.Response | None = None
+    headers: Headers = ()
+    response: HttpResponse | None = None
+    encoded_size = 0
+    body_size = 0
+    leftover = b""
+    framing_conflict = False  # both Content-Length and Transfer-Encoding in the head
+    truncated = False  # the decoded body reached max_decoded and reading stopped there
+    _drained = False  # h11 is in the body with its buffer empty (it asked for more data)
+    _bypass_left: int | None = None  # body bytes due past h11, once feed_body started
+
     def __init__(
         self,
         method: str = "GET",
@@ -81,23 +103,10 @@ class ResponseParser:
         self._raw: list[bytes] = [pending] if keep_raw and pending else []
         self._raw_size = len(pending)
         self._start = bytes(pending[:5])
-        self._start_ok = False
         self._max_header_size = max_header_size
         self._body: list[bytes] = []
         self._informational: list[Informational] = []
-        self._decoder: BodyDecoder | None = None
-        self._encodings: tuple[str, ...] = ()
-        self.head: h11.Response | None = None
-        self.headers: Headers = ()
-        self.response: HttpResponse | None = None
-        self.encoded_size = 0
-        self.body_size = 0
-        self.leftover = b""
-        self.framing_conflict = False  # both Content-Length and Transfer-Encoding in the head
         self.max_decoded = max_decoded
-        self.truncated = False  # the decoded body reached max_decoded and reading stopped there
-        self._drained = False  # h11 is in the body with its buffer empty (it asked for more data)
-        self._bypass_left: int | None = None  # body bytes due past h11, once feed_body started
 
     @property
     def expected_size(self) -> int | None:
@@ -198,37 +207,40 @@ class ResponseParser:
                 event = conn.next_event()
             except h11.RemoteProtocolError as error:
                 raise self._failure(error, eof) from None
-            if event is h11.NEED_DATA:
+            if event is _NEED_DATA:
                 if eof:
                     raise self._closed_early()
-                self._drained = conn.their_state is h11.SEND_BODY
+                self._drained = conn.their_state is _SEND_BODY
                 return None
-            if event is h11.PAUSED:
+            if event is _PAUSED:
                 return None
-            if isinstance(event, h11.Data):
+            if isinstance(event, _DATA):
                 self._on_data(bytes(event.data))
                 if self.truncated:
                     self.response = self._response(self.raw, ())
                     return self.response
-            elif isinstance(event, h11.Response):
+            elif isinstance(event, _RESPONSE):
                 self._on_head(event)
-            elif isinstance(event, h11.InformationalResponse):
+            elif isinstance(event, _END):
+                trailers = event.headers
+                return self._finish(decode_headers(trailers.raw_items()) if trailers else ())
+            elif isinstance(event, _INTERIM):
                 self._on_informational(event)
-            elif isinstance(event, h11.EndOfMessage):
-                return self._finish(decode_headers(event.headers.raw_items()))
-            elif isinstance(event, h11.ConnectionClosed):
+            elif isinstance(event, _CLOSED):
                 raise self._closed_early()
 
     def _on_head(self, event: h11.Response) -> None:
         self.head = event
-        self.headers = decode_headers(event.headers.raw_items())
+        self.headers = headers = decode_headers(event.headers.raw_items())
         self._check_head_size()
-        if find_header(self.headers, "Transfer-Encoding") is not None:
-            self.framing_conflict = find_header(self.headers, "Content-Length") is not None
-        encodings = parse_encodings(find_header(self.headers, "Content-Encoding"))
-        if encodings and can_decode(encodings):
-            self._decoder = BodyDecoder(encodings)
-        self._encodings = encodings
+        names = {name.lower() for name, _ in headers}  # one pass instead of one per header looked up
+        if "transfer-encoding" in names:
+            self.framing_conflict = "content-length" in names
+        if "content-encoding" in names:
+            encodings = parse_encodings(find_header(headers, "Content-Encoding"))
+            if encodings and can_decode(encodings):
+                self._decoder = BodyDecoder(encodings)
+            self._encodings = encodings
         if self.on_head is not None:
             self.on_head(self._response(b"", ()))
 
@@ -291,20 +303,20 @@ class ResponseParser:
     def _response(self, raw: bytes, trailers: Headers) -> HttpResponse:
         head = self.head
         assert head is not None
-        return HttpResponse(
-            http_version=latin1_text(head.http_version),
-            status=head.status_code,
-            reason=latin1_text(head.reason),
-            headers=self.headers,
-            body=b"".join(self._body),
-            encoded_size=self.encoded_size,
-            content_encoding=", ".join(self._encodings) or None,
-            trailers=trailers,
-            informational=tuple(self._informational),
-            raw=raw,
-            body_size=self.body_size,
-            decoded=self._decoder is not None,
-            streamed=self._sink is not None,
+        return new_response(
+            head.http_version.decode("latin-1"),
+            head.status_code,
+            head.reason.decode("latin-1"),
+            self.headers,
+            b"".join(self._body),
+            self.encoded_size,
+            ", ".join(self._encodings) or None,
+            trailers,
+            tuple(self._informational),
+            raw,
+            self.body_size,
+            self._decoder is not None,
+            self._sink is not None,
         )
 
     def _failure(self, error: h11.RemoteProtocolError, eof: bool) -> Exception:
