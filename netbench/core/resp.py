@@ -6,7 +6,9 @@ string, ``-ERR ...`` an error, ``:42`` an integer, ``$3\\r\\nfoo`` a bulk
 string (``$-1`` the null bulk string), ``*2`` an array of that many values
 (``*-1`` the null array). A client sends a command as an array of bulk
 strings (:func:`encode_command`), or as an *inline command*, a plain line
-``SET a 1`` (:func:`parse_request` takes both, as a server does).
+``SET a 1`` (:func:`parse_request` takes both, as a server does). The
+values and their encoding are :mod:`netbench.core.resp_values`, re-exported
+here.
 
 :class:`ReplyParser` is fed bytes as they arrive and gives whole values;
 :func:`render` shows a value one line per value, arrays indented, for a
@@ -18,10 +20,43 @@ bound, and parsing is linear in the bytes however they are split.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from netbench.core.escape import escape
+from netbench.core.resp_values import (
+    Array,
+    BulkString,
+    Error,
+    Integer,
+    SimpleString,
+    Value,
+    encode,
+    encode_command,
+)
 from netbench.errors import ProtocolError
+
+__all__ = [  # the values and their encoding (resp_values) stay reachable as resp.X
+    "MAX_BULK",
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MAX_LINE",
+    "MAX_REPLY",
+    "MAX_VALUES",
+    "TYPE_NAMES",
+    "Array",
+    "BulkString",
+    "Error",
+    "Integer",
+    "ReplyParser",
+    "SimpleString",
+    "Value",
+    "describe_reply",
+    "encode",
+    "encode_command",
+    "explain",
+    "looks_like_resp",
+    "parse_request",
+    "render",
+    "split_inline",
+]
 
 MAX_BULK = 512 * 1024 * 1024
 """The largest bulk string accepted (Redis's own proto-max-bulk-len)."""
@@ -35,99 +70,6 @@ MAX_VALUES = 2 * MAX_ITEMS
 """The most values one reply may hold, counting every item of every nested array."""
 MAX_REPLY = 1024 * 1024 * 1024
 """The most bytes one reply (a value with everything nested in it) may take on the wire."""
-
-
-@dataclass(frozen=True)
-class SimpleString:
-    """``+OK``: a status reply."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Error:
-    """``-ERR unknown command``: an error reply; ``kind`` is its first word (ERR, WRONGTYPE)."""
-
-    text: str
-
-    @property
-    def kind(self) -> str:
-        return self.text.split(" ", 1)[0]
-
-
-@dataclass(frozen=True)
-class Integer:
-    """``:42``."""
-
-    value: int
-
-
-@dataclass(frozen=True)
-class BulkString:
-    """``$3\\r\\nfoo``; ``value`` None is the null bulk string ``$-1`` (a missing key)."""
-
-    value: bytes | None
-
-
-@dataclass(frozen=True)
-class Array:
-    """``*2 ...``; ``items`` None is the null array ``*-1``."""
-
-    items: tuple[Value, ...] | None
-
-
-Value = SimpleString | Error | Integer | BulkString | Array
-"""Any RESP2 value."""
-
-
-def _as_bytes(arg: bytes | str | int) -> bytes:
-    if isinstance(arg, bytes):
-        return arg
-    return str(arg).encode("utf-8", "surrogateescape")
-
-
-def encode_command(*args: bytes | str | int) -> bytes:
-    """A command as a client sends it: an array of bulk strings.
-
-    ``encode_command("SET", "a", 1) == b"*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\na\\r\\n$1\\r\\n1\\r\\n"``.
-    Raises :class:`ProtocolError` (local) for an empty command.
-    """
-    if not args:
-        raise ProtocolError("a RESP command needs at least a name", remote=False)
-    return encode(Array(tuple(BulkString(_as_bytes(arg)) for arg in args)))
-
-
-def encode(value: Value) -> bytes:
-    """The wire form of *value* (as a server writes a reply)."""
-    out = bytearray()
-    _encode_into(value, out)
-    return bytes(out)
-
-
-def _encode_into(value: Value, out: bytearray) -> None:
-    if isinstance(value, SimpleString | Error):
-        try:
-            text = value.text.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:  # a lone surrogate that stands for no byte
-            raise ProtocolError(
-                "a simple string or error must be text or escaped bytes", remote=False
-            ) from None
-        if b"\r" in text or b"\n" in text:
-            raise ProtocolError("a simple string or error cannot hold CR or LF", remote=False)
-        out += (b"+" if isinstance(value, SimpleString) else b"-") + text + b"\r\n"
-    elif isinstance(value, Integer):
-        out += b":%d\r\n" % value.value
-    elif isinstance(value, BulkString):
-        if value.value is None:
-            out += b"$-1\r\n"
-        else:
-            out += b"$%d\r\n%s\r\n" % (len(value.value), value.value)
-    elif value.items is None:
-        out += b"*-1\r\n"
-    else:
-        out += b"*%d\r\n" % len(value.items)
-        for item in value.items:
-            _encode_into(item, out)
 
 
 # --- parsing ----------------------------------------------------------------
