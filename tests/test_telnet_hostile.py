@@ -25,16 +25,7 @@ from netbench.core.telnet import (
     Subnegotiation,
     TelnetParser,
 )
-
-
-def merged(events: list[Event]) -> list[Event]:
-    out: list[Event] = []
-    for event in events:
-        if isinstance(event, Data) and out and isinstance(out[-1], Data):
-            out[-1] = Data(out[-1].data + event.data)
-        else:
-            out.append(event)
-    return out
+from tests.test_core_telnet import merged
 
 
 def in_pieces(wire: bytes, size: int) -> list[Event]:
