@@ -10,7 +10,9 @@ One spelling, whoever calls:
 - ``\\uNNNN`` is always one character (its UTF-8 bytes): the C1 controls
   (``\\u0085``, ``\\u009b``), the bidi controls U+202A-U+202E, U+2066-U+2069
   and U+061C, and the invisible U+200B-U+200F, U+2028, U+2029, U+FEFF, which
-  would reorder or hide text on a terminal ("Trojan Source");
+  would reorder or hide text on a terminal ("Trojan Source"), and a lone
+  surrogate (``\\ud800``, no character at all, which ``json.loads`` gives
+  for ``"\\ud800"`` and no terminal encoding can write);
 - ``\\r``, ``\\n``, ``\\t`` and ``\\\\`` for CR, LF, tab and a backslash.
 
 So ``b"\\x85"`` (a stray byte) and ``b"\\xc2\\x85"`` (the character U+0085)
@@ -34,7 +36,7 @@ _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\"}
 # Bidi controls and invisible characters: a terminal would reorder or hide text with them.
 _INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
 # The characters escaped whatever the options (not tab, LF, CR, backslash), as a regex class body.
-_ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _INVISIBLE
+_ALWAYS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _INVISIBLE + "\ud800-\udc7f\udd00-\udfff"
 _SURROGATE_BYTES = "\udc80-\udcff"  # bytes that were not UTF-8, after a surrogateescape decode
 
 
