@@ -97,10 +97,12 @@ async def _open_udp(sessions: Any, port: int) -> Any:
 
 async def _until(check: Callable[[], bool], what: str) -> None:
     """Poll *check* until it holds (the event), or fail after TIMEOUT."""
-    async with asyncio.timeout(TIMEOUT):
-        while not check():
-            await asyncio.sleep(0.01)
-    assert check(), what
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            while not check():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {TIMEOUT:g} s waiting for {what}") from None
 
 
 def test_a_full_transcript_stops_reading_and_what_waits_is_counted_not_shown(
@@ -110,10 +112,10 @@ def test_a_full_transcript_stops_reading_and_what_waits_is_counted_not_shown(
     from netbench.repl.toolbar import toolbar
 
     monkeypatch.setattr(module, "TRANSCRIPT_CAP", 1000)  # full after two echoes of 600 bytes
-    sessions, _out, errors = _sessions()
+    sessions, out, errors = _sessions()
 
-    async def main() -> tuple[DatagramCount | None, str, str]:
-        conv = await _open_udp(sessions, lab_port)
+    async def main(port: int) -> tuple[DatagramCount | None, str, str]:
+        conv = await _open_udp(sessions, port)
         for _ in range(2):
             await sessions.send(conv, b"x" * 600, echo=False)
             await _until(lambda: conv.arrived.is_set(), "the echo")
@@ -130,11 +132,10 @@ def test_a_full_transcript_stops_reading_and_what_waits_is_counted_not_shown(
         return counted, bar, state
 
     with running("echo") as lab:
-        lab_port = lab["echo"].port
-        counted, bar, state = asyncio.run(main())
+        counted, bar, state = asyncio.run(main(lab["echo"].port))
     assert counted == DatagramCount(read=2, waiting=3, dropped=0, hidden=0, reading=False)
     assert state == "full" and "5 datagrams in, 3 not shown" in bar
-    assert "UDP cannot hold the peer back" in errors.getvalue() + _out.getvalue()
+    assert "UDP cannot hold the peer back" in errors.getvalue() + out.getvalue()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's drop count is read on Linux")
