@@ -50,3 +50,11 @@ def test_http_on_a_terminal_shows_a_json_lone_surrogate_escaped() -> None:
     assert status == 0, err
     out.encode("utf-8")
     assert '"name": "\\udfff"' in out
+
+
+def test_unescape_of_text_holding_a_lone_surrogate_gives_its_utf_8_bytes_not_an_error() -> None:
+    from netbench.core.escape import unescape
+
+    assert unescape("a\ud800\\x00") == b"a\xed\xa0\x80\x00"
+    assert unescape("\\ud800") == b"\xed\xa0\x80"  # the same bytes as the escape spelling
+    assert unescape("\udc80") == b"\x80"  # an escaped byte stays that byte

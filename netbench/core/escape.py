@@ -237,7 +237,7 @@ def unescape(text: str) -> bytes:
     out = bytearray()
     position = 0
     for match in _UNESCAPE.finditer(text):
-        out += text[position : match.start()].encode("utf-8", errors="surrogateescape")
+        out += _encode(text[position : match.start()])
         token = match.group(1)
         if token[0] == "x":
             out.append(int(token[1:], 16))
@@ -246,7 +246,7 @@ def unescape(text: str) -> bytes:
         else:
             out += {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\", "0": b"\0"}[token]
         position = match.end()
-    out += text[position:].encode("utf-8", errors="surrogateescape")
+    out += _encode(text[position:])
     return bytes(out)
 
 
