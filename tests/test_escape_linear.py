@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netbench.core import escape as escape_module
-from netbench.core.escape import escape, is_text, scrub, unescape, visible
+from netbench.core.escape import escape, hexdump, is_text, scrub, unescape, visible
 
 # --- the definitions (the module docstring's rules, one regex substitution) ------------------
 
@@ -192,3 +192,27 @@ def test_is_text_allocates_in_proportion_to_its_input_not_an_object_per_control(
     finally:
         tracemalloc.stop()
     assert peak <= 3 * len(data) + 4096
+
+
+def defined_hexdump(data: bytes, offset: int, width: int, mark: int | None) -> str:
+    lines = []
+    for start in range(0, len(data), width):
+        chunk = data[start : start + width]
+        cells = []
+        for index, byte in enumerate(chunk):
+            cells.append(f"{'>' if start + index == mark else ' '}{byte:02x}")
+            if index == 7:
+                cells.append(" ")
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{offset + start:08x} {''.join(cells):<{width * 3 + 1}}  |{text}|")
+    return "\n".join(lines)
+
+
+@given(
+    st.binary(max_size=200),
+    st.integers(min_value=0, max_value=2**32),
+    st.integers(min_value=1, max_value=33),
+    st.none() | st.integers(min_value=0, max_value=210),
+)
+def test_hexdump_is_the_defined_layout(data: bytes, offset: int, width: int, mark: int | None) -> None:
+    assert hexdump(data, offset=offset, width=width, mark=mark) == defined_hexdump(data, offset, width, mark)

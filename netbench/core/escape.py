@@ -285,18 +285,24 @@ def hexdump(data: bytes, *, offset: int = 0, width: int = 16, mark: int | None =
     difference in a failed comparison).
     """
     lines = []
+    pad = width * 3 + 1
     for start in range(0, len(data), width):
         chunk = data[start : start + width]
-        cells = []
-        for index, byte in enumerate(chunk):
-            flag = ">" if mark is not None and start + index == mark else " "
-            cells.append(f"{flag}{byte:02x}")
-            if index == 7:
-                cells.append(" ")
-        hex_part = "".join(cells)
-        text_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{offset + start:08x} {hex_part:<{width * 3 + 1}}  |{text_part}|")
+        if mark is not None and start <= mark < start + width:
+            cells = []
+            for index, byte in enumerate(chunk):
+                cells.append(f"{'>' if start + index == mark else ' '}{byte:02x}")
+                if index == 7:
+                    cells.append(" ")
+            hex_part = "".join(cells)
+        else:  # the same cells, made by C-level bytes.hex: a line a few calls, not one per byte
+            hex_part = " " + chunk[:8].hex(" ") + ("  " + chunk[8:].hex(" ") if len(chunk) > 8 else "")
+        text_part = chunk.translate(_DOTS).decode("ascii")
+        lines.append(f"{offset + start:08x} {hex_part:<{pad}}  |{text_part}|")
     return "\n".join(lines)
+
+
+_DOTS = bytes(byte if 0x20 <= byte < 0x7F else ord(".") for byte in range(256))  # the ASCII column
 
 
 def parse_hex(text: str) -> bytes:
