@@ -60,6 +60,9 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     return None
 
 
+_VARIABLES = pytest.StashKey[dict[str, str]]()
+
+
 class RecipeFailed(Exception):
     """A recipe ran and did not pass; carries the engine's Result."""
 
@@ -99,15 +102,22 @@ class RecipeItem(pytest.Item):
         return value or config.getini("netbench_target") or None
 
     def _variables(self) -> dict[str, str]:
+        """The variables of the options, read once per session (the vars files are YAML) and shared
+        by every recipe (the engine copies them); a bad one fails every recipe as it runs."""
+        stash = self.config.stash
+        if _VARIABLES in stash:
+            return stash[_VARIABLES]
         from netbench.errors import RecipeError, UsageError
         from netbench.recipe.template import parse_vars
         from netbench.recipe.varsfile import merge_vars
 
         try:
             given = parse_vars(self.config.getoption("--netbench-var"), "--netbench-var")
-            return merge_vars(self.config.getoption("--netbench-vars-file"), given)
+            variables = merge_vars(self.config.getoption("--netbench-vars-file"), given)
         except (UsageError, RecipeError) as error:
             raise pytest.UsageError(str(error)) from None
+        stash[_VARIABLES] = variables
+        return variables
 
     def runtest(self) -> None:
         if self.error is not None:

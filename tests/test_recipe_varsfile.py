@@ -54,3 +54,19 @@ def test_serve_reads_a_vars_file(tmp_path: Path) -> None:
         result = replay(recipe, target=address, vars={"word": "ping", "answer": "pong"})
         assert result.ok, result.report()
         assert process.wait(10) == 0
+
+
+def test_the_vars_file_is_shared_by_every_recipe_of_a_run_but_captures_are_not(
+    pytester: pytest.Pytester,
+) -> None:
+    capturing = ECHO.replace("echo a word", "captures").replace(
+        '    expect: {line: "${expected}"}\n',
+        '    expect: {line: "${expected}"}\n    capture: {leak: {regex: "(f)ile"}}\n',
+    )
+    using = ECHO.replace("echo a word", "sees no capture").replace('"${word}\\n"', '"${leak}\\n"')
+    pytester.makefile(".recipe.yaml", a=capturing, b=ECHO, c=using)
+    varsfile = pytester.path / "vars.yaml"
+    varsfile.write_text("word: file\nexpected: file\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--netbench-vars-file", str(varsfile))
+    result.assert_outcomes(passed=2, failed=1)
+    assert "undefined variable ${leak}" in result.stdout.str()
