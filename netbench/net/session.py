@@ -1,8 +1,9 @@
 """Asyncio sessions over TCP, TLS, UDP and unix sockets.
 
-Interactive code (the REPL, the TLS/UDP pipe of ``connect``) talks to a
-peer through this session; batch client work uses the blocking session of
-:mod:`netbench.net.blocking`. Both connect with the one dialer
+Interactive code (the REPL) talks to a peer through this session; batch
+client work uses the blocking session of :mod:`netbench.net.blocking`, and
+``connect``/``listen`` their blocking pipes (:mod:`netbench.net.pipe`,
+:mod:`netbench.net.pipe_loop`). Both connect with the one dialer
 (:mod:`netbench.net.dial`) and speak the one receive vocabulary of
 :mod:`netbench.core.buffer` (until a delimiter, a line, a count, a match,
 until end-of-file; a size cap), each call under one deadline. Transports

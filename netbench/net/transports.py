@@ -206,11 +206,7 @@ class DatagramTransport:
     @classmethod
     async def open(cls, target: Target, family: int, deadline: float | None = None) -> DatagramTransport:
         """A connected UDP socket from the one dialer, handed to asyncio."""
-        return await cls.wrap(await dialed(target, family, deadline))
-
-    @classmethod
-    async def wrap(cls, sock: socket.socket) -> DatagramTransport:
-        """Hand a connected UDP socket (``listen -u``'s, after the first datagram) to asyncio."""
+        sock = await dialed(target, family, deadline)
         loop = asyncio.get_running_loop()
         sock.setblocking(False)
         transport, protocol = await loop.create_datagram_endpoint(_DatagramProtocol, sock=sock)
