@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -18,6 +24,12 @@ from netbench.core.decoding import can_decode, parse_encodings
 from netbench.core.http import HttpConnection, HttpPipeline, ResponseParser, parse_response
 from netbench.core.http_message import HttpResponse, Informational, find_header, new_response
 from netbench.errors import ProtocolError
+from netbench.net.http_client import HttpClient
+from netbench.net.http_pool import ClientPool, parse_url
+from netbench.net.redirect import Request
+from tests.hostile.keepalive import ScriptServer, ok
+from tests.hostile.server import CLOSE, RESET, LoopbackListener, read_request_head
+from tests.pipe_helpers import ENV
 
 FIELDS = dict(
     http_version="1.1",
@@ -141,3 +153,101 @@ def test_a_bad_shared_event_answer_is_still_refused():
         connection.request("GET", "/", host="h")
     with pytest.raises(ProtocolError):
         connection.parser().feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")
+
+
+class _Idle(LoopbackListener):
+    """Answers the first request, then (when the test says so) plays *after* on the idle
+    connection, then answers every later request on a new or the same connection."""
+
+    def __init__(self, after: bytes | str | None) -> None:
+        super().__init__()
+        self.after = after
+        self.go, self.played = threading.Event(), threading.Event()
+
+    def serve(self, conn: socket.socket, number: int) -> None:
+        conn.settimeout(10)
+        with conn:
+            data = read_request_head(conn)
+            while data is not None:
+                head, _, data = data.partition(b"\r\n\r\n")
+                conn.sendall(ok(head.split(b" ")[1]))
+                if number == 1 and not self.played.is_set():
+                    self.go.wait(10)
+                    if self.after == RESET:
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        self.played.set()
+                        return
+                    if self.after == CLOSE:
+                        conn.shutdown(socket.SHUT_WR)
+                    elif isinstance(self.after, bytes):
+                        conn.sendall(self.after)
+                    self.played.set()
+                data = read_request_head(conn, data)
+
+
+@pytest.mark.parametrize(
+    ("after", "connections"),
+    [
+        (None, 1),  # nothing more: the idle connection is used again
+        (b"junk", 2),  # bytes nobody asked for: a new connection, never read as the answer
+        (CLOSE, 2),  # the server's close
+        (RESET, 2),  # the server's reset
+    ],
+)
+def test_the_kept_poller_sees_what_the_idle_check_sees(after, connections):
+    with _Idle(after) as server:
+        target, _path = parse_url(server.url + "/")
+        with HttpClient(target, timeout=5) as client:
+            first = client.fetch("GET", "/one", [("Accept", "*/*")])
+            server.go.set()  # the answer was read whole: what follows reaches an idle connection
+            assert server.played.wait(10)
+            time.sleep(0.05)  # let the kernel deliver the close or the reset to our side
+            second = client.fetch("GET", "/two", [("Accept", "*/*")])
+    assert (first.response.body, second.response.body) == (b"/one", b"/two")
+    assert server.connections == client.connections == connections
+    assert second.timings.reused is (connections == 1)
+
+
+def test_the_pool_keeps_one_client_per_origin_when_origins_alternate():
+    def answer(seen):
+        return [ok(seen.target.encode())]
+
+    with ScriptServer(answer) as one, ScriptServer(answer) as two, ClientPool(timeout=5) as pool:
+        urls = [one.url + "/a", two.url + "/b", one.url + "/c", one.url + "/d", two.url + "/e"]
+        bodies = [pool.fetch(Request(url, "GET", (("Accept", "*/*"),))).response.body for url in urls]
+        assert bodies == [b"/a", b"/b", b"/c", b"/d", b"/e"]
+        assert len(pool.clients) == 2 and (one.connections, two.connections) == (1, 1)
+        assert [client.target.port for client in pool.clients.values()] == [
+            parse_url(one.url)[0].port,
+            parse_url(two.url)[0].port,
+        ]
+
+
+REDIRECT = b"HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 3\r\n\r\nmov"
+
+
+def _walked(args: list[str], server: ScriptServer) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "netbench", "http", *args, server.url + "/a", server.url + "/b"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_one_exchange_per_url_shows_what_the_redirect_walk_shows():
+    # Without --follow each URL is one exchange (no hops() walk): the same output, notes and
+    # exit status as the walk gives with --max-redirects 0, where it stops after one exchange.
+    with ScriptServer(lambda seen: [REDIRECT if seen.target == "/a" else ok(b"body")]) as server:
+        plain = _walked(["--check-status"], server)
+        assert plain[0] == 0
+        assert plain[1] == "movbody"
+        assert "302 Found" in plain[2] and "redirect not followed (--follow follows it)" in plain[2]
+        assert plain[2].count("200 OK") == 1
+    with ScriptServer(lambda seen: [ok(b"x")]) as server:
+        status, out, err = _walked(["--raw"], server)
+        assert status == 0 and out == "xx" and err.count("GET /a HTTP/1.1") == 1
+    with ScriptServer(lambda seen: [b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"]) as server:
+        assert _walked(["--check-status"], server)[0] == 1

@@ -132,6 +132,8 @@ class _Printer:
 
         self._render_head = render_head  # bound once: on_head runs for every response
         self._location_of = location_of
+        self._flush_stdout = env.stdout.flush
+        self._write_stderr = env.stderr.write
         self.env = env
         self.verbose = verbose
         self.raw = raw
@@ -160,18 +162,20 @@ class _Printer:
     def on_head(self, head: HttpResponse) -> None:
         """A response head arrived: on stderr when stdout is not a terminal, after the bodies so far."""
         self.discard = self.follow and self._location_of(head) is not None
-        self.kept, self.kept_size = [], 0
         if not self.tty:
-            self.env.stdout.flush()  # the bodies before this head, for `> out 2>&1`
-            self.env.stderr.write(self._render_head(head, color=self.err_color) + "\n\n")
+            self._flush_stdout()  # the bodies before this head, for `> out 2>&1`
+            self._write_stderr(self._render_head(head, color=self.err_color) + "\n\n")
+        self.kept, self.kept_size = [], 0
 
     def show(self, exchange: Exchange, notes: list[str]) -> None:
-        from dataclasses import replace
-
-        from netbench.core.render import render_raw, render_response
-
         env = self.env
+        if not self.tty and not notes and not self.raw:
+            return  # the body went to stdout and the head to stderr as they came
         if self.tty:
+            from dataclasses import replace
+
+            from netbench.core.render import render_response
+
             response = replace(exchange.response, body=b"".join(self.kept), streamed=False)
             if response.body_size > self.kept_size:
                 notes = [
@@ -194,6 +198,8 @@ class _Printer:
         for note in notes:
             env.stderr.write(note + "\n")
         if self.raw:
+            from netbench.core.render import render_raw
+
             env.stderr.write(render_raw(exchange.request, exchange.response.raw, color=self.err_color) + "\n")
 
     def sent(self, request: Planned, unanswered: int) -> None:
@@ -344,7 +350,7 @@ def _pipeline(
 def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer: _Printer) -> bool:
     """One URL and the redirects after it, each shown; True when the final status is 4xx or 5xx."""
     from netbench.errors import NetbenchError
-    from netbench.net.redirect import dropped_note, hops
+    from netbench.net.redirect import dropped_note, hops, location_of
 
     def fetch(hop_request: Request) -> Exchange:
         if args.verbose:
@@ -362,6 +368,10 @@ def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer:
                 printer.show_partial(pool.last_request, getattr(error, "partial", b""))
             raise
 
+    if not args.follow:  # one exchange, shown as hops() would yield it (tests/test_http_fastpaths.py)
+        exchange = fetch(request)
+        printer.show(exchange, _notes(exchange, location_of(exchange.response), False))
+        return exchange.response.status >= 400
     status = 0
     for hop in hops(request, fetch, follow_redirects=args.follow, max_redirects=args.max_redirects):
         printer.show(hop.exchange, _notes(hop.exchange, hop.location, args.follow))
@@ -373,9 +383,11 @@ def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer:
 
 def _notes(exchange: Exchange, location: str | None, follow: bool) -> list[str]:
     """The lines shown under an exchange: its certificate, a cut body, a redirect not followed."""
-    from netbench.core.escape import escape_text
+    notes: list[str] = []
+    if exchange.certificate:
+        from netbench.core.escape import escape_text
 
-    notes = [escape_text(line) for line in exchange.certificate.lines()] if exchange.certificate else []
+        notes = [escape_text(line) for line in exchange.certificate.lines()]
     if exchange.truncated:
         response = exchange.response
         notes.append(

@@ -18,9 +18,10 @@ saying how many of how many bytes arrived; a malformed response raises
 
 from __future__ import annotations
 
+import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from netbench.core.address import Target, host_header
@@ -88,6 +89,7 @@ class HttpClient:
         self.certificate: CertificateSummary | None = None
         self.connections = 0
         self._sock: socket.socket | None = None
+        self._poller: select.poll | None = None  # for a plain socket's idle check, made by _connect
         self._http = HttpConnection()
         self._connect_time = 0.0
         self._fresh = False
@@ -113,10 +115,23 @@ class HttpClient:
             self.certificate = summarize(sock, verified)  # type: ignore[arg-type]
         sock.settimeout(self.timeout)
         self._sock = sock
+        self._poller = None
+        if not hasattr(sock, "pending") and hasattr(select, "poll"):  # not TLS: see _idle_has_data
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
         self._http = HttpConnection()
         self._connect_time = self.clock() - start
         self._fresh = True
         self.connections += 1
+
+    def _idle_has_data(self, sock: socket.socket) -> bool:
+        """:func:`~netbench.net.blocking.idle_has_data`, asked only when a poll on a poller kept
+        for the connection sees something (a plain socket: readable, closed or failed); one
+        ``poll`` per request instead of building ``select``'s lists."""
+        poller = self._poller
+        if poller is not None and not poller.poll(0):
+            return False
+        return idle_has_data(sock)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -138,7 +153,7 @@ class HttpClient:
         self,
         method: str,
         target: str,
-        headers: list[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
         body: bytes | None = None,
         chunked: bool = False,
     ) -> bytes:
@@ -150,7 +165,7 @@ class HttpClient:
         connection, so they can never be read as the answer to this request.
         """
         sock = self._sock
-        if sock is None or not self._http.reusable or idle_has_data(sock):
+        if sock is None or not self._http.reusable or self._idle_has_data(sock):
             self.close()
             self._origin = self.clock()
             self._connect()
@@ -160,7 +175,7 @@ class HttpClient:
         self,
         method: str,
         target: str,
-        headers: list[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
         body: bytes | None = None,
         *,
         chunked: bool = False,
@@ -224,7 +239,7 @@ class HttpClient:
         """Connect when not connected, or when the idle connection holds bytes no request
         asked for (or the server's close); True when this made a new connection."""
         if self._sock is not None:
-            if not idle_has_data(self._sock):
+            if not self._idle_has_data(self._sock):
                 return False
             self.close()
         self._origin = self.clock()

@@ -82,6 +82,9 @@ class ClientPool:
 
     def client(self, target: Target) -> HttpClient:
         """The client for *target*, made on first use."""
+        last = self._last
+        if last is not None and last.target is target:
+            return last  # the same origin as the last request: no Target hash to compute
         client = self.clients.get(target)
         if client is None:
             from netbench.net.http_client import HttpClient
@@ -120,7 +123,7 @@ class ClientPool:
         return client.fetch(
             request.method,
             path,
-            list(request.headers),
+            request.headers,
             request.body,
             chunked=request.chunked and request.body is not None,
             sink=sink,
