@@ -17,6 +17,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -127,6 +128,7 @@ class Subnegotiation:
 Event = Data | Command | Negotiation | Subnegotiation
 
 _DATA, _IAC, _VERB, _SB_OPTION, _SB, _SB_IAC = range(6)
+_DATA_RUN = re.compile(rb"[^\xff]*(?:\xff\xff[^\xff]*)*")  # data bytes and doubled IACs (a 255 each)
 
 
 class TelnetParser:
@@ -137,8 +139,8 @@ class TelnetParser:
     bounded whatever the peer sends: a subnegotiation keeps at most
     :data:`MAX_SUBNEGOTIATION` payload bytes (one that never ends with
     ``IAC SE`` holds no more), and a command in pieces is at most its state.
-    Work is linear: runs of data and payload are copied up to the next IAC
-    in one C-level step.
+    Work is linear: runs of data (doubled IACs included) and of payload are
+    copied up to the next command in one C-level step.
     """
 
     def __init__(self) -> None:
@@ -154,13 +156,14 @@ class TelnetParser:
         index, size = 0, len(data)
         while index < size:
             state = self._state
+            if state == _DATA:  # data up to the next IAC that starts a command, at C speed
+                matched = _DATA_RUN.match(data, index)  # always matches (maybe nothing)
+                end = matched.end() if matched else index
+                if end > index:
+                    run += data[index:end].replace(b"\xff\xff", b"\xff")
+                    index = end
+                    continue
             byte = data[index]
-            if state == _DATA and byte != IAC:  # a run up to the next IAC, copied at C speed
-                found = data.find(b"\xff", index)
-                stop = size if found < 0 else found
-                run += data[index:stop]
-                index = stop
-                continue
             if state == _SB and byte != IAC:  # past the cap, the rest of an over-long payload is dropped
                 found = data.find(b"\xff", index)
                 stop = size if found < 0 else found
@@ -168,7 +171,7 @@ class TelnetParser:
                 index = stop
                 continue
             index += 1
-            if state == _DATA:  # an IAC
+            if state == _DATA:  # an IAC that is not IAC IAC
                 self._state = _IAC
             elif state == _SB:  # an IAC
                 self._state = _SB_IAC
