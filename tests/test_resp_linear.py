@@ -122,3 +122,25 @@ def test_a_request_with_a_nested_array_gets_redis_wording() -> None:
     with pytest.raises(ProtocolError, match="expected '\\$'"):
         parse_request(b"*1\r\n*1\r\n$1\r\na\r\n")
     assert parse_request(b"*1\r\n$1\r\na\r\n") == ([b"a"], 11)
+
+
+def test_parse_request_at_the_head_of_a_long_pipeline_reads_about_its_own_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fed = [0]
+
+    class CountingParser(ReplyParser):
+        def feed(self, data: bytes) -> None:
+            fed[0] += len(data)
+            super().feed(data)
+
+    monkeypatch.setattr(resp, "ReplyParser", CountingParser)
+    buffer = bytearray(resp.encode_command("PING") * 20_000 + resp.encode_command("SET", "k", "v" * 10_000))
+    size = len(buffer)
+    commands = []
+    while (found := parse_request(buffer)) is not None:  # as a server does: parse, drop, again
+        args, used = found
+        commands.append(args)
+        del buffer[:used]
+    assert len(commands) == 20_001 and commands[-1] == [b"SET", b"k", b"v" * 10_000]
+    assert fed[0] <= 256 * len(commands) + 2 * size  # each call reads a piece, not the whole pipeline

@@ -248,20 +248,23 @@ def parse_request(data: bytes | bytearray) -> tuple[list[bytes], int] | None:
             return None
         return split_inline(bytes(data[:end]).rstrip(b"\r")), end + 1
     parser = ReplyParser()
-    parser.feed(bytes(data))
-    try:
-        value = parser.next_value()
+    fed, step = 0, 256
+    try:  # fed in doubling pieces: a request at the head of a long pipeline costs its own size
+        while (value := parser.next_value()) is None:
+            piece = bytes(data[fed : fed + step])
+            if not piece:
+                return None
+            parser.feed(piece)
+            fed, step = fed + len(piece), step * 2
     except ProtocolError as error:
         raise ProtocolError(f"Protocol error: {error}") from None
-    if value is None:
-        return None
     assert isinstance(value, Array)
     args: list[bytes] = []
     for item in value.items or ():
         if not isinstance(item, BulkString) or item.value is None:
             raise ProtocolError("Protocol error: expected '$', got something else")
         args.append(item.value)
-    return args, len(data) - parser.pending
+    return args, fed - parser.pending
 
 
 def split_inline(line: bytes) -> list[bytes]:
