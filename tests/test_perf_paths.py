@@ -390,3 +390,19 @@ def test_a_later_raw_request_decides_the_method_not_an_earlier_one(tmp_path):
     finally:
         peer.close()
     assert result.ok, result.report()
+
+
+def test_a_step_that_held_is_described_when_read_as_it_would_be_at_once():
+    from netbench.recipe.describe import describe_step
+    from netbench.recipe.model import Expect, Step
+    from netbench.recipe.result import StepResult
+
+    step = Step(send=b"hi\x1b[2J\n", expect=Expect(line=b"hi"), line=4)
+    late = StepResult.held(2, step, 3, 0.5)
+    eager = StepResult(2, 4, describe_step(step) + " (3 attempts)", True, duration=0.5)
+    assert late == eager and hash(late) == hash(eager) and repr(late) == repr(eager)
+    assert late.summary == eager.summary and "\\x1b" in late.summary
+    assert StepResult.held(1, step, 1, 0.0).summary == describe_step(step)
+    assert late.replace(ok=False).summary == eager.summary
+    with pytest.raises(AttributeError):
+        late.summary = "x"  # type: ignore[misc]

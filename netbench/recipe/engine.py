@@ -225,22 +225,21 @@ def run_step(
     """
     context = runner.context
     begin = time.monotonic() if begin is None else begin
-    summary = describe_step(step)
     try:
         captured = runner.step(step) if action is None else action()
     except StepFailed as failure:
-        return _failed(step, index, summary, context, failure, begin)
+        return _failed(step, index, describe_step(step), context, failure, begin)
     except RecipeError as error:
         message = f"{runner.recipe.where}:{step.line}: step {index}: {context.mask(error.reason)}"
+        summary = describe_step(step)
         return StepResult(
             index, step.line, summary, False, ExitStatus.USAGE, message, duration=time.monotonic() - begin
         )
     except NetworkError as error:
         broken = StepFailed(str(error), error.status, received=getattr(error, "partial", None))
-        return _failed(step, index, summary, context, broken, begin)
+        return _failed(step, index, describe_step(step), context, broken, begin)
     context.variables.update(captured)
-    summary += f" ({runner.attempts} attempts)" if runner.attempts > 1 else ""
-    return StepResult(index, step.line, summary, True, duration=time.monotonic() - begin)
+    return StepResult.held(index, step, runner.attempts, time.monotonic() - begin)  # described when read
 
 
 def _failed(

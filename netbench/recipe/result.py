@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from netbench.recipe.frozen import Frozen
 from netbench.status import ExitStatus
+
+if TYPE_CHECKING:
+    from netbench.recipe.model import Step
 
 _set = object.__setattr__  # how __init__ sets a field of a frozen object
 
@@ -13,9 +17,25 @@ _set = object.__setattr__  # how __init__ sets a field of a frozen object
 class StepResult(Frozen):
     """How one step went. ``index`` is 1-based (0 is the connection itself).
 
-    Frozen (:class:`~netbench.recipe.frozen.Frozen`), not a dataclass: start-up."""
+    Frozen (:class:`~netbench.recipe.frozen.Frozen`), not a dataclass: start-up.
+    ``summary`` (``send "x" -> expect line "y"``) of a step that held is written
+    when first read (:meth:`held`): a quiet run or a pytest item that passes
+    never shows it, and describing a step costs a pass of the escaper.
+    """
 
-    __slots__ = __match_args__ = (
+    __slots__ = (
+        "_described",
+        "_summary",
+        "duration",
+        "expected",
+        "index",
+        "line",
+        "message",
+        "ok",
+        "received",
+        "status",
+    )
+    __match_args__ = (
         "index",
         "line",
         "summary",
@@ -28,7 +48,8 @@ class StepResult(Frozen):
     )
     index: int
     line: int
-    summary: str
+    _summary: str | None
+    _described: tuple[Step, int] | None  # the step and its attempts, until the summary is written
     ok: bool
     status: ExitStatus
     message: str
@@ -50,13 +71,33 @@ class StepResult(Frozen):
     ) -> None:
         _set(self, "index", index)
         _set(self, "line", line)
-        _set(self, "summary", summary)
+        _set(self, "_summary", summary)
         _set(self, "ok", ok)
         _set(self, "status", status)
         _set(self, "message", message)
         _set(self, "expected", expected)
         _set(self, "received", received)
         _set(self, "duration", duration)
+        _set(self, "_described", None)
+
+    @classmethod
+    def held(cls, index: int, step: Step, attempts: int, duration: float) -> StepResult:
+        """The result of step number *index* that held after *attempts* attempts."""
+        result = cls(index, step.line, "", True, duration=duration)
+        _set(result, "_summary", None)
+        _set(result, "_described", (step, attempts))
+        return result
+
+    @property
+    def summary(self) -> str:
+        """What the step does, in one line (with ``(N attempts)`` when it took more than one)."""
+        if self._summary is None and self._described is not None:
+            from netbench.recipe.describe import describe_step
+
+            step, attempts = self._described
+            _set(self, "_summary", describe_step(step) + (f" ({attempts} attempts)" if attempts > 1 else ""))
+            _set(self, "_described", None)
+        return self._summary or ""
 
 
 class Result(Frozen):
