@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from netbench.errors import RecipeError
 
-_PLACEHOLDER = re.compile(rb"\$\$\{|\$\{([^}]*)\}")
-_PLACEHOLDER_TEXT = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 SECRET_PREFIX = "NETBENCH_SECRET_"
 MASK = "***"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 """What a variable's name may be (``vars``, ``capture``, ``--var``, ``--vars-file``)."""
+
+
+@cache
+def _placeholders() -> tuple[re.Pattern[bytes], re.Pattern[str]]:
+    """The placeholder patterns (bytes, text), compiled on first use: values without a ``$``
+    never need them, and so neither does the start-up of a replay."""
+    return re.compile(rb"\$\$\{|\$\{([^}]*)\}"), re.compile(r"\$\$\{|\$\{([^}]*)\}")
 
 
 class UndefinedVariable(RecipeError):
@@ -93,7 +99,7 @@ class Context:
                 "utf-8", "surrogateescape"
             )
 
-        return _PLACEHOLDER.sub(replace, data)
+        return _placeholders()[0].sub(replace, data)
 
     def expand_text(self, text: str) -> str:
         """Like :meth:`expand`, for text values (URLs, header values, patterns)."""
@@ -105,7 +111,7 @@ class Context:
                 return "${"
             return self.lookup(match.group(1))
 
-        return _PLACEHOLDER_TEXT.sub(replace, text)
+        return _placeholders()[1].sub(replace, text)
 
     def mask(self, text: str) -> str:
         """*text* with every secret value seen so far replaced by ``***``."""
@@ -130,7 +136,7 @@ def escape_template(data: bytes) -> bytes:
 
 def placeholders(data: bytes) -> list[str]:
     """The placeholder bodies used in *data* (``NAME``, ``secret:NAME``, ...)."""
-    return [m.group(1).decode("utf-8", "replace") for m in _PLACEHOLDER.finditer(data) if m.group(1)]
+    return [m.group(1).decode("utf-8", "replace") for m in _placeholders()[0].finditer(data) if m.group(1)]
 
 
 def parse_vars(words: Iterable[str], option: str = "--var") -> dict[str, str]:
