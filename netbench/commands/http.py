@@ -172,11 +172,9 @@ class _Printer:
         if not self.tty and not notes and not self.raw:
             return  # the body went to stdout and the head to stderr as they came
         if self.tty:
-            from dataclasses import replace
-
             from netbench.core.render import render_response
 
-            response = replace(exchange.response, body=b"".join(self.kept), streamed=False)
+            response = exchange.response.replace(body=b"".join(self.kept), streamed=False)
             if response.body_size > self.kept_size:
                 notes = [
                     *notes,

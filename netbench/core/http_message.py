@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from netbench.core.escape import scrub
 from netbench.core.h11lib import h11
@@ -50,40 +49,143 @@ def h11_reason(message: str) -> str:
     return scrub(re.sub(r"bytearray\((b'.*?')\)", r"\1", message))
 
 
-@dataclass(frozen=True)
-class Informational:
+class _FrozenValue:
+    """Equality, hashing, repr, copying and no assignment by the fields in ``__match_args__``:
+    what ``@dataclass(frozen=True)`` gave, without creating a dataclass at import (each
+    cost ``netbench http`` several milliseconds of start-up) or its per-field ``__init__``.
+
+    Subclasses set every field at once in ``__init__`` through :func:`_set_fields`.
+    """
+
+    __match_args__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        values = self.__dict__
+        return tuple([values[name] for name in self.__match_args__])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _FrozenValue)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        pairs = zip(self.__match_args__, self._values(), strict=True)
+        values = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"{self.__class__.__qualname__}({values})"
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return (self.__class__, self._values())
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with the fields named in *changes* changed (what ``dataclasses.replace`` did)."""
+        values = dict(zip(self.__match_args__, self._values(), strict=True))
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{self.__class__.__qualname__} has no field {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return self.__class__(**values)
+
+
+_set_fields = object.__setattr__  # _set_fields(instance, "__dict__", {...}): every field in one step
+
+
+class Informational(_FrozenValue):
     """A 1xx response that came before the final one (100 Continue, 103 Early Hints)."""
 
+    __match_args__ = ("status", "reason", "headers")
     status: int
     reason: str
-    headers: Headers = ()
+    headers: Headers
+
+    def __init__(self, status: int, reason: str, headers: Headers = ()) -> None:
+        _set_fields(self, "__dict__", {"status": status, "reason": reason, "headers": headers})
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    """A complete HTTP response.
+class HttpResponse(_FrozenValue):
+    """A complete HTTP response (immutable; compared and hashed by its fields).
 
     ``body`` is de-chunked with its Content-Encoding undone when that is gzip
     or deflate (``decoded`` says whether it was); ``encoded_size`` is the
     body's size on the wire before decoding. When the body was streamed to a
     sink instead of kept, ``streamed`` is True and ``body`` is empty, but
     ``body_size`` still counts it. ``raw`` is the exact bytes received for
-    this response (empty when not kept).
+    this response (empty when not kept). :meth:`replace` makes a changed copy.
     """
 
+    __match_args__ = (
+        "http_version",
+        "status",
+        "reason",
+        "headers",
+        "body",
+        "encoded_size",
+        "content_encoding",
+        "trailers",
+        "informational",
+        "raw",
+        "body_size",
+        "decoded",
+        "streamed",
+    )
     http_version: str
     status: int
     reason: str
     headers: Headers
-    body: bytes = b""
-    encoded_size: int = 0
-    content_encoding: str | None = None
-    trailers: Headers = ()
-    informational: tuple[Informational, ...] = ()
-    raw: bytes = b""
-    body_size: int = 0
-    decoded: bool = False
-    streamed: bool = False
+    body: bytes
+    encoded_size: int
+    content_encoding: str | None
+    trailers: Headers
+    informational: tuple[Informational, ...]
+    raw: bytes
+    body_size: int
+    decoded: bool
+    streamed: bool
+
+    def __init__(
+        self,
+        http_version: str,
+        status: int,
+        reason: str,
+        headers: Headers,
+        body: bytes = b"",
+        encoded_size: int = 0,
+        content_encoding: str | None = None,
+        trailers: Headers = (),
+        informational: tuple[Informational, ...] = (),
+        raw: bytes = b"",
+        body_size: int = 0,
+        decoded: bool = False,
+        streamed: bool = False,
+    ) -> None:
+        _set_fields(
+            self,
+            "__dict__",
+            {
+                "http_version": http_version,
+                "status": status,
+                "reason": reason,
+                "headers": headers,
+                "body": body,
+                "encoded_size": encoded_size,
+                "content_encoding": content_encoding,
+                "trailers": trailers,
+                "informational": informational,
+                "raw": raw,
+                "body_size": body_size,
+                "decoded": decoded,
+                "streamed": streamed,
+            },
+        )
 
     def header(self, name: str) -> str | None:
         """The first value of header *name* (case-insensitive), or None."""
@@ -103,55 +205,6 @@ class HttpResponse:
     def content_type(self) -> str | None:
         """The Content-Type header."""
         return self.header("Content-Type")
-
-
-_RESPONSE_NEW = object.__new__
-_SET_ATTR = object.__setattr__
-
-
-def new_response(
-    http_version: str,
-    status: int,
-    reason: str,
-    headers: Headers,
-    body: bytes,
-    encoded_size: int,
-    content_encoding: str | None,
-    trailers: Headers,
-    informational: tuple[Informational, ...],
-    raw: bytes,
-    body_size: int,
-    decoded: bool,
-    streamed: bool,
-) -> HttpResponse:
-    """``HttpResponse(...)`` with every field given, made in one step: equal, hashed, shown
-    and copied (``dataclasses.replace``) exactly as one made by its ``__init__``.
-
-    The frozen dataclass's ``__init__`` sets each of its 13 fields through
-    ``object.__setattr__``; the parser makes one or two responses per answer,
-    where that was a tenth of the CPU of parsing a small answer.
-    """
-    response = _RESPONSE_NEW(HttpResponse)
-    _SET_ATTR(
-        response,
-        "__dict__",
-        {
-            "http_version": http_version,
-            "status": status,
-            "reason": reason,
-            "headers": headers,
-            "body": body,
-            "encoded_size": encoded_size,
-            "content_encoding": content_encoding,
-            "trailers": trailers,
-            "informational": informational,
-            "raw": raw,
-            "body_size": body_size,
-            "decoded": decoded,
-            "streamed": streamed,
-        },
-    )
-    return response
 
 
 def _header_pairs(headers: HeaderInput) -> list[tuple[bytes, bytes]]:

@@ -24,7 +24,6 @@ from netbench.core.http_message import (
     find_header,
     h11_reason,
     latin1_text,
-    new_response,
     request_events,
     send_events,
 )
@@ -303,7 +302,7 @@ class ResponseParser:
     def _response(self, raw: bytes, trailers: Headers) -> HttpResponse:
         head = self.head
         assert head is not None
-        return new_response(
+        return HttpResponse(
             head.http_version.decode("latin-1"),
             head.status_code,
             head.reason.decode("latin-1"),
