@@ -85,15 +85,27 @@ def _table(extra: str) -> dict[int, str]:
     """For :meth:`str.translate`: every character ``_pattern(extra)`` matches, to its spelling.
 
     One C-level pass over the text instead of a Python call per unsafe
-    character (1 MiB of controls took seconds through ``re.sub``).
+    character (1 MiB of controls took seconds through ``re.sub``). The ~2100
+    always-unsafe characters are spelled once (:func:`_always_table`); each
+    *extra* adds its few to a copy.
     """
-    pattern = _pattern(extra)
-    candidates = set(_class_codes(_ALWAYS + _SURROGATE_BYTES + extra))
-    return {code: _spelling(chr(code)) for code in sorted(candidates) if pattern.fullmatch(chr(code))}
+    table = dict(_always_table())
+    table.update((code, _spelling(chr(code))) for code in _class_codes(extra))
+    return table
+
+
+@functools.cache
+def _always_table() -> dict[int, str]:
+    """Every always-unsafe character and surrogate escape, to its spelling."""
+    return {code: _spelling(chr(code)) for code in _class_codes(_ALWAYS + _SURROGATE_BYTES)}
 
 
 def _class_codes(body: str) -> Iterator[int]:
-    """The code points a regex class body of characters and ``a-z`` ranges names (a superset)."""
+    """The code points a regex class body of single characters and ``a-z`` ranges names.
+
+    The bodies here hold no other regex syntax (``\\\\`` in an *extra* is two
+    backslashes: the regex's escaped backslash, one code point given twice).
+    """
     index = 0
     while index < len(body):
         if body[index + 1 : index + 2] == "-" and index + 2 < len(body):
