@@ -304,3 +304,69 @@ def test_one_exchange_per_url_shows_what_the_redirect_walk_shows():
         assert status == 0 and out == "xx" and err.count("GET /a HTTP/1.1") == 1
     with ScriptServer(lambda seen: [b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"]) as server:
         assert _walked(["--check-status"], server)[0] == 1
+
+
+# Heads in the order one keep-alive connection gets them: repeats, and near-repeats that
+# differ in one value, a name's case, the order, a framing or coding header, or a 1xx before.
+SAME = b"Server: t\r\nDate: d1\r\nContent-Length: 2\r\n\r\nok"
+HEAD_RUN = [
+    b"HTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 200 OK\r\nServer: t\r\nDate: d2\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nServer: t\r\nDate: d2\r\ncontent-length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nDate: d2\r\nServer: t\r\ncontent-length: 2\r\n\r\nok",
+    b"HTTP/1.1 200 Fine\r\n" + SAME,
+    b"HTTP/1.1 404 OK\r\n" + SAME,
+    b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 103 Early Hints\r\nLink: </b>\r\n\r\nHTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 200 OK\r\nServer: t\r\nDate: d1\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(_gz(b"ok")), _gz(b"ok")),
+    b"HTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 200 OK\r\nServer: t\r\nDate: d1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + SAME,
+    b"HTTP/1.1 200 OK\r\n" + SAME,
+]
+
+
+def _fields_by_hand(wire: bytes) -> tuple[tuple[str, str], ...]:
+    """The final head's fields, split by hand (the general reading, no h11, no cache)."""
+    head = wire.split(b"\r\n\r\n")[-2] if wire.startswith(b"HTTP/1.1 1") else wire.split(b"\r\n\r\n")[0]
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return tuple((name, value.strip()) for name, _, value in (line.partition(":") for line in lines))
+
+
+def test_a_repeated_head_gives_what_decoding_it_again_gives():
+    connection = HttpConnection()
+    for wire in HEAD_RUN:
+        connection.request("GET", "/", host="h")
+        parser = connection.parser()
+        response = parser.feed(wire)
+        assert response is not None and connection.reusable
+        assert response.headers == _fields_by_hand(wire)
+        assert response.body == b"ok"
+        headers = response.headers
+        assert parser.framing_conflict is False
+        assert response.decoded is (find_header(headers, "Content-Encoding") == "gzip")
+        assert response.content_encoding == find_header(headers, "Content-Encoding")
+
+
+def test_a_repeated_head_is_shown_as_each_one_alone_is_shown():
+    answers = {f"/{index}": wire for index, wire in enumerate(HEAD_RUN)}
+    with ScriptServer(lambda seen: [answers[seen.target]]) as server:
+        urls = [server.url + path for path in answers]
+        together = subprocess.run(
+            [sys.executable, "-m", "netbench", "http", *urls], capture_output=True, timeout=60, env=ENV
+        )
+        alone = [
+            subprocess.run(
+                [sys.executable, "-m", "netbench", "http", url], capture_output=True, timeout=60, env=ENV
+            )
+            for url in urls
+        ]
+    assert together.returncode == 0 and server.connections == 1 + len(urls)
+    assert together.stdout == b"".join(done.stdout for done in alone) == b"ok" * len(urls)
+    assert together.stderr == b"".join(done.stderr for done in alone)
+    assert (
+        together.stderr.count(b"HTTP/1.1 200 OK\n") == 12
+        and b"HTTP/1.1 103 Early Hints\nLink: </b>" in together.stderr
+    )

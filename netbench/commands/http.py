@@ -145,6 +145,9 @@ class _Printer:
         self.discard = False
         self.kept: list[bytes] = []
         self.kept_size = 0
+        # The last head shown on stderr and its text: a keep-alive run's heads often repeat.
+        self._last_head: tuple[object, ...] = ()
+        self._last_text = ""
 
     def keep_for_view(self, data: bytes) -> None:
         """The sink for a body shown on a terminal: keep the first VIEW_LIMIT bytes only."""
@@ -164,7 +167,10 @@ class _Printer:
         self.discard = self.follow and self._location_of(head) is not None
         if not self.tty:
             self._flush_stdout()  # the bodies before this head, for `> out 2>&1`
-            self._write_stderr(self._render_head(head, color=self.err_color) + "\n\n")
+            key = (head.status, head.reason, head.headers, head.informational, head.http_version)
+            if key != self._last_head:  # what render_head reads of the head, nothing else
+                self._last_head, self._last_text = key, self._render_head(head, color=self.err_color) + "\n\n"
+            self._write_stderr(self._last_text)
         self.kept, self.kept_size = [], 0
 
     def show(self, exchange: Exchange, notes: list[str]) -> None:

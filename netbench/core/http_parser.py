@@ -41,6 +41,33 @@ MAX_INFORMATIONAL = 64  # interim (1xx) responses before the final one; more is 
 BYPASS_MIN = 1 << 20
 
 
+class _HeadCache:
+    """The last final head's header fields as h11 gave them, decoded, and their lower-case names.
+
+    A keep-alive run's answers often repeat their head byte for byte (nginx's change with
+    the Date, once a second): an equal one takes the decoded fields instead of decoding
+    again. Immutable values only, so sharing them between responses is safe.
+    """
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple[list[tuple[bytes, bytes]], Headers, frozenset[str]] | None = None
+
+    def lookup(self, raw: list[tuple[bytes, bytes]]) -> tuple[Headers, frozenset[str]]:
+        """*raw* decoded (:func:`decode_headers`) and the set of its lower-case names."""
+        entry = self.entry
+        if entry is not None and entry[0] == raw:
+            return entry[1], entry[2]
+        headers = decode_headers(raw)
+        names = frozenset([name.lower() for name, _ in headers])
+        self.entry = (raw, headers, names)
+        return headers, names
+
+
+_HEADS = _HeadCache()
+
+
 class ResponseParser:
     """Parse one response from bytes fed in pieces of any size.
 
@@ -230,9 +257,9 @@ class ResponseParser:
 
     def _on_head(self, event: h11.Response) -> None:
         self.head = event
-        self.headers = headers = decode_headers(event.headers.raw_items())
+        self.headers, names = _HEADS.lookup(event.headers.raw_items())  # names: one pass, not one per lookup
+        headers = self.headers
         self._check_head_size()
-        names = {name.lower() for name, _ in headers}  # one pass instead of one per header looked up
         if "transfer-encoding" in names:
             self.framing_conflict = "content-length" in names
         if "content-encoding" in names:
