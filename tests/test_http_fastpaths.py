@@ -370,3 +370,24 @@ def test_a_repeated_head_is_shown_as_each_one_alone_is_shown():
         together.stderr.count(b"HTTP/1.1 200 OK\n") == 12
         and b"HTTP/1.1 103 Early Hints\nLink: </b>" in together.stderr
     )
+
+
+def test_a_plain_get_leaves_out_the_receive_buffers_and_their_modules():
+    # The idle check imports netbench.net.blocking (its receive buffers, core.buffer) only when
+    # the poll sees something; a plain GET, with or without --pipeline, never needs them.
+    probe = (
+        "import sys\nfrom netbench.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "loaded = [name in sys.modules for name in ('netbench.net.blocking', 'netbench.core.buffer')]\n"
+        "print('\\n', status, *loaded)\n"
+    )
+    with ScriptServer(lambda seen: [ok(b"x")]) as server:
+        for extra in ([], ["--pipeline"]):
+            done = subprocess.run(
+                [sys.executable, "-c", probe, "http", *extra, server.url + "/a", server.url + "/b"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=ENV,
+            )
+            assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stderr

@@ -11,7 +11,7 @@ connection, as curl does.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -269,8 +269,13 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         else:
             from netbench.net.redirect import Request
 
-            for url in urls:
-                failed_status |= _walk(pool, Request(url, method, headers, body, args.chunked), args, printer)
+            fetch = _fetcher(pool, args, printer)
+            requests = (Request(url, method, headers, body, args.chunked) for url in urls)
+            if args.follow:
+                for request in requests:
+                    failed_status |= _walk(fetch, request, args, printer)
+            else:
+                failed_status |= _each(fetch, requests, printer)
         printer.finish()
     if args.check_status and failed_status:
         return int(ExitStatus.EXPECTATION_FAILED)
@@ -351,31 +356,50 @@ def _pipeline(
     return failed
 
 
-def _walk(pool: ClientPool, request: Request, args: argparse.Namespace, printer: _Printer) -> bool:
-    """One URL and the redirects after it, each shown; True when the final status is 4xx or 5xx."""
+def _fetcher(pool: ClientPool, args: argparse.Namespace, printer: _Printer) -> Callable[[Request], Exchange]:
+    """The function that sends one request and reads its answer for the printer (made once a run)."""
     from netbench.errors import NetbenchError
-    from netbench.net.redirect import dropped_note, hops, location_of
 
-    def fetch(hop_request: Request) -> Exchange:
+    max_decoded = DECODED_VIEW_LIMIT if printer.tty else None
+
+    def fetch(request: Request) -> Exchange:
         if args.verbose:
-            printer.sent_line(hop_request.method, hop_request.url)
+            printer.sent_line(request.method, request.url)
         try:
             return pool.fetch(
-                hop_request,
+                request,
                 sink=printer.sink,
                 keep_raw=args.raw,
                 on_head=printer.on_head,
-                max_decoded=DECODED_VIEW_LIMIT if printer.tty else None,
+                max_decoded=max_decoded,
             )
         except NetbenchError as error:
             if args.raw:
                 printer.show_partial(pool.last_request, getattr(error, "partial", b""))
             raise
 
-    if not args.follow:  # one exchange, shown as hops() would yield it (tests/test_http_fastpaths.py)
+    return fetch
+
+
+def _each(fetch: Callable[[Request], Exchange], requests: Iterable[Request], printer: _Printer) -> bool:
+    """Each request once, shown as :func:`_walk` shows a walk without --follow (one exchange, a
+    redirect noted and not followed); True when a status was 4xx or 5xx."""
+    from netbench.net.redirect import location_of
+
+    failed = False
+    for request in requests:
         exchange = fetch(request)
         printer.show(exchange, _notes(exchange, location_of(exchange.response), False))
-        return exchange.response.status >= 400
+        failed |= exchange.response.status >= 400
+    return failed
+
+
+def _walk(
+    fetch: Callable[[Request], Exchange], request: Request, args: argparse.Namespace, printer: _Printer
+) -> bool:
+    """One URL and the redirects after it, each shown; True when the final status is 4xx or 5xx."""
+    from netbench.net.redirect import dropped_note, hops
+
     status = 0
     for hop in hops(request, fetch, follow_redirects=args.follow, max_redirects=args.max_redirects):
         printer.show(hop.exchange, _notes(hop.exchange, hop.location, args.follow))

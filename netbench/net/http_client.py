@@ -28,7 +28,6 @@ from netbench.core.address import Target, host_header
 from netbench.core.http import HttpConnection, HttpResponse, ResponseParser
 from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
-from netbench.net.blocking import idle_has_data
 from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
 
@@ -131,6 +130,8 @@ class HttpClient:
         poller = self._poller
         if poller is not None and not poller.poll(0):
             return False
+        from netbench.net.blocking import idle_has_data  # its receive buffers are not needed here
+
         return idle_has_data(sock)
 
     def close(self) -> None:
