@@ -106,3 +106,26 @@ def test_describe_reply_explains_and_escapes() -> None:
 def test_ehlo_extensions_are_keywords_with_parameters() -> None:
     assert ehlo_extensions(EXPECTED[1]) == {"SIZE": "1048576", "8BITMIME": "", "HELP": ""}
     assert EXPECTED[4].text == "5.1.1 no such user" and not EXPECTED[4].positive
+
+
+def test_an_ftp_multi_line_reply_may_have_middle_lines_without_a_code() -> None:
+    # RFC 959 section 4.2's own example: only the first and last lines carry the code.
+    parser = ReplyParser()
+    parser.feed(
+        b"123-First line\r\nSecond line\r\n  234 A line beginning with numbers\r\n123 The last line\r\n"
+    )
+    assert parser.replies() == [
+        Reply(123, ("First line", "Second line", "  234 A line beginning with numbers", "The last line"))
+    ]
+    assert not parser.partial
+
+
+def test_a_reply_cannot_begin_with_a_line_without_a_code_and_codeless_lines_count_to_the_cap() -> None:
+    parser = ReplyParser()
+    parser.feed(b"Second line\r\n")
+    with pytest.raises(ProtocolError, match="not a reply line"):
+        parser.replies()
+    parser = ReplyParser()
+    parser.feed(b"211-x\r\n" + b"text\r\n" * reply_code.MAX_LINES)
+    with pytest.raises(ProtocolError, match="more than"):
+        parser.replies()

@@ -60,12 +60,15 @@ def encode_reply(code: int, *lines: str) -> bytes:
 class ReplyParser:
     """Incremental reply parser: :meth:`feed` bytes, then :meth:`next_reply` until None.
 
-    Lines end with CRLF (a bare LF is accepted too). A line that does not
-    start with a code, or a continuation whose code differs from the first
-    line's, raises :class:`ProtocolError`; so does a reply past the caps:
-    a line of :data:`MAX_LINE` bytes, :data:`MAX_LINES` lines, or
-    :data:`MAX_REPLY` bytes in all, so a peer that never ends a line or a
-    multi-line reply cannot make the parser hold more than that. A line
+    Lines end with CRLF (a bare LF is accepted too). A reply's first line
+    that does not start with a code, or a later line with another code,
+    raises :class:`ProtocolError`. Between ``NNN-`` and the last ``NNN``
+    line, a line without a code is text of the reply, as RFC 959 section
+    4.2 allows for FTP (``123-First line``, ``Second line``, ``123 The
+    last line``); SMTP servers put the code on every line. A reply past the
+    caps raises too: a line of :data:`MAX_LINE` bytes, :data:`MAX_LINES`
+    lines, or :data:`MAX_REPLY` bytes in all, so a peer that never ends a
+    line or a multi-line reply cannot make the parser hold more than that. A line
     arriving in pieces is searched for its end once, not from its start on
     every feed.
     """
@@ -109,6 +112,9 @@ class ReplyParser:
                     f"a reply longer than {MAX_REPLY} bytes (a multi-line reply that never ends?)"
                 )
             match = _LINE.fullmatch(raw)
+            if match is None and self._code is not None:  # RFC 959: a middle line of any text
+                self._add_line(raw)
+                continue
             if match is None:
                 shown = escape(raw[:60], keep_newlines=False)
                 raise ProtocolError(f"not a reply line (a 1xx-5xx code first): {shown!r}")
@@ -116,13 +122,16 @@ class ReplyParser:
             if self._code is not None and code != self._code:
                 raise ProtocolError(f"a multi-line reply changed its code from {self._code} to {code}")
             self._code = code
-            self._lines.append((match.group(3) or b"").decode("utf-8", "surrogateescape"))
-            if len(self._lines) > MAX_LINES:
-                raise ProtocolError(f"a multi-line reply of more than {MAX_LINES} lines")
+            self._add_line(match.group(3) or b"")
             if match.group(2) != b"-":
                 reply = Reply(code, tuple(self._lines))
                 self._code, self._lines, self._size = None, [], 0
                 return reply
+
+    def _add_line(self, text: bytes) -> None:
+        self._lines.append(text.decode("utf-8", "surrogateescape"))
+        if len(self._lines) > MAX_LINES:
+            raise ProtocolError(f"a multi-line reply of more than {MAX_LINES} lines")
 
     def replies(self) -> list[Reply]:
         """Every whole reply buffered now."""
