@@ -15,15 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from netbench.commands.http_printer import HttpPrinter
     from netbench.core.address import Target
-    from netbench.core.http import HttpResponse
     from netbench.environment import Environment
     from netbench.net.http_client import Exchange, HttpClient
-    from netbench.net.http_pipeline import Planned
     from netbench.net.http_pool import ClientPool
     from netbench.net.redirect import Request
 
-VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read and counted
 # A decoded (gzip, deflate) body shown on a terminal is read up to this many bytes, the cap of
 # raw answers elsewhere: 1 MiB of gzip can decode to 1 GiB. In a pipe it streams, uncapped.
 DECODED_VIEW_LIMIT = 16 << 20
@@ -123,120 +121,6 @@ def _body(args: argparse.Namespace, env: Environment) -> bytes | None:
     return data.encode("utf-8")
 
 
-class _Printer:
-    """Where each part of an exchange goes, for a terminal or a pipe."""
-
-    def __init__(self, env: Environment, raw: bool, *, follow: bool, verbose: bool = False) -> None:
-        from netbench.core.render import render_head
-        from netbench.net.redirect import location_of
-
-        self._render_head = render_head  # bound once: on_head runs for every response
-        self._location_of = location_of
-        self._flush_stdout = env.stdout.flush
-        self._write_stderr = env.stderr.write
-        self.env = env
-        self.verbose = verbose
-        self.raw = raw
-        self.tty = bool(env.stdout_isatty)
-        self.err_color = env.err_color
-        self.out = None if self.tty else env.stdout_bytes
-        self.follow = follow
-        self.sink = self.keep_for_view if self.tty else self.write_body
-        self.discard = False
-        self.kept: list[bytes] = []
-        self.kept_size = 0
-        # The last head shown on stderr and its text: a keep-alive run's heads often repeat.
-        self._last_head: tuple[object, ...] = ()
-        self._last_text = ""
-
-    def keep_for_view(self, data: bytes) -> None:
-        """The sink for a body shown on a terminal: keep the first VIEW_LIMIT bytes only."""
-        room = VIEW_LIMIT - self.kept_size
-        if room > 0:
-            piece = data[:room]
-            self.kept.append(piece)
-            self.kept_size += len(piece)
-
-    def write_body(self, data: bytes) -> None:
-        """The sink for a body when stdout is not a terminal (a followed redirect's is dropped)."""
-        if not self.discard and self.out is not None:
-            self.out.write(data)
-
-    def on_head(self, head: HttpResponse) -> None:
-        """A response head arrived: on stderr when stdout is not a terminal, after the bodies so far."""
-        self.discard = self.follow and self._location_of(head) is not None
-        if not self.tty:
-            self._flush_stdout()  # the bodies before this head, for `> out 2>&1`
-            key = (head.status, head.reason, head.headers, head.informational, head.http_version)
-            if key != self._last_head:  # what render_head reads of the head, nothing else
-                self._last_head, self._last_text = key, self._render_head(head, color=self.err_color) + "\n\n"
-            self._write_stderr(self._last_text)
-        self.kept, self.kept_size = [], 0
-
-    def show(self, exchange: Exchange, notes: list[str]) -> None:
-        env = self.env
-        if not self.tty and not notes and not self.raw:
-            return  # the body went to stdout and the head to stderr as they came
-        if self.tty:
-            from netbench.core.render import render_response
-
-            response = exchange.response.replace(body=b"".join(self.kept), streamed=False)
-            if response.body_size > self.kept_size:
-                notes = [
-                    *notes,
-                    f"showing the first {self.kept_size} of {response.body_size} body bytes "
-                    "(redirect stdout to get them all)",
-                ]
-            env.stdout.write(
-                render_response(
-                    response,
-                    color=env.color,
-                    show_raw=self.raw,
-                    timings=exchange.timings,
-                    sent=exchange.request,
-                    notes=notes,
-                )
-            )
-            env.stdout.flush()
-            return
-        for note in notes:
-            env.stderr.write(note + "\n")
-        if self.raw:
-            from netbench.core.render import render_raw
-
-            env.stderr.write(render_raw(exchange.request, exchange.response.raw, color=self.err_color) + "\n")
-
-    def sent(self, request: Planned, unanswered: int) -> None:
-        """``-v``: a pipelined request left, with how many are now unanswered."""
-        self.sent_line(request.method, request.url, f"  ({unanswered} unanswered)")
-
-    def sent_line(self, method: str, url: str, extra: str = "") -> None:
-        """``-v``: ``> GET http://...`` on stderr as a request leaves."""
-        from netbench.core.escape import escape_text
-
-        self.env.stdout.flush()
-        self.env.stderr.write(f"> {escape_text(method)} {escape_text(url)}{extra}\n")
-        self.env.stderr.flush()
-
-    def warn(self, text: str) -> None:
-        """One line on stderr, after what was shown so far."""
-        self.env.stdout.flush()
-        self.env.stderr.write(f"netbench: {text}\n")
-        self.env.stderr.flush()
-
-    def finish(self) -> None:
-        """Flush the body stream."""
-        if self.out is not None:
-            self.out.flush()
-
-    def show_partial(self, sent: bytes, partial: bytes) -> None:
-        from netbench.core.render import render_raw
-
-        stream = self.env.stdout if self.tty else self.env.stderr
-        stream.write(render_raw(sent, partial) + "\n")
-        stream.flush()
-
-
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Do the exchanges; exit 0 when every URL got a response (see docs/http.md)."""
     import os
@@ -257,7 +141,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     headers = tuple(_headers(args, body is not None))
     if args.cacert is not None and not os.path.isfile(args.cacert):
         raise UsageError(f"--cacert {args.cacert}: no such file")
-    printer = _Printer(env, args.raw, follow=args.follow, verbose=args.verbose)
+    from netbench.commands.http_printer import HttpPrinter
+
+    printer = HttpPrinter(env, args.raw, follow=args.follow, verbose=args.verbose)
     # Pipelining writes GET and HEAD only (safe to write again if a server closes) and not with
     # --follow (a redirect decides what the next request is).
     pipelined = depth > 1 and method in ("GET", "HEAD") and body is None and not args.follow
@@ -329,7 +215,7 @@ def _pipeline(
     method: str,
     headers: tuple[tuple[str, str], ...],
     args: argparse.Namespace,
-    printer: _Printer,
+    printer: HttpPrinter,
 ) -> bool:
     """One origin's URLs, pipelined and shown in order; True when a status was 4xx or 5xx."""
     from netbench.errors import NetbenchError
@@ -356,7 +242,9 @@ def _pipeline(
     return failed
 
 
-def _fetcher(pool: ClientPool, args: argparse.Namespace, printer: _Printer) -> Callable[[Request], Exchange]:
+def _fetcher(
+    pool: ClientPool, args: argparse.Namespace, printer: HttpPrinter
+) -> Callable[[Request], Exchange]:
     """The function that sends one request and reads its answer for the printer (made once a run)."""
     from netbench.errors import NetbenchError
 
@@ -381,7 +269,7 @@ def _fetcher(pool: ClientPool, args: argparse.Namespace, printer: _Printer) -> C
     return fetch
 
 
-def _each(fetch: Callable[[Request], Exchange], requests: Iterable[Request], printer: _Printer) -> bool:
+def _each(fetch: Callable[[Request], Exchange], requests: Iterable[Request], printer: HttpPrinter) -> bool:
     """Each request once, shown as :func:`_walk` shows a walk without --follow (one exchange, a
     redirect noted and not followed); True when a status was 4xx or 5xx."""
     from netbench.net.redirect import location_of
@@ -395,7 +283,7 @@ def _each(fetch: Callable[[Request], Exchange], requests: Iterable[Request], pri
 
 
 def _walk(
-    fetch: Callable[[Request], Exchange], request: Request, args: argparse.Namespace, printer: _Printer
+    fetch: Callable[[Request], Exchange], request: Request, args: argparse.Namespace, printer: HttpPrinter
 ) -> bool:
     """One URL and the redirects after it, each shown; True when the final status is 4xx or 5xx."""
     from netbench.net.redirect import dropped_note, hops
