@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import Any
 
 from netbench.core.escape import scrub
+from netbench.core.frozen import Frozen, set_fields
 from netbench.core.h11lib import h11
 from netbench.errors import UsageError
 
@@ -49,57 +50,7 @@ def h11_reason(message: str) -> str:
     return scrub(re.sub(r"bytearray\((b'.*?')\)", r"\1", message))
 
 
-class _FrozenValue:
-    """Equality, hashing, repr, copying and no assignment by the fields in ``__match_args__``:
-    what ``@dataclass(frozen=True)`` gave, without creating a dataclass at import (each
-    cost ``netbench http`` several milliseconds of start-up) or its per-field ``__init__``.
-
-    Subclasses set every field at once in ``__init__`` through :func:`_set_fields`.
-    """
-
-    __match_args__: tuple[str, ...] = ()
-
-    def _values(self) -> tuple[Any, ...]:
-        values = self.__dict__
-        return tuple([values[name] for name in self.__match_args__])
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, _FrozenValue)
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        pairs = zip(self.__match_args__, self._values(), strict=True)
-        values = ", ".join(f"{name}={value!r}" for name, value in pairs)
-        return f"{self.__class__.__qualname__}({values})"
-
-    def __setattr__(self, name: str, value: Any) -> NoReturn:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        return (self.__class__, self._values())
-
-    def replace(self, **changes: Any) -> Any:
-        """A copy with the fields named in *changes* changed (what ``dataclasses.replace`` did)."""
-        values = dict(zip(self.__match_args__, self._values(), strict=True))
-        unknown = set(changes) - set(values)
-        if unknown:
-            raise TypeError(f"{self.__class__.__qualname__} has no field {sorted(unknown)[0]!r}")
-        values.update(changes)
-        return self.__class__(**values)
-
-
-_set_fields = object.__setattr__  # _set_fields(instance, "__dict__", {...}): every field in one step
-
-
-class Informational(_FrozenValue):
+class Informational(Frozen):
     """A 1xx response that came before the final one (100 Continue, 103 Early Hints)."""
 
     __match_args__ = ("status", "reason", "headers")
@@ -108,10 +59,10 @@ class Informational(_FrozenValue):
     headers: Headers
 
     def __init__(self, status: int, reason: str, headers: Headers = ()) -> None:
-        _set_fields(self, "__dict__", {"status": status, "reason": reason, "headers": headers})
+        set_fields(self, {"status": status, "reason": reason, "headers": headers})
 
 
-class HttpResponse(_FrozenValue):
+class HttpResponse(Frozen):
     """A complete HTTP response (immutable; compared and hashed by its fields).
 
     ``body`` is de-chunked with its Content-Encoding undone when that is gzip
@@ -167,9 +118,8 @@ class HttpResponse(_FrozenValue):
         decoded: bool = False,
         streamed: bool = False,
     ) -> None:
-        _set_fields(
+        set_fields(
             self,
-            "__dict__",
             {
                 "http_version": http_version,
                 "status": status,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from netbench.core.escape import quote
-from netbench.recipe.frozen import Frozen
+from netbench.core.frozen import Frozen
 
 MatchKind = Literal["exact", "contains", "regex"]
 VALUE_OPS = ("equal", "length", "regex", "contains", "exists", "type", "lt", "le", "gt", "ge", "ne")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from netbench.recipe.frozen import Frozen
+from netbench.core.frozen import Frozen
 
 _TOKEN = re.compile(r"""\.?([^.\[\]]+)|\[(-?\d+)\]|\[(?:"([^"]*)"|'([^']*)')\]""")
 

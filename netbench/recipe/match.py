@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from netbench.core.escape import quote
-from netbench.recipe.frozen import Frozen
+from netbench.core.frozen import Frozen
 from netbench.recipe.model import Capture, Expect, TextMatch
 from netbench.recipe.patterns import Pattern, compile_pattern
 

@@ -11,7 +11,7 @@ the same fields.
 Line numbers (``line``) are kept for reports but take no part in equality,
 so ``load(dump(recipe)) == recipe`` for every recipe.
 
-The classes are :class:`~netbench.recipe.frozen.Frozen` (immutable, compared
+The classes are :class:`~netbench.core.frozen.Frozen` (immutable, compared
 and hashed by their fields, ``replace(**changes)``), not frozen dataclasses:
 creating a dataclass costs a millisecond or two of start-up, and the model
 is imported by every ``replay``.
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from netbench.core.frozen import Frozen
 from netbench.recipe.expectation import VALUE_OPS, VALUE_TYPES, Expect, MatchKind, TextMatch, ValueCheck
-from netbench.recipe.frozen import Frozen
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from netbench.recipe.frozen import Frozen
+from netbench.core.frozen import Frozen
 from netbench.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ _set = object.__setattr__  # how __init__ sets a field of a frozen object
 class StepResult(Frozen):
     """How one step went. ``index`` is 1-based (0 is the connection itself).
 
-    Frozen (:class:`~netbench.recipe.frozen.Frozen`), not a dataclass: start-up.
+    Frozen (:class:`~netbench.core.frozen.Frozen`), not a dataclass: start-up.
     ``summary`` (``send "x" -> expect line "y"``) of a step that held is written
     when first read (:meth:`held`): a quiet run or a pytest item that passes
     never shows it, and describing a step costs a pass of the escaper.

@@ -1,15 +1,18 @@
-"""Frozen value classes without :mod:`dataclasses`: the base of the recipe model and results.
+"""Frozen value classes without :mod:`dataclasses`: the recipe model, results, HTTP responses.
 
 A frozen dataclass costs 1-2.5 ms of start-up to create (and importing
 :mod:`dataclasses` pulls in :mod:`inspect`, ~10 ms more), paid by every
-``replay`` and every pytest run with recipes. A subclass of :class:`Frozen`
-lists its fields in ``__match_args__`` (the order its ``__init__`` takes
-them), declares them in ``__slots__`` and sets them in ``__init__`` with
-``object.__setattr__``; this base gives it what ``@dataclass(frozen=True)``
-gave: equality and hashing by the fields (those in ``_uncompared`` left
-out, as ``field(compare=False)`` did), a ``Name(field=value, ...)`` repr,
-no assignment or deletion of fields, copying and pickling, and
-:meth:`Frozen.replace` for what ``dataclasses.replace`` did.
+``replay``, every pytest run with recipes and every ``http``. A subclass of
+:class:`Frozen` lists its fields in ``__match_args__`` (the order its
+``__init__`` takes them) and sets them in ``__init__``: declared in
+``__slots__`` and set one by one with ``object.__setattr__`` (small memory,
+the recipe model), or all in one step with :func:`set_fields` (fast to make,
+an HTTP response per request). This base gives it what
+``@dataclass(frozen=True)`` gave: equality and hashing by the fields (those
+in ``_uncompared`` left out, as ``field(compare=False)`` did), a
+``Name(field=value, ...)`` repr, no assignment or deletion of fields,
+copying and pickling, and :meth:`Frozen.replace` for what
+``dataclasses.replace`` did.
 """
 
 from __future__ import annotations
@@ -63,8 +66,16 @@ class Frozen:
     def replace(self, **changes: Any) -> Self:
         """A copy with the fields named in *changes* changed (TypeError for an unknown name)."""
         values = dict(zip(self.__match_args__, self._all(self), strict=True))
+        unknown = changes.keys() - values.keys()
+        if unknown:
+            raise TypeError(f"{self.__class__.__qualname__} has no field {sorted(unknown)[0]!r}")
         values.update(changes)
         return self.__class__(**values)
+
+
+def set_fields(instance: Frozen, fields: dict[str, Any]) -> None:
+    """Set every field of *instance* (a subclass without ``__slots__``) in one step, in its ``__init__``."""
+    object.__setattr__(instance, "__dict__", fields)
 
 
 def _getter(names: tuple[str, ...]) -> Any:
