@@ -75,5 +75,3 @@ def check_loopback(host: str) -> str:
     if not address.is_loopback:
         raise UsageError(f"{host} is not a loopback address; {LOOPBACK_ONLY}")
     return str(address)
-
-

@@ -114,9 +114,7 @@ def all_sockets() -> list[SocketInfo]:
         )
     listening = {(r.protocol, r.local_port) for r in rows if r.remote_port is None}
     names = {proto: services.port_names(proto) for proto in ("tcp", "udp")}
-    return [
-        r._replace(service=names[r.protocol].get(service_side(r, listening))) for r in rows
-    ]
+    return [r._replace(service=names[r.protocol].get(service_side(r, listening))) for r in rows]
 
 
 def list_sockets(

@@ -50,9 +50,7 @@ def parse_services(text: str) -> list[ServiceEntry]:
         port = int(port_text)
         if not 0 <= port <= 65535:
             continue
-        entries.append(
-            ServiceEntry(words[0], port, protocol.lower(), tuple(words[2:]), comment.strip())
-        )
+        entries.append(ServiceEntry(words[0], port, protocol.lower(), tuple(words[2:]), comment.strip()))
     return entries
 
 

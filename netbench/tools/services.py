@@ -123,9 +123,7 @@ def known_ports(protocol: str = "tcp") -> list[int]:
 
 def render_services(entries: Sequence[ServiceEntry]) -> str:
     """An aligned table: SERVICE PORT ALIASES COMMENT."""
-    rows = [
-        (e.name, f"{e.port}/{e.protocol}", ",".join(e.aliases), e.comment) for e in entries
-    ]
+    rows = [(e.name, f"{e.port}/{e.protocol}", ",".join(e.aliases), e.comment) for e in entries]
     return render_table(("SERVICE", "PORT", "ALIASES", "COMMENT"), rows)
 
 

@@ -13,6 +13,8 @@ full ordering used by ``--top N`` is (see :func:`netbench.tools.portspec.top_por
 
 from __future__ import annotations
 
+# The tables stay in rows (one port a line would be 170 lines).
+# fmt: off
 COMMON_TCP: tuple[int, ...] = (
     80, 443, 22, 21, 23, 25, 3389, 110, 445, 139, 143, 53, 135, 3306, 8080,
     1723, 111, 995, 993, 5900, 587, 8888, 8443, 8000, 465, 5432, 6379, 27017,
@@ -32,3 +34,4 @@ COMMON_UDP: tuple[int, ...] = (
     162, 111, 2049, 1194, 51820, 443, 1812, 1813, 5060, 3478, 11211, 19, 7,
     9, 13, 17, 37, 177, 427, 631, 1434, 5355, 33434,
 )
+# fmt: on

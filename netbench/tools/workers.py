@@ -109,8 +109,16 @@ def probe_tcp_forked(
     process's share, scaled to the whole.
     """
     if workers <= 1:
-        return probe_tcp(family, sockaddr, ports, timeout=timeout, retries=retries,
-                         window=window, rate=rate, progress=progress)
+        return probe_tcp(
+            family,
+            sockaddr,
+            ports,
+            timeout=timeout,
+            retries=retries,
+            window=window,
+            rate=rate,
+            progress=progress,
+        )
     share_window = max(1, window // workers)
     share_rate = rate / workers if rate is not None else None
     children: list[tuple[int, int]] = []
@@ -121,8 +129,15 @@ def probe_tcp_forked(
             status = 0
             try:
                 os.close(read_end)
-                outcome = probe_tcp(family, sockaddr, ports[index::workers], timeout=timeout,
-                                    retries=retries, window=share_window, rate=share_rate)
+                outcome = probe_tcp(
+                    family,
+                    sockaddr,
+                    ports[index::workers],
+                    timeout=timeout,
+                    retries=retries,
+                    window=share_window,
+                    rate=share_rate,
+                )
                 payload = encode(outcome)
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(payload)
@@ -140,8 +155,16 @@ def probe_tcp_forked(
     result = ProbeOutcome()
     consumed: set[int] = set()
     try:
-        mine = probe_tcp(family, sockaddr, ports[0::workers], timeout=timeout, retries=retries,
-                         window=share_window, rate=share_rate, progress=scaled if progress else None)
+        mine = probe_tcp(
+            family,
+            sockaddr,
+            ports[0::workers],
+            timeout=timeout,
+            retries=retries,
+            window=share_window,
+            rate=share_rate,
+            progress=scaled if progress else None,
+        )
         result.verdicts.update(mine.verdicts)
         result.interrupted = mine.interrupted
         if mine.interrupted:  # Ctrl-C may have reached this process only: stop the others
