@@ -11,7 +11,6 @@ import asyncio
 import io
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from netbench.errors import TimedOut
 from netbench.lab import running
 from netbench.repl import waiting
+from tests.hostile.server import LoopbackListener
 
 
 class CountingPattern:
@@ -62,19 +62,13 @@ def chargen_port() -> Iterator[int]:
         yield lab["chargen"].port
 
 
-@pytest.fixture
-def trickle_port() -> Iterator[int]:
+class Trickle(LoopbackListener):
     """A peer that sends 1000 pieces of 4 KiB, one a millisecond, then closes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)
 
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
+    def serve(self, conn: socket.socket, number: int) -> None:
         with conn:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.settimeout(10)
             try:
                 for _ in range(1000):
                     conn.sendall(b"x" * 4095 + b"\n")
@@ -82,11 +76,11 @@ def trickle_port() -> Iterator[int]:
             except OSError:
                 pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(10)
+
+@pytest.fixture
+def trickle_port() -> Iterator[int]:
+    with Trickle() as peer:
+        yield peer.port
 
 
 def test_a_wait_that_never_matches_scans_a_flood_a_few_times_not_once_per_read(trickle_port: int) -> None:
