@@ -46,8 +46,12 @@ def _pattern(extra: str, lone_cr: bool = False) -> re.Pattern[str]:
 
     Compiled on first use, not at import (start-up time).
     """
-    pattern = f"[{_ALWAYS}{_SURROGATE_BYTES}{extra}]"
-    return re.compile(pattern + ("|\r(?!\n)" if lone_cr else ""))
+    return re.compile(_class(extra) + ("|\r(?!\n)" if lone_cr else ""))
+
+
+def _class(extra: str) -> str:
+    """The regex class of the always-unsafe characters, surrogate escapes and *extra*."""
+    return f"[{_ALWAYS}{_SURROGATE_BYTES}{extra}]"
 
 
 # escape(): the *extra* characters per (keep_newlines, keep_tabs); a lone CR is matched on its own.
@@ -144,7 +148,7 @@ def _translate(text: str, extra: str, table: dict[int, str] | None = None) -> st
 @functools.cache
 def _runs(extra: str) -> re.Pattern[str]:
     """Runs of the characters ``_pattern(extra)`` matches one by one."""
-    return re.compile(f"[{_ALWAYS}{_SURROGATE_BYTES}{extra}]+")
+    return re.compile(_class(extra) + "+")
 
 
 def escape(data: bytes, *, keep_newlines: bool = True, keep_tabs: bool = True) -> str:
