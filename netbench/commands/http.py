@@ -143,7 +143,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         raise UsageError(f"--cacert {args.cacert}: no such file")
     from netbench.commands.http_printer import HttpPrinter
 
-    printer = HttpPrinter(env, args.raw, follow=args.follow, verbose=args.verbose)
+    printer = HttpPrinter(env, args.raw, follow=args.follow)
     # Pipelining writes GET and HEAD only (safe to write again if a server closes) and not with
     # --follow (a redirect decides what the next request is).
     pipelined = depth > 1 and method in ("GET", "HEAD") and body is None and not args.follow

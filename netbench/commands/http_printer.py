@@ -17,7 +17,7 @@ VIEW_LIMIT = 1 << 20  # body bytes kept for the terminal view; the rest is read 
 class HttpPrinter:
     """Where each part of an exchange goes, for a terminal or a pipe."""
 
-    def __init__(self, env: Environment, raw: bool, *, follow: bool, verbose: bool = False) -> None:
+    def __init__(self, env: Environment, raw: bool, *, follow: bool) -> None:
         from netbench.core.render import render_head
         from netbench.net.redirect import location_of
 
@@ -26,7 +26,6 @@ class HttpPrinter:
         self._flush_stdout = env.stdout.flush
         self._write_stderr = env.stderr.write
         self.env = env
-        self.verbose = verbose
         self.raw = raw
         self.tty = bool(env.stdout_isatty)
         self.err_color = env.err_color
