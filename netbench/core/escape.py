@@ -120,13 +120,16 @@ def _class_codes(body: str) -> Iterator[int]:
             index += 1
 
 
-def _rewrite(text: str, extra: str, lone_cr: bool = False) -> str:
-    """*text* with what ``_pattern(extra, lone_cr)`` matches spelled out, in linear C-level passes."""
+def _rewrite(text: str, extra: str, lone_cr: bool = False, table: dict[int, str] | None = None) -> str:
+    """*text* with what ``_pattern(extra, lone_cr)`` matches spelled out, in linear C-level passes.
+
+    *table* (default ``_table(extra)``) gives the spellings; not with *lone_cr*.
+    """
     if _pattern(extra, lone_cr).search(text) is None:
         return text
     if lone_cr and "\r" in text:  # a CR directly before a LF stays; every other CR is escaped
         return "\r\n".join(_translate(part, extra + "\r") for part in text.split("\r\n"))
-    return _translate(text, extra)
+    return _translate(text, extra, table)
 
 
 def _translate(text: str, extra: str, table: dict[int, str] | None = None) -> str:
@@ -230,10 +233,7 @@ def visible(data: bytes) -> str:
     # A LF byte is never part of a UTF-8 sequence, so each LF character is a
     # LF byte: it alone starts a new line (a literal backslash-n does not).
     text = data.decode("utf-8", errors="surrogateescape")
-    extra = _ESCAPE_EXTRA[False, False]
-    if _pattern(extra).search(text) is None:
-        return text
-    return _translate(text, extra, _visible_table())
+    return _rewrite(text, _ESCAPE_EXTRA[False, False], table=_visible_table())
 
 
 @functools.cache
