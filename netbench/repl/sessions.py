@@ -298,10 +298,7 @@ class Sessions:
         if remark is not None:
             self.printer.show(view.note(remark.text))
         self._hint(conv, data)
-        conv.since_send.clear()
-        conv.refused_since_send = False
-        conv.arrived.clear()
-        conv.last_activity = time.monotonic()
+        _answer_starts(conv)
         await conv.session.send(data)
 
     def _hint(self, conv: Conversation, data: bytes) -> None:
@@ -332,10 +329,7 @@ class Sessions:
         """
         await conv.session.send_eof()
         conv.write_shut = True
-        conv.since_send.clear()
-        conv.refused_since_send = False
-        conv.arrived.clear()
-        conv.last_activity = time.monotonic()
+        _answer_starts(conv)
 
     def use(self, number: int) -> Conversation:
         """Make session *number* current."""
@@ -367,3 +361,11 @@ class Sessions:
                 await self.close(conv)
             except Exception:  # closing must not fail the exit
                 pass
+
+
+def _answer_starts(conv: Conversation) -> None:
+    """A send or ``/eof`` went out: what arrives from now on is its answer (``/wait`` looks at that)."""
+    conv.since_send.clear()
+    conv.refused_since_send = False
+    conv.arrived.clear()
+    conv.last_activity = time.monotonic()
