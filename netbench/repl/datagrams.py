@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netbench.repl.flood import plural
+
 if TYPE_CHECKING:
     from netbench.repl.conversation import Conversation
 
@@ -67,11 +69,6 @@ def count(conv: Conversation) -> DatagramCount | None:
         hidden=conv.gate.unshown_datagrams,
         reading=not conv.full and conv.session.is_open,
     )
-
-
-def plural(number: int, word: str) -> str:
-    """``1 datagram``, ``1,204 datagrams``."""
-    return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
 def summary(counted: DatagramCount) -> str:

@@ -31,13 +31,18 @@ FLOOD_STARTS = (
 )
 
 
+def plural(number: int, word: str) -> str:
+    """``1 datagram``, ``1,204 datagrams``."""
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
+
+
 def amount(lines: int, size: int, datagrams: int = 0) -> str:
     """``18,204 lines, 1.4 MiB``; on a UDP session ``12 datagrams, 18,204 lines, 1.4 MiB``."""
     from netbench.repl.toolbar import size as human
 
-    counted = f"{lines:,} line{'' if lines == 1 else 's'}, {human(size)}"
+    counted = f"{plural(lines, 'line')}, {human(size)}"
     if datagrams:
-        return f"{datagrams:,} datagram{'' if datagrams == 1 else 's'}, {counted}"
+        return f"{plural(datagrams, 'datagram')}, {counted}"
     return counted
 
 
