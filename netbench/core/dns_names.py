@@ -71,9 +71,8 @@ class NameReader:
         :func:`netbench.core.escape.escape` does.
         """
         data = self.message
-        steps: list[
-            tuple[int, str, int]
-        ] = []  # (offset, label text, label size) or (offset, "", 0): a pointer
+        # (offset, label text, label size) for a label, (offset, "", 0) for a pointer
+        steps: list[tuple[int, str, int]] = []
         limit, jumps, read = offset, 0, 1  # read: the root's byte and the labels read so far
         while True:
             known = self._known.get(offset)
