@@ -69,6 +69,31 @@ __all__ = [
 ]
 
 
+class _HeadMemo:
+    """The last body-less request's (headers, host) and the h11 Headers they validated to.
+
+    :meth:`events` for a request with the same ones reuses those Headers
+    instead of building and validating them again (a keep-alive or pipelined
+    run repeats its headers request after request).
+    """
+
+    __slots__ = ("_headers", "_key")
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._headers: Any = None
+
+    def events(self, method: str, target: str, headers: tuple[Any, ...], host: str | None) -> list:
+        """The h11 events of a body-less request (as :func:`request_events` gives them)."""
+        key = (headers, host)
+        if key == self._key:
+            return [h11_request(method, target, self._headers), END_OF_MESSAGE]
+        events = request_events(method, target, headers, None, host, False)
+        if isinstance(events[0], h11.Request):
+            self._key, self._headers = key, events[0].headers
+        return events
+
+
 class HttpConnection:
     """One keep-alive client connection (sans-IO): request bytes out, parsers in.
 
@@ -81,10 +106,7 @@ class HttpConnection:
     def __init__(self, max_header_size: int = DEFAULT_MAX_HEADER_SIZE) -> None:
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
         self._method = "GET"
-        # The last body-less request's (headers, host) and the h11 Headers they validated to:
-        # the next request with the same ones reuses them instead of validating them again.
-        self._head_key: tuple[object, ...] | None = None
-        self._head_headers: Any = None
+        self._heads = _HeadMemo()
         self._parser: ResponseParser | None = None
 
     @property
@@ -118,13 +140,9 @@ class HttpConnection:
             raise UsageError("the previous exchange on this connection is not finished")
         self._method = method
         headers = tuple(headers)
-        key = (headers, host) if body is None and not chunked else None
-        if key is not None and key == self._head_key:
-            return send_events(conn, [h11_request(method, target, self._head_headers), END_OF_MESSAGE])
-        events = request_events(method, target, headers, body, host, chunked)
-        if key is not None and isinstance(events[0], h11.Request):
-            self._head_key, self._head_headers = key, events[0].headers
-        return send_events(conn, events)
+        if body is None and not chunked:
+            return send_events(conn, self._heads.events(method, target, headers, host))
+        return send_events(conn, request_events(method, target, headers, body, host, chunked))
 
     def parser(
         self,
@@ -164,8 +182,7 @@ class HttpPipeline:
         self._queue: deque[tuple[str, Any]] = deque()  # (method, its h11 connection)
         self._current: Any = None  # the h11 connection of the answer being (or last) parsed
         self._parser: ResponseParser | None = None
-        self._head_key: tuple[object, ...] | None = None
-        self._head_headers: Any = None
+        self._heads = _HeadMemo()
 
     @property
     def queued(self) -> int:
@@ -184,15 +201,7 @@ class HttpPipeline:
     def request(self, method: str, target: str, headers: HeaderInput = (), host: str | None = None) -> bytes:
         """The bytes of one more body-less request (GET, HEAD, ...), queued for its answer."""
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size)
-        headers = tuple(headers)
-        key = (headers, host)
-        if key == self._head_key:
-            data = send_events(conn, [h11_request(method, target, self._head_headers), END_OF_MESSAGE])
-        else:
-            events = request_events(method, target, headers, None, host, False)
-            data = send_events(conn, events)
-            if isinstance(events[0], h11.Request):
-                self._head_key, self._head_headers = key, events[0].headers
+        data = send_events(conn, self._heads.events(method, target, tuple(headers), host))
         self._queue.append((method, conn))
         return data
 
