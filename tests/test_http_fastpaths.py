@@ -373,8 +373,8 @@ def test_a_repeated_head_is_shown_as_each_one_alone_is_shown():
 
 
 def test_a_plain_get_leaves_out_the_receive_buffers_and_their_modules():
-    # The idle check imports netbench.net.blocking (its receive buffers, core.buffer) only when
-    # the poll sees something; a plain GET, with or without --pipeline, never needs them.
+    # The idle check (net/idle.py) needs select only, not netbench.net.blocking (its receive
+    # buffers, core.buffer); a plain GET, with or without --pipeline, never needs them.
     probe = (
         "import sys\nfrom netbench.cli import main\n"
         "status = main(sys.argv[1:])\n"

@@ -17,9 +17,7 @@ never returns ``b""``; OS errors become netbench errors
 
 from __future__ import annotations
 
-import select
 import socket
-import sys
 from typing import TYPE_CHECKING, TypeVar
 
 from netbench.core.address import Target
@@ -27,6 +25,7 @@ from netbench.core.buffer import ReceiveBuffer, Searchable, Want, exactly, line,
 from netbench.errors import NetbenchError, TimedOut
 from netbench.net.dial import DEFAULT_CONNECT_TIMEOUT, READ_SIZE, dial, remaining
 from netbench.net.failures import translate
+from netbench.net.idle import IdleCheck
 
 if TYPE_CHECKING:
     from netbench.net.tls import TLSOptions
@@ -45,7 +44,7 @@ class BlockingSession:
         self.closed = False
         self._view = memoryview(bytearray(READ_SIZE))
         self._datagram = target.transport == "udp"
-        self._poller: select.poll | None = None  # for has_unread, made on first use
+        self._idle: IdleCheck | None = None  # for has_unread, made on first use
 
     @property
     def peer(self) -> str:
@@ -96,24 +95,14 @@ class BlockingSession:
 
     def has_unread(self) -> bool:
         """True when something arrived that nobody has read: buffered bytes, the peer's
-        end-of-file, or the socket readable (:func:`idle_has_data`).
-
-        A plain socket is asked with one ``poll`` on a poller kept for the session (a
-        ``select`` builds its lists and fd sets every call); TLS goes through
-        :func:`idle_has_data`, which tells a session ticket from application data.
+        end-of-file, or the socket readable (:class:`~netbench.net.idle.IdleCheck`, kept
+        for the session).
         """
         if len(self.buffer) or self.eof:
             return True
-        poller = self._poller
-        if poller is None:
-            if hasattr(self.sock, "pending") or not hasattr(select, "poll"):
-                return idle_has_data(self.sock)
-            poller = self._poller = select.poll()
-            poller.register(self.sock, select.POLLIN)
-        try:
-            return bool(poller.poll(0))  # readable, or POLLHUP/POLLERR/POLLNVAL: not clean
-        except (OSError, ValueError):
-            return True
+        if self._idle is None:
+            self._idle = IdleCheck(self.sock)
+        return self._idle()
 
     def send_eof(self) -> None:
         """Half-close: shut down our write side; the peer reads end-of-file."""
@@ -164,34 +153,6 @@ class BlockingSession:
         while not self.eof:
             self.buffer.feed_capped(self._receive(deadline), keep)
         return self.buffer.take_all()
-
-
-def idle_has_data(sock: socket.socket) -> bool:
-    """True when an idle connection has something to read: bytes no request asked for, or the
-    peer's close. One poll when there is nothing; TLS bytes already decrypted count, a TLS
-    session ticket alone (which is no application data) does not."""
-    pending = getattr(sock, "pending", None)
-    if pending is not None and pending():
-        return True
-    try:
-        if not select.select([sock], [], [], 0)[0]:
-            return False
-    except (OSError, ValueError):  # closed under us: nothing can be reused
-        return True
-    if pending is None:
-        return True
-    previous = sock.gettimeout()
-    sock.setblocking(False)
-    try:
-        sock.recv(1)  # data, or b"" for the peer's close
-        return True
-    except (BlockingIOError, InterruptedError):
-        return False
-    except OSError as error:
-        ssl = sys.modules.get("ssl")
-        return not (ssl is not None and isinstance(error, ssl.SSLWantReadError))
-    finally:
-        sock.settimeout(previous)
 
 
 def open_blocking(

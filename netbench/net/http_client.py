@@ -18,7 +18,6 @@ saying how many of how many bytes arrived; a malformed response raises
 
 from __future__ import annotations
 
-import select
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from netbench.core.render import Timings
 from netbench.errors import NetbenchError, ProtocolError, Reset, TimedOut
 from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
+from netbench.net.idle import IdleCheck
 
 if TYPE_CHECKING:
     from netbench.net.tls import CertificateSummary, TLSOptions
@@ -88,7 +88,7 @@ class HttpClient:
         self.certificate: CertificateSummary | None = None
         self.connections = 0
         self._sock: socket.socket | None = None
-        self._poller: select.poll | None = None  # for a plain socket's idle check, made by _connect
+        self._idle: IdleCheck | None = None  # the connection's idle check: None exactly when not connected
         self._http = HttpConnection()
         self._connect_time = 0.0
         self._fresh = False
@@ -114,28 +114,15 @@ class HttpClient:
             self.certificate = summarize(sock, verified)  # type: ignore[arg-type]
         sock.settimeout(self.timeout)
         self._sock = sock
-        self._poller = None
-        if not hasattr(sock, "pending") and hasattr(select, "poll"):  # not TLS: see _idle_has_data
-            self._poller = select.poll()
-            self._poller.register(sock, select.POLLIN)
+        self._idle = IdleCheck(sock)
         self._http = HttpConnection()
         self._connect_time = self.clock() - start
         self._fresh = True
         self.connections += 1
 
-    def _idle_has_data(self, sock: socket.socket) -> bool:
-        """:func:`~netbench.net.blocking.idle_has_data`, asked only when a poll on a poller kept
-        for the connection sees something (a plain socket: readable, closed or failed); one
-        ``poll`` per request instead of building ``select``'s lists."""
-        poller = self._poller
-        if poller is not None and not poller.poll(0):
-            return False
-        from netbench.net.blocking import idle_has_data  # its receive buffers are not needed here
-
-        return idle_has_data(sock)
-
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        self._idle = None
         if self._sock is not None:
             try:
                 self._sock.close()
@@ -165,8 +152,8 @@ class HttpClient:
         since: bytes no request asked for, or the server's close, mean a new
         connection, so they can never be read as the answer to this request.
         """
-        sock = self._sock
-        if sock is None or not self._http.reusable or self._idle_has_data(sock):
+        idle = self._idle
+        if idle is None or not self._http.reusable or idle():
             self.close()
             self._origin = self.clock()
             self._connect()
@@ -239,8 +226,8 @@ class HttpClient:
     def open(self) -> bool:
         """Connect when not connected, or when the idle connection holds bytes no request
         asked for (or the server's close); True when this made a new connection."""
-        if self._sock is not None:
-            if not self._idle_has_data(self._sock):
+        if self._idle is not None:
+            if not self._idle():
                 return False
             self.close()
         self._origin = self.clock()
