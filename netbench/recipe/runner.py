@@ -83,8 +83,11 @@ class Runner:
         self._method = value
 
     def _sniffed(self) -> str:
-        for data in self._unsniffed:
-            self._method = _request_method(data) or self._method
+        for data in reversed(self._unsniffed):  # the newest send that is a request decides
+            found = _request_method(data)
+            if found:
+                self._method = found
+                break
         self._unsniffed.clear()
         return self._method
 
