@@ -228,7 +228,7 @@ def run_step(
     try:
         captured = runner.step(step) if action is None else action()
     except StepFailed as failure:
-        return _failed(step, index, describe_step(step), context, failure, begin)
+        return _failed(step, index, context, failure, begin)
     except RecipeError as error:
         message = f"{runner.recipe.where}:{step.line}: step {index}: {context.mask(error.reason)}"
         summary = describe_step(step)
@@ -237,18 +237,16 @@ def run_step(
         )
     except NetworkError as error:
         broken = StepFailed(str(error), error.status, received=getattr(error, "partial", None))
-        return _failed(step, index, describe_step(step), context, broken, begin)
+        return _failed(step, index, context, broken, begin)
     context.variables.update(captured)
     return StepResult.held(index, step, runner.attempts, time.monotonic() - begin)  # described when read
 
 
-def _failed(
-    step: Step, index: int, summary: str, context: Context, failure: StepFailed, begin: float
-) -> StepResult:
+def _failed(step: Step, index: int, context: Context, failure: StepFailed, begin: float) -> StepResult:
     return StepResult(
         index,
         step.line,
-        summary,
+        describe_step(step),
         False,
         ExitStatus(failure.status),
         context.mask(failure.message),
