@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netbench.errors import NetbenchError, Reset
+from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
 from netbench.net.pipe_filters import make_source_transform
 from netbench.net.pipe_options import (
@@ -169,7 +170,7 @@ class _Upstream:
 
     def _copy(self) -> None:
         while not self.shared.stopped:
-            data = read_some(self.in_fd, 256 * 1024)
+            data = read_some(self.in_fd, READ_SIZE)
             if not data:
                 return
             self._send(data)

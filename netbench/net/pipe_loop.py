@@ -50,6 +50,7 @@ from collections import deque
 from collections.abc import Callable
 
 from netbench.errors import NetbenchError
+from netbench.net.dial import READ_SIZE
 from netbench.net.failures import translate
 from netbench.net.pipe import grow_pipe
 from netbench.net.pipe_filters import make_source_transform, make_telnet_filter, telnet_escape
@@ -66,10 +67,6 @@ from netbench.net.sink import Sink, Trace, wait_fd
 
 MAX_DATAGRAM = 65507
 """The largest UDP payload over IPv4: the most one read of stdin sends as one datagram."""
-READ_SIZE = 256 * 1024
-"""Bytes of stdin read (and sent) at once on a stream."""
-RECEIVE_SIZE = 256 * 1024
-"""Bytes asked of one receive (at least a whole datagram; TLS gives one record, <= 16 KiB)."""
 READS_PER_TURN = 64
 """Receives in a row before stdin gets its turn again (what is left is read without waiting)."""
 CLOSE_NOTIFY_WAIT = 1.0
@@ -165,7 +162,7 @@ class _LoopPipe:
         self.peer_eof = False
         self.write_shut = False
         self.last_activity = time.monotonic()
-        self.buffer = bytearray(RECEIVE_SIZE)
+        self.buffer = bytearray(READ_SIZE)  # at least a whole datagram; TLS gives one record, <= 16 KiB
         self.view = memoryview(self.buffer)
         self.receive_waits = _IN  # what the next receive waits for (TLS: maybe _OUT)
         self.send_waits = _OUT  # what the next send waits for (TLS: maybe _IN)

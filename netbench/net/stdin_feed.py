@@ -13,9 +13,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from netbench.net.dial import READ_SIZE
 from netbench.net.pipe import read_some
 
-CHUNK = 256 * 1024
 _MAX_QUEUED = 8
 
 
@@ -33,7 +33,7 @@ class StdinFeed:
     def _read(self) -> None:
         while True:
             try:
-                data = read_some(self.fd, CHUNK)
+                data = read_some(self.fd, READ_SIZE)
             except OSError:
                 data = b""
             with self._cond:
